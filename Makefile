@@ -1,0 +1,44 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export TONGXIN_DATABASE_URL ?= sqlite:///var/tongxin.sqlite3
+
+.PHONY: run test bench install migrate demo scheduler wheel clean browser
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/tongxin migrate
+
+demo: migrate
+	$(BIN)/tongxin demo
+
+run: demo
+	TONGXIN_DEVELOPMENT=1 $(BIN)/tongxin serve --host 127.0.0.1 --port 8000
+
+scheduler: migrate
+	$(BIN)/tongxin scheduler
+
+# Chromium for the browser journeys comes from Debian's package, never a download at run time.
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get install -y chromium >/dev/null 2>&1 || echo "chromium not installed: browser journeys will be skipped")
+
+test: install browser
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python -m bench.run
+
+wheel: install
+	$(BIN)/pip wheel --no-deps -w dist .
+
+clean:
+	rm -rf $(VENV) var dist

@@ -1,0 +1,102 @@
+"""Server-side sessions in the database (shared by all web instances), with id rotation at login."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from litestar.connection import ASGIConnection
+from litestar.middleware.session.server_side import (
+    ServerSideSessionBackend,
+    ServerSideSessionConfig,
+)
+from litestar.stores.base import Store
+
+from tongxin.accounts.tables import WebSession
+
+ROTATE_SCOPE_KEY = "tongxin.rotate_session"
+_NEW_ID_SCOPE_KEY = "tongxin.new_session_id"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _seconds(value: int | timedelta | None) -> int | None:
+    if value is None:
+        return None
+    return int(value.total_seconds()) if isinstance(value, timedelta) else int(value)
+
+
+class DatabaseStore(Store):
+    """Litestar store backed by the `web_session` table."""
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+        data = value.decode() if isinstance(value, bytes) else value
+        seconds = _seconds(expires_in)
+        expires_at = _now() + timedelta(seconds=seconds) if seconds else None
+        updated = await WebSession.update(
+            {WebSession.data: data, WebSession.expires_at: expires_at}
+        ).where(WebSession.key == key).returning(WebSession.id)
+        if not updated:
+            await WebSession.insert(WebSession(key=key, data=data, expires_at=expires_at))
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        row = await WebSession.select(WebSession.data, WebSession.expires_at).where(
+            WebSession.key == key
+        ).first()
+        if row is None:
+            return None
+        if row["expires_at"] is not None and row["expires_at"] <= _now():
+            await self.delete(key)
+            return None
+        seconds = _seconds(renew_for)
+        if seconds:
+            await WebSession.update(
+                {WebSession.expires_at: _now() + timedelta(seconds=seconds)}
+            ).where(WebSession.key == key)
+        return row["data"].encode()
+
+    async def delete(self, key: str) -> None:
+        await WebSession.delete().where(WebSession.key == key)
+
+    async def delete_all(self) -> None:
+        await WebSession.delete(force=True)
+
+    async def exists(self, key: str) -> bool:
+        return await self.get(key) is not None
+
+    async def expires_in(self, key: str) -> int | None:
+        row = await WebSession.select(WebSession.expires_at).where(WebSession.key == key).first()
+        if row is None or row["expires_at"] is None:
+            return None
+        return int((row["expires_at"] - _now()).total_seconds())
+
+
+class RotatingSessionBackend(ServerSideSessionBackend):
+    """Issues a fresh session id when a handler asks (login), so a planted id never logs in."""
+
+    def get_session_id(self, connection: ASGIConnection) -> str:
+        scope = connection.scope
+        if scope.get(ROTATE_SCOPE_KEY):  # type: ignore[call-overload]
+            if not scope.get(_NEW_ID_SCOPE_KEY):  # type: ignore[call-overload]
+                scope[_NEW_ID_SCOPE_KEY] = self.generate_session_id()  # type: ignore[index]
+            return scope[_NEW_ID_SCOPE_KEY]  # type: ignore[index,no-any-return]
+        return super().get_session_id(connection)
+
+    async def store_in_message(self, scope_session, message, connection) -> None:  # type: ignore[no-untyped-def]
+        if connection.scope.get(ROTATE_SCOPE_KEY):  # type: ignore[call-overload]
+            old = connection.cookies.get(self.config.key)
+            if old:
+                await self.delete(old, store=self.config.get_store_from_app(connection.scope["app"]))
+        await super().store_in_message(scope_session, message, connection)
+
+
+@dataclass
+class RotatingSessionConfig(ServerSideSessionConfig):
+    _backend_class = RotatingSessionBackend  # type: ignore[assignment]
+
+
+def rotate_session(connection: ASGIConnection) -> None:
+    """Ask the session middleware to store this response's session under a brand-new id."""
+    connection.scope[ROTATE_SCOPE_KEY] = True  # type: ignore[index]

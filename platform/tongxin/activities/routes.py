@@ -1,0 +1,1 @@
+"""activities routes: filled in as the domain's endpoints land."""

@@ -1,0 +1,1 @@
+"""activities schemas: filled in as the domain's endpoints land."""

@@ -1,0 +1,78 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from typing import AsyncIterator
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import ValidationException
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from tongxin import __version__
+from tongxin.accounts.routes import AccountController
+from tongxin.accounts.sessions import DatabaseStore, RotatingSessionConfig
+from tongxin.db import connection_pool, use_database
+from tongxin.errors import DomainError
+from tongxin.settings import Settings
+from tongxin.web.errors import (
+    database_error_handler,
+    domain_error_handler,
+    internal_error_handler,
+    validation_error_handler,
+)
+from tongxin.web.routes import csrf_cookie, health
+
+CSRF_COOKIE = "tx_csrf"
+CSRF_HEADER = "x-csrftoken"
+
+
+def route_handlers() -> list:
+    """Every domain's controllers; later domains add theirs here."""
+    return [health, csrf_cookie, AccountController]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the app for `settings` (default: from the environment)."""
+    settings = settings or Settings.from_env()
+    engine = use_database(settings.database_url)
+    secure_cookies = not settings.development
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with connection_pool(engine):
+            yield
+
+    session_config = RotatingSessionConfig(
+        store="sessions", key="tx_session", max_age=settings.session_max_age,
+        secure=secure_cookies, httponly=True, samesite="lax",
+    )
+    app = Litestar(
+        route_handlers=route_handlers(),
+        lifespan=[lifespan],
+        middleware=[session_config.middleware],
+        stores={"sessions": DatabaseStore()},
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key, cookie_name=CSRF_COOKIE, header_name=CSRF_HEADER,
+            cookie_secure=secure_cookies, cookie_samesite="lax", exclude=["/health", "/schema"],
+        ),
+        exception_handlers={
+            DomainError: domain_error_handler,
+            ValidationException: validation_error_handler,
+            sqlite3.OperationalError: database_error_handler,
+            Exception: internal_error_handler,
+        },
+        openapi_config=OpenAPIConfig(
+            title="Tongxin 同心", version=__version__, path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        logging_config=LoggingConfig(log_exceptions="always"),
+        request_max_body_size=settings.max_body_bytes,
+        debug=settings.debug,
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,127 @@
+"""Engines, transactions and migrations for SQLite (embedded) and PostgreSQL (production)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from pathlib import Path
+from typing import AsyncIterator
+from urllib.parse import urlsplit
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+SQLITE_BUSY_SECONDS = 5.0
+
+
+class UnsupportedDatabaseURL(ValueError):
+    """The database URL names an engine Tongxin does not run on."""
+
+
+def engine_for_url(url: str) -> Engine:
+    """Build (but do not connect) the Piccolo engine a database URL names."""
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///"):])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # timeout is sqlite3's busy timeout: wait for the write lock before failing.
+        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_SECONDS)
+    if url.startswith(("postgresql://", "postgres://")):
+        return PostgresEngine(config={"dsn": url})
+    raise UnsupportedDatabaseURL(
+        f"TONGXIN_DATABASE_URL must start with sqlite:/// or postgresql://, got {url!r}"
+    )
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.engine_type == "sqlite"
+
+
+def use_database(url: str) -> Engine:
+    """Point every table (and Piccolo's migration machinery) at the database `url` names."""
+    from piccolo.apps.migrations.tables import Migration
+
+    from tongxin import piccolo_conf
+    from tongxin.tables import ALL_TABLES
+
+    engine = engine_for_url(url)
+    # Piccolo's finder must read our module, whose DB we replace here, not a copy of it.
+    os.environ["PICCOLO_CONF"] = "tongxin.piccolo_conf"
+    piccolo_conf.DB = engine
+    os.environ["TONGXIN_DATABASE_URL"] = url
+    for table in (*ALL_TABLES, Migration):
+        table._meta.db = engine
+    return engine
+
+
+def current_engine() -> Engine:
+    from tongxin.tables import ALL_TABLES
+
+    return ALL_TABLES[0]._meta.db
+
+
+def enable_wal(engine: Engine) -> None:
+    """WAL lets readers go on while one writer writes; the setting persists in the file."""
+    if not is_sqlite(engine):
+        return
+    with sqlite3.connect(engine.path, timeout=SQLITE_BUSY_SECONDS) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+
+
+def write_transaction(engine: Engine | None = None):
+    """A transaction that takes SQLite's write lock at BEGIN, so it cannot deadlock on upgrade."""
+    engine = engine or current_engine()
+    if is_sqlite(engine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
+
+
+def is_database_locked(exc: BaseException) -> bool:
+    """True for SQLite's 'database is locked/busy' after the busy timeout ran out."""
+    return isinstance(exc, sqlite3.OperationalError) and (
+        "locked" in str(exc) or "busy" in str(exc)
+    )
+
+
+@contextlib.asynccontextmanager
+async def connection_pool(engine: Engine) -> AsyncIterator[None]:
+    """Open PostgreSQL's pool for the app's lifetime; SQLite opens a connection per query."""
+    if is_sqlite(engine):
+        enable_wal(engine)
+        yield
+        return
+    await engine.start_connection_pool(min_size=1, max_size=10)
+    try:
+        yield
+    finally:
+        await engine.close_connection_pool()
+
+
+async def migrate(*, quiet: bool = False) -> list[str]:
+    """Apply pending migrations to the current database; returns the ids applied."""
+    from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
+    from piccolo.apps.migrations.tables import Migration
+
+    engine = current_engine()
+    enable_wal(engine)
+    before = set()
+    if await Migration.table_exists().run():
+        before = {row["name"] for row in await Migration.select(Migration.name).run()}
+    manager = ForwardsMigrationManager(app_name="tongxin")
+    if quiet:
+        with contextlib.redirect_stdout(open(os.devnull, "w")):
+            result = await manager.run()
+    else:
+        result = await manager.run()
+    if not result.success:
+        raise RuntimeError(f"migration failed: {result.message}")
+    after = {row["name"] for row in await Migration.select(Migration.name).run()}
+    return sorted(after - before)
+
+
+def postgres_admin_url(url: str) -> tuple[str, str]:
+    """Split a PostgreSQL URL into (URL of the `postgres` maintenance database, database name)."""
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    return parts._replace(path="/postgres").geturl(), name

@@ -1,0 +1,1 @@
+"""matches routes: filled in as the domain's endpoints land."""

@@ -1,0 +1,1 @@
+"""matches schemas: filled in as the domain's endpoints land."""

@@ -1,0 +1,1 @@
+"""matches service: filled in as the domain's endpoints land."""

@@ -1,0 +1,1 @@
+"""organizations routes: filled in as the domain's endpoints land."""

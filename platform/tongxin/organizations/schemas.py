@@ -1,0 +1,1 @@
+"""organizations schemas: filled in as the domain's endpoints land."""

@@ -1,0 +1,1 @@
+"""organizations service: filled in as the domain's endpoints land."""

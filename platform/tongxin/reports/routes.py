@@ -1,0 +1,1 @@
+"""reports routes: filled in as the domain's endpoints land."""

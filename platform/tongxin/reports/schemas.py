@@ -1,0 +1,1 @@
+"""reports schemas: filled in as the domain's endpoints land."""

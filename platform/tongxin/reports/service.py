@@ -1,0 +1,1 @@
+"""reports service: filled in as the domain's endpoints land."""

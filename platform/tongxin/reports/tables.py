@@ -1,0 +1,1 @@
+"""The reports domain reads other domains' tables and owns none."""

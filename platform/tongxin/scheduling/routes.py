@@ -1,0 +1,1 @@
+"""scheduling routes: filled in as the domain's endpoints land."""

@@ -1,0 +1,1 @@
+"""scheduling schemas: filled in as the domain's endpoints land."""

@@ -1,0 +1,1 @@
+"""scheduling service: filled in as the domain's endpoints land."""

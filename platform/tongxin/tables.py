@@ -1,0 +1,25 @@
+"""Every table of every domain, in dependency order (the Piccolo app and tests use this)."""
+
+from tongxin.accounts.tables import (
+    AuditEntry, Community, Grid, GridAssignment, LoginAttempt, User, WebSession,
+)
+from tongxin.activities.tables import Activity, Occurrence, SignUp
+from tongxin.matches.tables import MatchRun, ModelVersion, Proposal
+from tongxin.organizations.tables import Organization, OrganizationMember, ResourceOffer
+from tongxin.scheduling.tables import JobRun, JobSchedule, Notification
+from tongxin.volunteers.tables import (
+    AvailabilityWindow, Certificate, CertificateKind, LedgerEntry, Skill, Squad, Volunteer,
+    VolunteerSkill, YouthAssessment, YouthMember,
+)
+from tongxin.wishes.tables import Household, Wish
+
+ALL_TABLES = (
+    Community, Grid, User, GridAssignment, WebSession, LoginAttempt, AuditEntry,
+    Organization, OrganizationMember, ResourceOffer,
+    Skill, CertificateKind, Volunteer, VolunteerSkill, Certificate, AvailabilityWindow,
+    Squad, YouthMember, YouthAssessment, LedgerEntry,
+    Household, Wish,
+    Activity, Occurrence, SignUp,
+    ModelVersion, MatchRun, Proposal,
+    JobSchedule, JobRun, Notification,
+)

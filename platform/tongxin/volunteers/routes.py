@@ -1,0 +1,1 @@
+"""volunteers routes: filled in as the domain's endpoints land."""

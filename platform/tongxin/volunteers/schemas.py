@@ -1,0 +1,1 @@
+"""volunteers schemas: filled in as the domain's endpoints land."""

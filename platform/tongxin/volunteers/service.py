@@ -1,0 +1,1 @@
+"""volunteers service: filled in as the domain's endpoints land."""

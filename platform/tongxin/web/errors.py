@@ -1,0 +1,46 @@
+"""The one place where domain exceptions become HTTP answers."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from tongxin.db import is_database_locked
+from tongxin.errors import DomainError, RateLimited
+
+log = logging.getLogger("tongxin")
+
+
+def domain_error_handler(request: Request, exc: DomainError) -> Response:
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    body = {"error": exc.code, "message": exc.message}
+    if exc.field:
+        body["field"] = exc.field
+    return Response(body, status_code=exc.status, headers=headers)
+
+
+def validation_error_handler(request: Request, exc: ValidationException) -> Response:
+    """Litestar's validation errors, reshaped: each field with the reason."""
+    fields = [
+        {"field": item.get("key"), "reason": item.get("message"), "source": item.get("source")}
+        for item in (exc.extra or []) if isinstance(item, dict)
+    ]
+    return Response({"error": "invalid_input", "message": exc.detail, "fields": fields}, status_code=400)
+
+
+def database_error_handler(request: Request, exc: Exception) -> Response:
+    """SQLite still locked after the busy timeout: ask the client to retry, never a 500."""
+    if is_database_locked(exc):
+        return Response({"error": "busy", "message": "the database is busy; retry shortly"},
+                        status_code=503, headers={"Retry-After": "1"})
+    return internal_error_handler(request, exc)
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        return Response({"error": "http_error", "message": exc.detail}, status_code=exc.status_code,
+                        headers=exc.headers)
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return Response({"error": "internal", "message": "something went wrong on our side"}, status_code=500)

@@ -1,0 +1,1 @@
+"""web schemas: filled in as the domain's endpoints land."""

@@ -1,0 +1,1 @@
+"""web service: filled in as the domain's endpoints land."""

@@ -1,0 +1,1 @@
+"""The web domain reads other domains' tables and owns none."""

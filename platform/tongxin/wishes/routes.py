@@ -1,0 +1,1 @@
+"""wishes routes: filled in as the domain's endpoints land."""

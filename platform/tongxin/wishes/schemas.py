@@ -1,0 +1,1 @@
+"""wishes schemas: filled in as the domain's endpoints land."""

@@ -1,0 +1,1 @@
+"""wishes service: filled in as the domain's endpoints land."""
