@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import sqlite3
 from typing import AsyncIterator
 
@@ -31,9 +32,29 @@ CSRF_COOKIE = "tx_csrf"
 CSRF_HEADER = "x-csrftoken"
 
 
+DOMAINS = ("organizations", "volunteers", "wishes", "activities", "matches", "scheduling", "reports", "web")
+
+
 def route_handlers() -> list:
-    """Every domain's controllers; later domains add theirs here."""
-    return [health, csrf_cookie, AccountController]
+    """Every domain's handlers: each `tongxin.<domain>.routes` lists its own in `ROUTES`."""
+    handlers: list = [health, csrf_cookie, AccountController]
+    for domain in DOMAINS:
+        module = importlib.import_module(f"tongxin.{domain}.routes")
+        handlers.extend(getattr(module, "ROUTES", ()))
+    return handlers
+
+
+def domain_lifespans(settings: Settings) -> list:
+    """Lifespan hooks a domain offers as `app_lifespan(settings)` in its service module (the scheduler)."""
+    hooks = []
+    for domain in DOMAINS:
+        module = importlib.import_module(f"tongxin.{domain}.service")
+        factory = getattr(module, "app_lifespan", None)
+        if factory is not None:
+            hook = factory(settings)
+            if hook is not None:
+                hooks.append(hook)
+    return hooks
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -53,7 +74,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     app = Litestar(
         route_handlers=route_handlers(),
-        lifespan=[lifespan],
+        lifespan=[lifespan, *domain_lifespans(settings)],
         middleware=[session_config.middleware],
         stores={"sessions": DatabaseStore()},
         csrf_config=CSRFConfig(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import importlib
 import os
 import sys
 from typing import Callable, Sequence
@@ -104,13 +105,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--no-scheduler", action="store_true",
                        help="do not run jobs in this process (run `tongxin scheduler` beside it)")
-    for extend in EXTENSIONS:
-        extend(sub)
+    for module_name in EXTENSION_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.register_commands(sub)
     return parser
 
 
-# Later domains add sub-commands here (scheduler, matching) without touching the core above.
-EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = []
+# Domains add sub-commands (`scheduler`, `matching train`) in a `commands.py` of their own:
+# `register_commands(subparsers)` adds parsers whose `handler` default runs them.
+EXTENSION_MODULES = ("tongxin.scheduling.commands", "tongxin.matches.commands")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
