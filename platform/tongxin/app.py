@@ -60,7 +60,7 @@ def domain_lifespans(settings: Settings) -> list:
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app for `settings` (default: from the environment)."""
     settings = settings or Settings.from_env()
-    engine = use_database(settings.database_url)
+    engine = use_database(settings.database_url, busy_seconds=settings.sqlite_busy_seconds)
     secure_cookies = not settings.development
 
     @contextlib.asynccontextmanager

@@ -20,13 +20,13 @@ class UnsupportedDatabaseURL(ValueError):
     """The database URL names an engine Tongxin does not run on."""
 
 
-def engine_for_url(url: str) -> Engine:
+def engine_for_url(url: str, *, busy_seconds: float = SQLITE_BUSY_SECONDS) -> Engine:
     """Build (but do not connect) the Piccolo engine a database URL names."""
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///"):])
         path.parent.mkdir(parents=True, exist_ok=True)
         # timeout is sqlite3's busy timeout: wait for the write lock before failing.
-        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_SECONDS)
+        return SQLiteEngine(path=str(path), timeout=busy_seconds)
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresEngine(config={"dsn": url})
     raise UnsupportedDatabaseURL(
@@ -38,14 +38,14 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.engine_type == "sqlite"
 
 
-def use_database(url: str) -> Engine:
+def use_database(url: str, *, busy_seconds: float = SQLITE_BUSY_SECONDS) -> Engine:
     """Point every table (and Piccolo's migration machinery) at the database `url` names."""
     from piccolo.apps.migrations.tables import Migration
 
     from tongxin import piccolo_conf
     from tongxin.tables import ALL_TABLES
 
-    engine = engine_for_url(url)
+    engine = engine_for_url(url, busy_seconds=busy_seconds)
     # Piccolo's finder must read our module, whose DB we replace here, not a copy of it.
     os.environ["PICCOLO_CONF"] = "tongxin.piccolo_conf"
     piccolo_conf.DB = engine

@@ -32,6 +32,7 @@ class Settings:
     login_window_seconds: int = 15 * 60
     model_dir: str = "var/models"
     timezone: str = "Asia/Shanghai"
+    sqlite_busy_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -44,6 +45,7 @@ class Settings:
             run_scheduler=_env_bool("TONGXIN_RUN_SCHEDULER", True),
             max_body_bytes=int(os.environ.get("TONGXIN_MAX_BODY_BYTES", 2 * 1024 * 1024)),
             model_dir=os.environ.get("TONGXIN_MODEL_DIR", "var/models"),
+            sqlite_busy_seconds=float(os.environ.get("TONGXIN_SQLITE_BUSY_SECONDS", 5.0)),
         )
         values.update(overrides)
         return cls(**values)

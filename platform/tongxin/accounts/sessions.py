@@ -11,6 +11,7 @@ from litestar.middleware.session.server_side import (
     ServerSideSessionConfig,
 )
 from litestar.stores.base import Store
+from litestar.types import Empty
 
 from tongxin.accounts.tables import WebSession
 
@@ -85,6 +86,9 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         return super().get_session_id(connection)
 
     async def store_in_message(self, scope_session, message, connection) -> None:  # type: ignore[no-untyped-def]
+        if scope_session is not Empty and not scope_session:
+            # Nothing in the session: write no row and set no cookie (anonymous requests stay read-only).
+            return
         if connection.scope.get(ROTATE_SCOPE_KEY):  # type: ignore[call-overload]
             old = connection.cookies.get(self.config.key)
             if old:
