@@ -1,1 +1,265 @@
-"""volunteers schemas: filled in as the domain's endpoints land."""
+"""Request and response shapes for volunteers and the youth roster (msgspec structs, validated by Litestar)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Phone = Annotated[str, msgspec.Meta(max_length=32, pattern=r"^[0-9+\- ]*$", description="digits, + - and spaces")]
+Id = Annotated[int, msgspec.Meta(ge=1)]
+ActivityKind = Literal["service_day", "training_drill", "safety_education", "wish_work", "emergency"]
+AssessmentKind = Literal["fitness", "self_rescue", "personality"]
+YouthStatus = Literal["applicant", "assessed", "active", "retired", "withdrawn"]
+
+
+# ---------------------------------------------------------------- lookups
+
+
+class NamedCode(msgspec.Struct):
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class GridOut(msgspec.Struct):
+    id: int
+    code: str
+    name: str
+
+
+class CommunityOut(msgspec.Struct):
+    id: int
+    code: str
+    name: str
+    name_en: str
+    grids: list[GridOut]
+
+
+class LookupsOut(msgspec.Struct):
+    skills: list[NamedCode]
+    certificate_kinds: list[NamedCode]
+    communities: list[CommunityOut]
+    activity_kinds: list[str]
+
+
+# ---------------------------------------------------------------- profile
+
+
+class ProfileIn(msgspec.Struct, forbid_unknown_fields=True):
+    real_name: Name
+    birth_date: date
+    community_id: Id
+    grid_id: Id
+    phone: Phone = ""
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)] | None = None
+    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None = None
+    max_hours_month: Annotated[float, msgspec.Meta(ge=0, le=200)] = 20.0
+    preferred_kinds: Annotated[list[ActivityKind], msgspec.Meta(max_length=5)] = []
+
+
+class SkillsIn(msgspec.Struct, forbid_unknown_fields=True):
+    codes: Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=32)]], msgspec.Meta(max_length=50)]
+
+
+class CertificateIn(msgspec.Struct, forbid_unknown_fields=True):
+    kind: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    issued_on: date
+    number: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    expires_on: date | None = None
+
+
+class CertificateOut(msgspec.Struct):
+    id: int
+    kind: str
+    kind_name: str
+    number: str
+    issued_on: date | None
+    expires_on: date | None
+    validity: Literal["valid", "expiring", "expired"]
+
+
+class WindowIn(msgspec.Struct, forbid_unknown_fields=True):
+    weekday: Annotated[int, msgspec.Meta(ge=0, le=6, description="0 = Monday")]
+    start_minute: Annotated[int, msgspec.Meta(ge=0, le=1440)]
+    end_minute: Annotated[int, msgspec.Meta(ge=0, le=1440)]
+
+
+class WindowOut(msgspec.Struct):
+    weekday: int
+    start_minute: int
+    end_minute: int
+
+
+class AvailabilityIn(msgspec.Struct, forbid_unknown_fields=True):
+    windows: Annotated[list[WindowIn], msgspec.Meta(max_length=42)]
+
+
+class VolunteerOut(msgspec.Struct):
+    id: int
+    real_name: str
+    phone: str
+    birth_date: date | None
+    community: int | None
+    community_name: str | None
+    grid: int | None
+    grid_name: str | None
+    lat: float | None
+    lon: float | None
+    max_hours_month: float
+    preferred_kinds: list[str]
+    is_youth: bool
+    status: str
+    hours_total: float
+    points_total: int
+    attended_count: int
+    no_show_count: int
+    skills: list[str]
+    certificates: list[CertificateOut]
+    availability: list[WindowOut]
+
+
+# ---------------------------------------------------------------- hours and sign-ups
+
+
+class LedgerEntryOut(msgspec.Struct):
+    id: int
+    sign_up: int | None
+    hours: float
+    points: int
+    reason: str
+    created_at: datetime
+
+
+class LedgerPage(msgspec.Struct):
+    items: list[LedgerEntryOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class LedgerOut(msgspec.Struct):
+    hours_total: float
+    points_total: int
+    attended_count: int
+    no_show_count: int
+    entries: LedgerPage
+
+
+class SignUpOut(msgspec.Struct):
+    id: int
+    status: str
+    is_leader: bool
+    created_at: datetime
+    cancelled_at: datetime | None
+    occurrence_id: int
+    starts_at: datetime
+    ends_at: datetime
+    address: str
+    community_name: str | None
+    activity_id: int
+    activity_title: str
+    activity_kind: str
+
+
+class SignUpPage(msgspec.Struct):
+    items: list[SignUpOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class CalendarLinkOut(msgspec.Struct):
+    token: str
+    url: str
+
+
+# ---------------------------------------------------------------- youth roster
+
+
+class ConsentTextOut(msgspec.Struct):
+    version: str
+    zh: str
+    en: str
+
+
+class YouthApplicationIn(msgspec.Struct, forbid_unknown_fields=True):
+    child_name: Name
+    birth_date: date
+    community_id: Id
+    grid_id: Id
+    consent: bool
+    consent_text_version: Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+    relationship: Literal["parent", "grandparent", "relative", "other"] = "parent"
+
+
+class AssessmentIn(msgspec.Struct, forbid_unknown_fields=True):
+    passed: bool
+    score: Annotated[float, msgspec.Meta(ge=0, le=100)] | None = None
+    notes: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class AssessmentOut(msgspec.Struct):
+    kind: str
+    passed: bool
+    score: float | None
+    notes: str
+    assessed_at: datetime
+
+
+class YouthOut(msgspec.Struct):
+    id: int
+    volunteer: int
+    child_name: str
+    birth_date: date | None
+    community: int | None
+    community_name: str | None
+    grid: int | None
+    grid_name: str | None
+    relationship: str
+    status: str
+    consent_at: datetime | None
+    consent_text_version: str
+    consent_withdrawn_at: datetime | None
+    squad: int | None
+    squad_name: str | None
+    activated_at: datetime | None
+    created_at: datetime
+    assessments: list[AssessmentOut] = []
+    sign_ups: list[SignUpOut] = []
+
+
+class YouthPage(msgspec.Struct):
+    items: list[YouthOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class WithdrawalOut(YouthOut, kw_only=True):
+    sign_ups_cancelled: int
+    proposals_withdrawn: int
+
+
+class SquadMemberOut(msgspec.Struct):
+    id: int
+    child_name: str
+    birth_date: date | None
+    activated_at: datetime | None
+
+
+class SquadOut(msgspec.Struct):
+    id: int
+    name: str
+    community: int
+    community_name: str
+    members: list[SquadMemberOut]
+
+
+class SquadPage(msgspec.Struct):
+    items: list[SquadOut]
+    total: int
+    limit: int
+    offset: int
