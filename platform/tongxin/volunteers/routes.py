@@ -9,7 +9,8 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from tongxin.accounts.guards import provide_actor, role_in, signed_in
+from tongxin.accounts.guards import provide_actor, provide_optional_actor, role_in
+from tongxin.errors import NotFound
 from tongxin.accounts.service import Actor
 from tongxin.volunteers import schemas, service
 from tongxin.volunteers.schemas import YouthStatus
@@ -17,6 +18,8 @@ from tongxin.volunteers.schemas import YouthStatus
 Limit = Annotated[int, Parameter(ge=1, le=service.MAX_PAGE, description="page size, at most 100")]
 Offset = Annotated[int, Parameter(ge=0)]
 ACTOR = {"actor": Provide(provide_actor)}
+# Single records answer 404 to anonymous callers too, like to anyone else who may not see them.
+MAYBE_ACTOR = {"actor": Provide(provide_optional_actor)}
 
 
 def _secret(request: Request) -> str:
@@ -115,9 +118,11 @@ class VolunteerController(Controller):
         return Response(body, media_type="text/calendar; charset=utf-8",
                         headers={"Cache-Control": "private, max-age=300"})
 
-    @get("/{volunteer_id:int}", guards=[signed_in], dependencies=ACTOR)
-    async def get_volunteer(self, actor: Actor, volunteer_id: int) -> schemas.VolunteerOut:
+    @get("/{volunteer_id:int}", dependencies=MAYBE_ACTOR)
+    async def get_volunteer(self, actor: Actor | None, volunteer_id: int) -> schemas.VolunteerOut:
         """A volunteer's profile: the volunteer themself, their guardian, or staff (audited); else 404."""
+        if actor is None:
+            raise NotFound("volunteer not found")
         return msgspec.convert(await service.get_volunteer(actor=actor, volunteer_id=volunteer_id),
                                schemas.VolunteerOut)
 
@@ -158,9 +163,11 @@ class YouthController(Controller):
         return msgspec.convert(await service.list_squads(actor=actor, limit=limit, offset=offset),
                                schemas.SquadPage)
 
-    @get("/{youth_id:int}", guards=[signed_in], dependencies=ACTOR)
-    async def get_youth(self, actor: Actor, youth_id: int) -> schemas.YouthOut:
+    @get("/{youth_id:int}", dependencies=MAYBE_ACTOR)
+    async def get_youth(self, actor: Actor | None, youth_id: int) -> schemas.YouthOut:
         """A minor's record: the guardian and staff only; anyone else 404."""
+        if actor is None:
+            raise NotFound("youth member not found")
         return msgspec.convert(await service.get_youth(actor=actor, youth_id=youth_id), schemas.YouthOut)
 
     @put("/{youth_id:int}/assessments/{kind:str}", guards=[role_in("staff")], dependencies=ACTOR)
