@@ -1,19 +1,398 @@
-"""Match proposals: the domain rules around the `matching` package's output."""
+"""Match proposals: rank candidates, run batches, staff decisions, training from those decisions.
+
+The scoring and assignment live in the pure `matching` package; this module reads the district
+into arrays (`snapshot.py`), writes proposals and keeps the model versions.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
-from tongxin.matches.tables import Proposal
+import numpy as np
+
+import matching
+from tongxin.accounts.service import Actor, record_audit
+from tongxin.activities.tables import Occurrence
+from tongxin.db import write_transaction
+from tongxin.errors import Conflict, InvalidInput, NotFound
+from tongxin.matches import snapshot
+from tongxin.matches.tables import MatchRun, ModelVersion, Proposal
+from tongxin.volunteers.tables import Volunteer
+from tongxin.wishes.tables import Wish
+
+PRIOR_VERSION = "prior-v1"
+PROPOSAL_SORTS = {"score": Proposal.score, "created": Proposal.created_at, "id": Proposal.id}
+MIN_TRAINING_ROWS = 40
+# Nearest volunteers considered per target: availability filters most, so look wider than the bare minimum.
+BATCH_NEIGHBOURS = 256
+PLURAL = {"occurrence": "occurrences", "wish": "wishes"}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def explanation_json(explanation: matching.Explanation) -> dict[str, Any]:
+    """An Explanation as stored with a proposal and shown to staff (zh-CN first)."""
+    return {"score": round(float(explanation.score), 4), "text_zh": explanation.text_zh,
+            "text_en": explanation.text_en,
+            "raised": [[name, round(value, 4)] for name, value in explanation.raised],
+            "lowered": [[name, round(value, 4)] for name, value in explanation.lowered]}
+
+
+def _features_json(row: np.ndarray) -> dict[str, float]:
+    return {name: round(float(v), 5) for name, v in zip(matching.FEATURE_NAMES, row)}
+
+
+# ---- models ----------------------------------------------------------------------------------------
+
+async def active_model() -> tuple[Any, str]:
+    """The active scorer and its version; the transparent prior until a trained model wins."""
+    row = await ModelVersion.select(ModelVersion.version, ModelVersion.artifact).where(
+        ModelVersion.is_active == True).order_by(ModelVersion.id, ascending=False).first()  # noqa: E712
+    if row is None or not row["artifact"]:
+        return matching.prior_scorer(), PRIOR_VERSION
+    return matching.loads_model(bytes(row["artifact"])), row["version"]
+
+
+async def list_models() -> list[dict[str, Any]]:
+    """Every recorded model version with its held-out metrics, newest first."""
+    rows = await ModelVersion.select(
+        ModelVersion.version, ModelVersion.kind, ModelVersion.metrics, ModelVersion.n_training,
+        ModelVersion.is_active, ModelVersion.created_at,
+    ).order_by(ModelVersion.id, ascending=False)
+    for r in rows:
+        r["metrics"] = _json(r["metrics"], {})
+    return rows
+
+
+async def training_log() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Staff decisions with outcomes as (X, y, timestamps): y = approved and (for occurrences) attended."""
+    rows = await Proposal.select(
+        Proposal.features, Proposal.status, Proposal.outcome, Proposal.target_type, Proposal.decided_at,
+    ).where(Proposal.status.is_in(["approved", "rejected"]) & (Proposal.candidate_type == "volunteer"))
+    X, y, ts = [], [], []
+    for r in rows:
+        features = _json(r["features"], {})
+        if not features or r["decided_at"] is None:
+            continue
+        if r["status"] == "approved" and r["target_type"] == "occurrence" and r["outcome"] not in ("attended", "no_show"):
+            continue  # attendance not known yet: not a label
+        X.append([float(features.get(name, 0.0)) for name in matching.FEATURE_NAMES])
+        y.append(int(r["status"] == "approved" and r["outcome"] != "no_show"))
+        ts.append(r["decided_at"].timestamp())
+    return np.array(X, float).reshape(-1, len(matching.FEATURE_NAMES)), np.array(y, int), np.array(ts, float)
+
+
+async def train_and_maybe_activate(*, now: datetime | None = None, progress=None) -> dict[str, Any]:
+    """Retrain from the decision log; the new model becomes active only if it beats the current one."""
+    say = progress or (lambda message: None)
+    X, y, ts = await training_log()
+    say(f"training log: {len(y)} decisions ({int(y.sum())} positive)")
+    if len(y) < MIN_TRAINING_ROWS or len(set(y.tolist())) < 2:
+        return {"activated": False, "reason": f"need at least {MIN_TRAINING_ROWS} decisions of both kinds",
+                "n": int(len(y))}
+    current, current_version = await active_model()
+    result = matching.train_scorer(X, y, ts, current=current)
+    if result.model is None:
+        return {"activated": False, "reason": "not enough variety in the earlier decisions", "n": int(len(y))}
+    version = f"logreg-{(now or _now()).strftime('%Y%m%d%H%M%S')}"
+    metrics = {"new": _finite(result.metrics), "current": _finite(result.current_metrics or {}),
+               "current_version": current_version}
+    async with write_transaction():
+        if result.activate:
+            await ModelVersion.update({ModelVersion.is_active: False}).where(ModelVersion.is_active == True)  # noqa: E712
+        await ModelVersion.insert(ModelVersion(
+            version=version, kind="logreg", artifact=matching.dumps_model(result.model), metrics=metrics,
+            n_training=int(result.metrics.get("n_train", 0)), is_active=result.activate,
+        ))
+    say(f"model {version}: held-out {metrics['new']}; current {metrics['current']}; "
+        f"{'activated' if result.activate else 'kept the current model'}")
+    return {"activated": result.activate, "version": version, "metrics": metrics, "n": int(len(y))}
+
+
+def _finite(metrics: dict) -> dict:
+    return {k: (round(float(v), 4) if isinstance(v, (int, float)) and np.isfinite(v) else None)
+            for k, v in metrics.items()}
+
+
+def _json(value: Any, default: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value or "null") or default
+        except ValueError:
+            return default
+    return value if value is not None else default
+
+
+# ---- ranking -------------------------------------------------------------------------------------
+
+async def _volunteer_names(ids: list[int]) -> dict[int, str]:
+    rows = await Volunteer.select(Volunteer.id, Volunteer.real_name, Volunteer.is_youth).where(
+        Volunteer.id.is_in(ids or [-1]))
+    # Staff may see names; a minor's name is shortened so lists shown on screens stay discreet.
+    return {r["id"]: (r["real_name"][:1] + "同学" if r["is_youth"] else r["real_name"]) for r in rows}
+
+
+async def rank_for_target(*, target_type: str, target_id: int, top_k: int = 20, why_not: bool = False,
+                          radius_km: float = 10.0, now: datetime | None = None) -> dict[str, Any]:
+    """Ranked volunteers for an occurrence or a wish, each with score, distance and explanation.
+
+    `why_not=True` lists nearby volunteers the hard rules filtered out, with the rules in words.
+    """
+    now = now or _now()
+    vocab = await snapshot.load_vocabulary()
+    targets = await _load_targets(vocab, target_type, [target_id], now)
+    if len(targets.ids) == 0:
+        raise NotFound(f"no open {target_type} {target_id} to match (not found, closed, full or past)")
+    volunteers = await snapshot.load_volunteers(vocab, now=now)
+    model, version = await active_model()
+    started = time.perf_counter()
+    ranking = matching.rank_candidates(volunteers, matching.TargetArrays.from_obj(targets), model, top_k=top_k,
+                                       now=now.timestamp(), why_not=why_not, radius_km=radius_km)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    names = await _volunteer_names([int(v) for v in ranking.volunteer_ids] +
+                                   [int(volunteers.ids[i]) for i in ranking.excluded])
+    candidates = [{
+        "volunteer_id": int(vid), "name": names.get(int(vid), ""), "score": round(float(ranking.score[i]), 4),
+        "distance_km": round(float(ranking.distance_km[i]), 2),
+        "explanation": explanation_json(ranking.explanations[i]),
+    } for i, vid in enumerate(ranking.volunteer_ids)]
+    excluded = [{
+        "volunteer_id": int(volunteers.ids[i]), "name": names.get(int(volunteers.ids[i]), ""),
+        "rules": reasons, "reasons_zh": [matching.RULE_LABELS_ZH.get(r, r) for r in reasons],
+        "reasons_en": [matching.RULE_LABELS_EN.get(r, r) for r in reasons],
+    } for i, reasons in zip(ranking.excluded, ranking.excluded_reasons)]
+    return {"target_type": target_type, "target_id": target_id, "model_version": version,
+            "considered": ranking.n_considered, "eligible": ranking.n_eligible, "candidates": candidates,
+            "excluded": excluded, "elapsed_ms": round(elapsed_ms, 2)}
+
+
+async def _load_targets(vocab, target_type: str, ids: list[int] | None, now: datetime, community_id=None):
+    if target_type == "occurrence":
+        return await snapshot.load_occurrence_targets(vocab, now=now, occurrence_ids=ids, community_id=community_id)
+    if target_type == "wish":
+        return await snapshot.load_wish_targets(vocab, now=now, wish_ids=ids, community_id=community_id)
+    raise InvalidInput("target_type must be occurrence or wish", field="target_type")
+
+
+# ---- batches -------------------------------------------------------------------------------------
+
+async def run_matching_batch(*, actor_id: int | None = None, community_id: int | None = None,
+                             now: datetime | None = None, fairness: float = 0.05, k_per_day: int = 1,
+                             seed: int = 0, progress=None) -> dict[str, Any]:
+    """Propose volunteers for under-filled occurrences and open wishes; staff decide. Never auto-approves."""
+    say = progress or (lambda message: None)
+    now = now or _now()
+    vocab = await snapshot.load_vocabulary()
+    volunteers = await snapshot.load_volunteers(vocab, now=now, community_id=None)
+    await _hold_proposed_times(volunteers)
+    model, version = await active_model()
+    totals = {"targets": 0, "proposals": 0, "utility": 0.0}
+    run_id = (await MatchRun.insert(MatchRun(
+        scope="community" if community_id else "district", community=community_id, model_version=version,
+        seed=seed, started_by=actor_id,
+    )).returning(MatchRun.id))[0]["id"]
+    for target_type in ("occurrence", "wish"):
+        rows = await _load_targets(vocab, target_type, None, now, community_id)
+        targets = matching.TargetArrays.from_obj(rows)
+        # Places already offered to someone are not offered twice.
+        open_counts = await _open_proposal_counts(target_type, [int(t) for t in targets.ids])
+        targets.capacity_remaining = np.maximum(
+            targets.capacity_remaining - np.array([open_counts.get(int(t), 0) for t in targets.ids], np.int64), 0)
+        say(f"{PLURAL[target_type]}: {len(targets)} open, matching against {len(volunteers.ids)} volunteers")
+        result = matching.match_batch(volunteers, targets, model, fairness=fairness, k_per_day=k_per_day,
+                                      now=now.timestamp(), neighbours=BATCH_NEIGHBOURS)
+        written = await _write_proposals(run_id, target_type, result, version)
+        totals["targets"] += len(targets)
+        totals["proposals"] += written
+        totals["utility"] += float(result.total_utility)
+        say(f"{PLURAL[target_type]}: {written} proposals (utility {result.total_utility:.2f}, "
+            f"fairness cost {result.fairness_cost:.1%})")
+    await MatchRun.update({
+        MatchRun.n_targets: totals["targets"], MatchRun.n_proposals: totals["proposals"],
+        MatchRun.utility: totals["utility"], MatchRun.finished_at: _now(),
+    }).where(MatchRun.id == run_id)
+    return {"run_id": run_id, "model_version": version, **totals}
+
+
+async def _hold_proposed_times(volunteers: snapshot.VolunteerRows) -> None:
+    """Treat open occurrence proposals as commitments, so nobody is proposed twice for the same time."""
+    rows = await Proposal.select(Proposal.candidate_id, Proposal.target_id).where(
+        (Proposal.status == "proposed") & (Proposal.target_type == "occurrence")
+        & (Proposal.candidate_type == "volunteer"))
+    times = {r["id"]: r for r in await Occurrence.select(Occurrence.id, Occurrence.starts_at, Occurrence.ends_at).where(
+        Occurrence.id.is_in([r["target_id"] for r in rows] or [-1]))}
+    held = [(volunteers.index_of(r["candidate_id"]), times.get(r["target_id"])) for r in rows]
+    held = [(i, t) for i, t in held if i is not None and t is not None]
+    if held:
+        volunteers.commitment_volunteer = np.concatenate(
+            [volunteers.commitment_volunteer, np.array([i for i, _ in held], np.int64)])
+        volunteers.commitment_start = np.concatenate(
+            [volunteers.commitment_start, np.array([t["starts_at"].timestamp() for _, t in held])])
+        volunteers.commitment_end = np.concatenate(
+            [volunteers.commitment_end, np.array([t["ends_at"].timestamp() for _, t in held])])
+
+
+async def _open_proposal_counts(target_type: str, ids: list[int]) -> dict[int, int]:
+    rows = await Proposal.select(Proposal.target_id).where(
+        (Proposal.target_type == target_type) & (Proposal.status == "proposed")
+        & Proposal.target_id.is_in(ids or [-1]))
+    counts: dict[int, int] = {}
+    for r in rows:
+        counts[r["target_id"]] = counts.get(r["target_id"], 0) + 1
+    return counts
+
+
+async def _write_proposals(run_id: int, target_type: str, result: matching.Assignment, version: str) -> int:
+    explanations = result.explanations()
+    written = 0
+    async with write_transaction():
+        for i in range(len(result)):
+            rows = await Proposal.insert(Proposal(
+                run=run_id, target_type=target_type, target_id=int(result.target_ids[i]),
+                candidate_type="volunteer", candidate_id=int(result.volunteer_ids[i]),
+                score=float(result.score[i]), features=_features_json(result.features[i]),
+                explanation=explanation_json(explanations[i]), model_version=version,
+            )).on_conflict(action="DO NOTHING").returning(Proposal.id)
+            written += len(rows)
+    return written
+
+
+# ---- proposals and decisions ---------------------------------------------------------------------
+
+async def list_proposals(*, status: str | None = "proposed", target_type: str | None = None,
+                         sort: str = "-score", limit: int = 20, offset: int = 0) -> dict[str, Any]:
+    """Proposals for staff with candidate names, target titles and explanations."""
+    key = sort.lstrip("-")
+    if key not in PROPOSAL_SORTS:
+        raise InvalidInput(f"sort must be one of {', '.join(PROPOSAL_SORTS)} (prefix - for descending)", field="sort")
+    where = []
+    if status:
+        where.append(Proposal.status == status)
+    if target_type:
+        where.append(Proposal.target_type == target_type)
+    query = Proposal.select().order_by(PROPOSAL_SORTS[key], ascending=not sort.startswith("-")).order_by(Proposal.id)
+    count = Proposal.count()
+    for condition in where:
+        query = query.where(condition)
+        count = count.where(condition)
+    rows = await query.limit(limit).offset(offset)
+    names = await _volunteer_names([r["candidate_id"] for r in rows if r["candidate_type"] == "volunteer"])
+    titles = await _target_titles(rows)
+    items = [{
+        "id": r["id"], "status": r["status"], "target_type": r["target_type"], "target_id": r["target_id"],
+        "target_title": titles.get((r["target_type"], r["target_id"]), ""),
+        "candidate_type": r["candidate_type"], "candidate_id": r["candidate_id"],
+        "candidate_name": names.get(r["candidate_id"], "") if r["candidate_type"] == "volunteer" else "",
+        "score": round(r["score"], 4), "explanation": _json(r["explanation"], {}),
+        "model_version": r["model_version"], "reason": r["reason"], "created_at": r["created_at"],
+        "decided_at": r["decided_at"],
+    } for r in rows]
+    return {"items": items, "total": await count, "limit": limit, "offset": offset}
+
+
+async def _target_titles(rows: list[dict]) -> dict[tuple[str, int], str]:
+    occurrences = [r["target_id"] for r in rows if r["target_type"] == "occurrence"]
+    wishes = [r["target_id"] for r in rows if r["target_type"] == "wish"]
+    titles: dict[tuple[str, int], str] = {}
+    for r in await Occurrence.select(Occurrence.id, Occurrence.activity.title, Occurrence.starts_at).where(
+            Occurrence.id.is_in(occurrences or [-1])):
+        local = r["starts_at"].astimezone(snapshot_tz())
+        titles[("occurrence", r["id"])] = f"{r['activity.title']} {local:%Y-%m-%d %H:%M}"
+    for r in await Wish.select(Wish.id, Wish.title).where(Wish.id.is_in(wishes or [-1])):
+        titles[("wish", r["id"])] = r["title"]
+    return titles
+
+
+def snapshot_tz():
+    from tongxin.activities.service import LOCAL_TZ
+
+    return LOCAL_TZ
+
+
+async def _claim_decision(proposal_id: int, status: str, actor: Actor, reason: str) -> dict[str, Any]:
+    """Decide a proposal once: the UPDATE only matches while it is still 'proposed'."""
+    rows = await Proposal.update({
+        Proposal.status: status, Proposal.decided_by: actor.id, Proposal.decided_at: _now(),
+        Proposal.reason: reason,
+    }).where((Proposal.id == proposal_id) & (Proposal.status == "proposed")).returning(
+        Proposal.id, Proposal.target_type, Proposal.target_id, Proposal.candidate_type, Proposal.candidate_id)
+    if not rows:
+        if await Proposal.exists().where(Proposal.id == proposal_id):
+            raise Conflict("this proposal has already been decided", code="already_decided")
+        raise NotFound("proposal not found")
+    return rows[0]
+
+
+async def approve_proposal(*, actor: Actor, proposal_id: int) -> dict[str, Any]:
+    """Approve once; an occurrence proposal becomes a confirmed sign-up within capacity, a wish gets its helper."""
+    from tongxin.activities import service as activities
+    from tongxin.wishes import service as wishes
+
+    async with write_transaction():
+        proposal = await _claim_decision(proposal_id, "approved", actor, "")
+        if proposal["target_type"] == "occurrence":
+            reasons = []
+            if hasattr(activities, "check_eligibility"):
+                reasons = await activities.check_eligibility(volunteer_id=proposal["candidate_id"],
+                                                             occurrence_id=proposal["target_id"])
+            if reasons:
+                raise Conflict("the volunteer can no longer join: " + ", ".join(reasons), code="not_eligible")
+            result = await activities.sign_up(volunteer_id=proposal["candidate_id"],
+                                              occurrence_id=proposal["target_id"], source="proposal", waitlist=False)
+        else:
+            kwargs = {f"{proposal['candidate_type']}_id": proposal["candidate_id"]}
+            result = await wishes.assign_helper(actor=actor, wish_id=proposal["target_id"], **kwargs)
+        await record_audit(actor_id=actor.id, action="approve_proposal", target_type="proposal",
+                           target_id=proposal_id, detail={"target": f"{proposal['target_type']}:{proposal['target_id']}"})
+    return {"id": proposal_id, "status": "approved", "result": result}
+
+
+async def reject_proposal(*, actor: Actor, proposal_id: int, reason: str) -> dict[str, Any]:
+    """Reject once, with the reason staff give (it becomes training data)."""
+    if not reason.strip():
+        raise InvalidInput("say why the proposal is rejected", field="reason")
+    async with write_transaction():
+        await _claim_decision(proposal_id, "rejected", actor, reason.strip())
+        await record_audit(actor_id=actor.id, action="reject_proposal", target_type="proposal",
+                           target_id=proposal_id, detail={"reason": reason.strip()})
+    return {"id": proposal_id, "status": "rejected"}
+
+
+async def record_outcomes(*, now: datetime | None = None) -> int:
+    """Copy attendance onto approved occurrence proposals (attended / no_show): the model's labels."""
+    from tongxin.activities.tables import SignUp
+
+    rows = await Proposal.select(Proposal.id, Proposal.target_id, Proposal.candidate_id).where(
+        (Proposal.status == "approved") & (Proposal.target_type == "occurrence") & (Proposal.outcome == ""))
+    updated = 0
+    for r in rows:
+        sign_up = await SignUp.select(SignUp.status).where(
+            (SignUp.occurrence == r["target_id"]) & (SignUp.volunteer == r["candidate_id"])).first()
+        if sign_up and sign_up["status"] in ("attended", "no_show"):
+            await Proposal.update({Proposal.outcome: sign_up["status"]}).where(Proposal.id == r["id"])
+            updated += 1
+    return updated
 
 
 async def withdraw_open_proposals(*, candidate_type: str, candidate_id: int, reason: str) -> int:
     """Withdraw every undecided proposal of a candidate (e.g. a minor whose consent was withdrawn)."""
     rows = await Proposal.update({
-        Proposal.status: "withdrawn", Proposal.reason: reason,
-        Proposal.decided_at: datetime.now(timezone.utc),
+        Proposal.status: "withdrawn", Proposal.reason: reason, Proposal.decided_at: _now(),
     }).where(
         (Proposal.candidate_type == candidate_type) & (Proposal.candidate_id == candidate_id)
         & (Proposal.status == "proposed")
     ).returning(Proposal.id)
     return len(rows)
+
+
+__all__ = (
+    "active_model", "list_models", "training_log", "train_and_maybe_activate", "rank_for_target",
+    "run_matching_batch", "list_proposals", "approve_proposal", "reject_proposal", "record_outcomes",
+    "withdraw_open_proposals", "explanation_json",
+)
+

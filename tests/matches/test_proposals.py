@@ -1,0 +1,208 @@
+"""Matching in the platform: ranked candidates, batch proposals, staff decisions, retraining."""
+
+import asyncio
+import contextlib
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from tests.conftest import make_client
+from tests.factories import login, make_user
+
+pytestmark = pytest.mark.anyio
+
+SATURDAY_9AM = datetime(2027, 3, 20, 1, 0, tzinfo=timezone.utc)  # 09:00 in Asia/Shanghai
+
+
+async def small_district(*, volunteers: int = 6, capacity: int = 2, youth: int = 0):
+    """One community, one grid, one organization, one occurrence on a Saturday morning, some volunteers."""
+    from tongxin.accounts.tables import Community, Grid
+    from tongxin.activities.tables import Activity, Occurrence
+    from tongxin.organizations.tables import Organization
+    from tongxin.volunteers.tables import AvailabilityWindow, Skill, Volunteer, VolunteerSkill
+
+    community = (await Community.insert(Community(code="mingri", name="明日社区", lat=33.9, lon=118.3)).returning(Community.id))[0]["id"]
+    grid = (await Grid.insert(Grid(code="mingri-01", name="一网格", community=community, lat=33.9, lon=118.3)).returning(Grid.id))[0]["id"]
+    skill = (await Skill.insert(Skill(code="first_aid", name_zh="急救")).returning(Skill.id))[0]["id"]
+    org = (await Organization.insert(Organization(name="蓝天救援队", kind="rescue_team", status="approved")).returning(Organization.id))[0]["id"]
+    activity = (await Activity.insert(Activity(
+        organization=org, title="应急演练", kind="training_drill", status="approved", starts_at=SATURDAY_9AM,
+        duration_minutes=180, capacity=capacity, lat=33.9, lon=118.3, community=community, grid=grid,
+        required_skills=["first_aid"], min_age=18, max_age=65,
+    )).returning(Activity.id))[0]["id"]
+    occurrence = (await Occurrence.insert(Occurrence(
+        activity=activity, starts_at=SATURDAY_9AM, ends_at=SATURDAY_9AM + timedelta(hours=3),
+        signup_deadline=SATURDAY_9AM - timedelta(days=1), capacity=capacity, taken=0, status="open",
+        community=community, grid=grid, lat=33.9, lon=118.3,
+    )).returning(Occurrence.id))[0]["id"]
+    ids = []
+    for n in range(volunteers + youth):
+        user = await make_user("volunteer")
+        is_youth = n >= volunteers
+        vid = (await Volunteer.insert(Volunteer(
+            user=user["id"], real_name=f"志愿者{n}", birth_date=date(2012 if is_youth else 1990, 1, 1),
+            community=community, grid=grid, lat=33.9 + 0.002 * n, lon=118.3, is_youth=is_youth,
+        )).returning(Volunteer.id))[0]["id"]
+        await VolunteerSkill.insert(VolunteerSkill(volunteer=vid, skill=skill))
+        await AvailabilityWindow.insert(AvailabilityWindow(volunteer=vid, weekday=5, start_minute=8 * 60, end_minute=18 * 60))
+        ids.append(vid)
+    return {"occurrence": occurrence, "volunteers": ids, "community": community}
+
+
+@contextlib.asynccontextmanager
+async def staff_client(app):
+    async with make_client(app) as client:
+        await login(client, (await make_user("staff"))["username"])
+        yield client
+
+
+async def test_staff_sees_ranked_candidates_with_explanations_and_why_not(app):
+    district = await small_district(volunteers=4, youth=1)
+    async with staff_client(app) as client:
+        response = await client.get("/api/matching/candidates", params={
+            "target_type": "occurrence", "target_id": district["occurrence"], "why_not": True})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert len(body["candidates"]) == 4
+    scores = [c["score"] for c in body["candidates"]]
+    assert scores == sorted(scores, reverse=True)
+    assert all(c["explanation"]["text_zh"].startswith("匹配分") for c in body["candidates"])
+    youth = [e for e in body["excluded"] if e["volunteer_id"] == district["volunteers"][-1]]
+    assert youth and "youth_not_allowed" in youth[0]["rules"]
+
+
+async def test_volunteers_may_not_see_rankings_or_proposals(app, client):
+    district = await small_district(volunteers=1)
+    await login(client, (await make_user("volunteer"))["username"])
+    ranking = await client.get("/api/matching/candidates",
+                               params={"target_type": "occurrence", "target_id": district["occurrence"]})
+    assert ranking.status_code == 403
+    assert (await client.get("/api/proposals")).status_code == 403
+
+
+async def test_unknown_target_is_a_clear_404(app):
+    async with staff_client(app) as client:
+        response = await client.get("/api/matching/candidates", params={"target_type": "wish", "target_id": 999})
+    assert response.status_code == 404
+    assert "wish 999" in response.json()["message"]
+
+
+async def test_batch_writes_proposals_within_capacity_and_approves_nothing(app):
+    from tongxin.activities.tables import SignUp
+
+    district = await small_district(volunteers=5, capacity=2)
+    async with staff_client(app) as client:
+        run = await client.post("/api/matching/runs", json={})
+        assert run.status_code == 201, run.text
+        assert run.json()["proposals"] == 2
+        again = await client.post("/api/matching/runs", json={})
+        assert again.json()["proposals"] == 0, "places already offered are not offered twice"
+        proposals = (await client.get("/api/proposals")).json()
+    assert proposals["total"] == 2
+    assert {p["target_id"] for p in proposals["items"]} == {district["occurrence"]}
+    assert await SignUp.count() == 0
+
+
+async def test_empty_district_runs_cleanly(app):
+    async with staff_client(app) as client:
+        run = await client.post("/api/matching/runs", json={})
+    assert run.status_code == 201
+    assert run.json()["proposals"] == 0
+
+
+async def test_approval_confirms_a_sign_up_and_a_second_approval_is_refused(app):
+    from tongxin.activities.tables import Occurrence, SignUp
+
+    district = await small_district(volunteers=3, capacity=2)
+    async with staff_client(app) as client:
+        await client.post("/api/matching/runs", json={})
+        proposal = (await client.get("/api/proposals")).json()["items"][0]
+        first = await client.post(f"/api/proposals/{proposal['id']}/approve")
+        second = await client.post(f"/api/proposals/{proposal['id']}/approve")
+    assert first.status_code == 200, first.text
+    assert second.status_code == 409
+    sign_up = await SignUp.select().where(SignUp.volunteer == proposal["candidate_id"]).first()
+    assert sign_up["status"] == "confirmed" and sign_up["source"] == "proposal"
+    taken = await Occurrence.select(Occurrence.taken).where(Occurrence.id == district["occurrence"]).first()
+    assert taken["taken"] == 1
+
+
+async def test_two_staff_approving_at_once_decide_the_proposal_once(app):
+    from tongxin.activities.tables import SignUp
+
+    await small_district(volunteers=2, capacity=2)
+    async with staff_client(app) as one, staff_client(app) as two:
+        await one.post("/api/matching/runs", json={})
+        proposal = (await one.get("/api/proposals")).json()["items"][0]
+        answers = await asyncio.gather(one.post(f"/api/proposals/{proposal['id']}/approve"),
+                                       two.post(f"/api/proposals/{proposal['id']}/approve"))
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    assert await SignUp.count() == 1
+
+
+async def test_approving_into_a_full_occurrence_is_refused_and_nothing_changes(app):
+    from tongxin.activities.tables import Occurrence
+    from tongxin.matches.tables import Proposal
+
+    district = await small_district(volunteers=2, capacity=2)
+    async with staff_client(app) as client:
+        await client.post("/api/matching/runs", json={})
+        proposal = (await client.get("/api/proposals")).json()["items"][0]
+        await Occurrence.update({Occurrence.taken: 2}).where(Occurrence.id == district["occurrence"])
+        response = await client.post(f"/api/proposals/{proposal['id']}/approve")
+    assert response.status_code == 409
+    still = await Proposal.select(Proposal.status).where(Proposal.id == proposal["id"]).first()
+    assert still["status"] == "proposed"
+
+
+async def test_rejection_needs_a_reason_and_is_recorded(app):
+    from tongxin.accounts.tables import AuditEntry
+
+    await small_district(volunteers=1, capacity=1)
+    async with staff_client(app) as client:
+        await client.post("/api/matching/runs", json={})
+        proposal = (await client.get("/api/proposals")).json()["items"][0]
+        empty = await client.post(f"/api/proposals/{proposal['id']}/reject", json={"reason": ""})
+        assert empty.status_code == 400
+        ok = await client.post(f"/api/proposals/{proposal['id']}/reject", json={"reason": "住得太远"})
+        assert ok.status_code == 200
+        rejected = (await client.get("/api/proposals", params={"status": "rejected"})).json()["items"]
+    assert rejected[0]["reason"] == "住得太远"
+    assert await AuditEntry.count().where(AuditEntry.action == "reject_proposal") == 1
+
+
+async def test_retraining_activates_a_model_only_when_it_beats_the_current_one(app):
+    """Staff approve near, skilled volunteers and reject far ones: a trained model should learn that."""
+    import numpy as np
+
+    import matching
+    from tongxin.matches import service
+    from tongxin.matches.tables import ModelVersion, Proposal
+
+    rng = np.random.default_rng(3)
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    rows = []
+    for n in range(160):
+        features = dict(zip(matching.FEATURE_NAMES, rng.random(len(matching.FEATURE_NAMES))))
+        features["distance_km"] = float(rng.uniform(0, 10))
+        liked = features["distance_km"] < 4 and rng.random() < 0.9 or rng.random() < 0.05
+        rows.append(Proposal(target_type="wish", target_id=n, candidate_type="volunteer", candidate_id=n,
+                             features=features, status="approved" if liked else "rejected",
+                             decided_at=start + timedelta(hours=n)))
+    await Proposal.insert(*rows)
+    first = await service.train_and_maybe_activate()
+    assert first["activated"] is True
+    assert first["metrics"]["new"]["roc_auc"] > 0.8
+    model, version = await service.active_model()
+    assert version == first["version"] and isinstance(model, matching.LogisticScorer)
+    second = await service.train_and_maybe_activate(now=datetime.now(timezone.utc) + timedelta(seconds=5))
+    assert second["activated"] is False, "the same data cannot beat the model trained on it"
+    assert await ModelVersion.count().where(ModelVersion.is_active == True) == 1  # noqa: E712
+
+
+async def test_retraining_with_too_few_decisions_keeps_the_prior(app):
+    from tongxin.matches import service
+
+    result = await service.train_and_maybe_activate()
+    assert result["activated"] is False
+    assert (await service.active_model())[1] == service.PRIOR_VERSION
