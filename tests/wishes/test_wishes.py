@@ -221,3 +221,16 @@ async def test_grid_worker_lists_only_own_grids_with_status_filter(app, client):
         submitted = (await staff.get("/api/wishes?status=submitted")).json()
     assert [w["id"] for w in everything["items"]] == [wish["id"], other_wish["id"]]
     assert [w["id"] for w in submitted["items"]] == [other_wish["id"]]
+
+
+async def test_cancelling_a_wish_withdraws_its_open_proposals(app, client):
+    from tongxin.matches.tables import Proposal
+
+    worker, wish, _ = await posted_wish(app)
+    await Proposal.insert(Proposal(target_type="wish", target_id=wish["id"], candidate_type="volunteer",
+                                   candidate_id=1, score=0.7))
+    await login(client, worker["username"])
+    response = await client.post(f"/api/wishes/{wish['id']}/cancel", json={"reason": "居民已自行解决"})
+    assert response.status_code == 200, response.text
+    proposal = await Proposal.select(Proposal.status, Proposal.reason).first()
+    assert proposal == {"status": "withdrawn", "reason": "wish cancelled"}

@@ -390,9 +390,20 @@ async def withdraw_open_proposals(*, candidate_type: str, candidate_id: int, rea
     return len(rows)
 
 
+
+async def withdraw_target_proposals(*, target_type: str, target_id: int, reason: str) -> int:
+    """Withdraw every undecided proposal for a target (a cancelled wish or occurrence)."""
+    rows = await Proposal.update({
+        Proposal.status: "withdrawn", Proposal.reason: reason, Proposal.decided_at: _now(),
+    }).where(
+        (Proposal.target_type == target_type) & (Proposal.target_id == target_id) & (Proposal.status == "proposed")
+    ).returning(Proposal.id)
+    return len(rows)
+
+
 __all__ = (
     "active_model", "list_models", "training_log", "train_and_maybe_activate", "rank_for_target",
     "run_matching_batch", "list_proposals", "approve_proposal", "reject_proposal", "record_outcomes",
-    "withdraw_open_proposals", "explanation_json",
+    "withdraw_open_proposals", "withdraw_target_proposals", "explanation_json",
 )
 

@@ -16,6 +16,7 @@ from tongxin.accounts.tables import Grid
 from tongxin.activities.service import LOCAL_TZ
 from tongxin.db import write_transaction
 from tongxin.errors import Conflict, InvalidInput, NotFound
+from tongxin.matches.service import withdraw_target_proposals
 from tongxin.organizations.tables import Organization, OrganizationMember, ResourceOffer
 from tongxin.scheduling.service import notify
 from tongxin.volunteers.tables import Skill, Volunteer
@@ -377,6 +378,7 @@ async def cancel_wish(*, actor: Actor, wish_id: int, reason: str) -> dict[str, A
                     allowed_from=tuple(s for s in ("submitted", "verified", "open", "matched", "in_progress",
                                                    "fulfilled")),
                     audit="wish_cancel", detail={"reason": reason.strip()})
+        await withdraw_target_proposals(target_type="wish", target_id=wish_id, reason="wish cancelled")
         for user_id in await _helper_users(volunteer_id=wish["helper_volunteer"],
                                            organization_id=wish["helper_organization"]):
             await notify(recipient_id=user_id, kind="wish_cancelled", target_key=f"wish:{wish_id}",
