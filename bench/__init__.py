@@ -1,0 +1,1 @@
+"""Benchmarks of the matching package: quality against a synthetic oracle, and speed."""

@@ -1,0 +1,287 @@
+"""Plain-array inputs of the matching package: volunteers, targets, existing sign-ups.
+
+Index i of every volunteer array is one volunteer, index j of every target array one target
+(an activity occurrence or a micro-wish). Field names follow `tongxin.matches.snapshot`, so a
+`VolunteerRows`/`TargetRows` converts with `VolunteerArrays.from_obj` / `TargetArrays.from_obj`.
+The arrays are treated as an immutable snapshot: the spatial index is built once and cached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+HOURS_PER_WEEK = 168
+SECONDS_PER_DAY = 86400.0
+# 1970-01-01 was a Thursday; hour 0 of our weekly mask is Monday 00:00.
+_EPOCH_HOUR_OF_WEEK = 3 * 24
+
+
+def _as(value: Any, dtype: Any, n: int, default: Any) -> np.ndarray:
+    if value is None:
+        return np.full(n, default, dtype=dtype)
+    return np.asarray(value, dtype=dtype).reshape(n)
+
+
+def _as2(value: Any, dtype: Any, n: int, default: Any, width: int | None = None) -> np.ndarray:
+    if value is None:
+        return np.full((n, width or 0), default, dtype=dtype)
+    if hasattr(value, "tocsr"):  # scipy sparse history matrices stay sparse
+        return value.tocsr()
+    arr = np.asarray(value, dtype=dtype)
+    return arr.reshape(n, -1) if arr.size else np.full((n, width or 0), default, dtype=dtype)
+
+
+@dataclass(eq=False)
+class VolunteerArrays:
+    """Every volunteer of the scope as arrays (index i ↔ ids[i]).
+
+    ids int64[n]; lat, lon float[n] in degrees (NaN = unknown: never a spatial candidate);
+    age float[n] in years (NaN = unknown: fails any age bound); community, grid int64[n] (-1 = none);
+    skills bool[n,S]; cert_expiry float[n,C] in epoch days, valid through that day
+    (-inf = not held, +inf = never expires); availability bool[n,168] weekly local-hour mask,
+    Monday 00:00 = 0; is_youth, youth_active, consent_in_force bool[n]; attended, no_show int[n];
+    hours_this_month, max_hours_month float[n] (NaN max = no limit); recent_load float[n]
+    (sign-ups in the last 30 days); org_history float[n,O] and category_history float[n,K]
+    attended counts (dense or scipy sparse).
+    """
+
+    ids: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    skills: np.ndarray
+    cert_expiry: np.ndarray
+    availability: np.ndarray
+    age: np.ndarray | None = None
+    community: np.ndarray | None = None
+    grid: np.ndarray | None = None
+    is_youth: np.ndarray | None = None
+    youth_active: np.ndarray | None = None
+    consent_in_force: np.ndarray | None = None
+    attended: np.ndarray | None = None
+    no_show: np.ndarray | None = None
+    hours_this_month: np.ndarray | None = None
+    max_hours_month: np.ndarray | None = None
+    recent_load: np.ndarray | None = None
+    org_history: Any = None
+    category_history: Any = None
+    _cache: dict = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.ids = np.asarray(self.ids, dtype=np.int64).reshape(-1)
+        n = self.ids.shape[0]
+        self.lat = _as(self.lat, float, n, np.nan)
+        self.lon = _as(self.lon, float, n, np.nan)
+        self.skills = _as2(self.skills, bool, n, False)
+        self.cert_expiry = _as2(self.cert_expiry, float, n, -np.inf)
+        self.availability = _as2(self.availability, bool, n, True, HOURS_PER_WEEK)
+        if self.availability.shape[1] != HOURS_PER_WEEK:
+            raise ValueError("availability must have 168 weekly hour columns")
+        self.age = _as(self.age, float, n, np.nan)
+        self.community = _as(self.community, np.int64, n, -1)
+        self.grid = _as(self.grid, np.int64, n, -1)
+        self.is_youth = _as(self.is_youth, bool, n, False)
+        self.youth_active = _as(self.youth_active, bool, n, False)
+        self.consent_in_force = _as(self.consent_in_force, bool, n, False)
+        self.attended = _as(self.attended, float, n, 0)
+        self.no_show = _as(self.no_show, float, n, 0)
+        self.hours_this_month = np.nan_to_num(_as(self.hours_this_month, float, n, 0.0))
+        self.max_hours_month = _as(self.max_hours_month, float, n, np.inf)
+        self.max_hours_month = np.where(np.isnan(self.max_hours_month), np.inf, self.max_hours_month)
+        self.recent_load = np.nan_to_num(_as(self.recent_load, float, n, 0.0))
+        self.org_history = _as2(self.org_history, float, n, 0.0, 1)
+        self.category_history = _as2(self.category_history, float, n, 0.0, 1)
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+    @property
+    def minor(self) -> np.ndarray:
+        """Youth rules apply to youth members and to anyone known to be under 18."""
+        return self.is_youth | (self.age < 18)
+
+    @classmethod
+    def from_obj(cls, obj: Any) -> "VolunteerArrays":
+        """Copy the same-named attributes of another object (e.g. a snapshot's VolunteerRows)."""
+        if isinstance(obj, cls):
+            return obj
+        names = [f.name for f in fields(cls) if f.init]
+        return cls(**{k: getattr(obj, k, None) for k in names})
+
+    def subset(self, index: np.ndarray) -> "VolunteerArrays":
+        """The volunteers at `index`, as a new snapshot."""
+        out = {}
+        for f in fields(self):
+            if not f.init:
+                continue
+            value = getattr(self, f.name)
+            out[f.name] = value[index] if value is not None else None
+        return VolunteerArrays(**out)
+
+
+@dataclass(eq=False)
+class TargetArrays:
+    """Occurrences or wishes to fill (index j ↔ ids[j]).
+
+    start, end float[m] epoch seconds UTC; utc_offset_hours converts them to local time for the
+    weekly availability mask and youth daytime rule (default +8, China Standard Time).
+    capacity_remaining int[m]; required_skills bool[m,S]; required_certs bool[m,C];
+    min_age/max_age float[m]; youth_allowed, has_adult_leader bool[m]; organization, category
+    int64[m] (-1 = none, index into the volunteers' history columns); urgency float[m] in [0, 1];
+    needed_by float[m] epoch seconds (NaN → start); community, grid int64[m].
+    kind is "occurrence" or "wish".
+    """
+
+    ids: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    capacity_remaining: np.ndarray
+    required_skills: np.ndarray | None = None
+    required_certs: np.ndarray | None = None
+    min_age: np.ndarray | None = None
+    max_age: np.ndarray | None = None
+    youth_allowed: np.ndarray | None = None
+    has_adult_leader: np.ndarray | None = None
+    organization: np.ndarray | None = None
+    category: np.ndarray | None = None
+    urgency: np.ndarray | None = None
+    needed_by: np.ndarray | None = None
+    community: np.ndarray | None = None
+    grid: np.ndarray | None = None
+    kind: str = "occurrence"
+    utc_offset_hours: float = 8.0
+    titles: list = field(default_factory=list)
+    _cache: dict = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.ids = np.asarray(self.ids, dtype=np.int64).reshape(-1)
+        m = self.ids.shape[0]
+        self.lat = _as(self.lat, float, m, np.nan)
+        self.lon = _as(self.lon, float, m, np.nan)
+        self.start = _as(self.start, float, m, np.nan)
+        self.end = _as(self.end, float, m, np.nan)
+        self.capacity_remaining = np.maximum(np.nan_to_num(_as(self.capacity_remaining, float, m, 0)), 0).astype(np.int64)
+        self.required_skills = _as2(self.required_skills, bool, m, False)
+        self.required_certs = _as2(self.required_certs, bool, m, False)
+        self.min_age = np.nan_to_num(_as(self.min_age, float, m, 0.0), nan=0.0)
+        self.max_age = np.nan_to_num(_as(self.max_age, float, m, np.inf), nan=np.inf)
+        self.youth_allowed = _as(self.youth_allowed, bool, m, False)
+        self.has_adult_leader = _as(self.has_adult_leader, bool, m, False)
+        self.organization = _as(self.organization, np.int64, m, -1)
+        self.category = _as(self.category, np.int64, m, -1)
+        self.urgency = np.clip(np.nan_to_num(_as(self.urgency, float, m, 0.5), nan=0.5), 0.0, 1.0)
+        self.needed_by = _as(self.needed_by, float, m, np.nan)
+        self.needed_by = np.where(np.isnan(self.needed_by), self.start, self.needed_by)
+        self.community = _as(self.community, np.int64, m, -1)
+        self.grid = _as(self.grid, np.int64, m, -1)
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+    @classmethod
+    def from_obj(cls, obj: Any, **overrides: Any) -> "TargetArrays":
+        """Copy the same-named attributes of another object (e.g. a snapshot's TargetRows)."""
+        if isinstance(obj, cls) and not overrides:
+            return obj
+        names = [f.name for f in fields(cls) if f.init]
+        values = {k: getattr(obj, k) for k in names if getattr(obj, k, None) is not None}
+        values.update(overrides)
+        return cls(**values)
+
+    def subset(self, index: Any) -> "TargetArrays":
+        """The targets at `index` (an int or an index array), as a new TargetArrays."""
+        index = np.atleast_1d(np.asarray(index))
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if not f.init:
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                out[f.name] = value[index]
+            elif f.name == "titles":
+                out[f.name] = [value[int(i)] for i in index] if len(value) == len(self) else []
+            else:
+                out[f.name] = value
+        return TargetArrays(**out)
+
+    @property
+    def duration_hours(self) -> np.ndarray:
+        return np.nan_to_num(np.maximum(self.end - self.start, 0.0) / 3600.0)
+
+    @property
+    def local_day(self) -> np.ndarray:
+        """Local calendar day (days since epoch) of each target's start: the unit of k-per-day."""
+        local = np.nan_to_num(self.start) + self.utc_offset_hours * 3600.0
+        return np.floor(local / SECONDS_PER_DAY).astype(np.int64)
+
+
+@dataclass(eq=False)
+class Commitments:
+    """Existing confirmed sign-ups: volunteer index (into VolunteerArrays), start, end epoch seconds."""
+
+    volunteer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    start: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    end: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def __post_init__(self) -> None:
+        self.volunteer = np.asarray(self.volunteer, dtype=np.int64).reshape(-1)
+        self.start = np.asarray(self.start, dtype=float).reshape(-1)
+        self.end = np.asarray(self.end, dtype=float).reshape(-1)
+        if not (self.volunteer.shape == self.start.shape == self.end.shape):
+            raise ValueError("commitment arrays must have the same length")
+
+    def __len__(self) -> int:
+        return int(self.volunteer.shape[0])
+
+    @classmethod
+    def from_obj(cls, obj: Any) -> "Commitments":
+        """None → no commitments; a VolunteerRows-like object → its commitment_* arrays."""
+        if obj is None:
+            return cls()
+        if isinstance(obj, cls):
+            return obj
+        return cls(volunteer=obj.commitment_volunteer, start=obj.commitment_start, end=obj.commitment_end)
+
+    def extended(self, volunteer: np.ndarray, start: np.ndarray, end: np.ndarray) -> "Commitments":
+        """These commitments plus new ones (e.g. a batch's assignments)."""
+        return Commitments(np.concatenate([self.volunteer, volunteer]), np.concatenate([self.start, start]),
+                           np.concatenate([self.end, end]))
+
+
+def weekly_hour_mask(start: np.ndarray, end: np.ndarray, utc_offset_hours: float) -> np.ndarray:
+    """bool[m,168]: the local weekly hours each [start, end) interval touches (capped at one week)."""
+    start = np.nan_to_num(np.asarray(start, float))
+    end = np.nan_to_num(np.asarray(end, float))
+    first = np.floor((start + utc_offset_hours * 3600.0) / 3600.0).astype(np.int64)
+    last = np.ceil((end + utc_offset_hours * 3600.0) / 3600.0).astype(np.int64)
+    n_hours = np.clip(last - first, 0, HOURS_PER_WEEK)
+    offsets = np.arange(HOURS_PER_WEEK)
+    hours = (first[:, None] + _EPOCH_HOUR_OF_WEEK + offsets[None, :]) % HOURS_PER_WEEK
+    mask = np.zeros((start.shape[0], HOURS_PER_WEEK), dtype=bool)
+    rows = np.broadcast_to(np.arange(start.shape[0])[:, None], hours.shape)
+    take = offsets[None, :] < n_hours[:, None]
+    mask[rows[take], hours[take]] = True
+    return mask
+
+
+def pack_bits(mask: np.ndarray) -> np.ndarray:
+    """bool[n,B] → uint64[n,ceil(B/64)], so set intersections are a few word ANDs and popcounts."""
+    mask = np.asarray(mask, dtype=bool)
+    n, b = mask.shape
+    words = max(1, -(-b // 64))
+    padded = np.zeros((n, words * 64), dtype=bool)
+    padded[:, :b] = mask
+    return np.packbits(padded, axis=1, bitorder="little").view(np.uint64).reshape(n, words)
+
+
+def popcount(words: np.ndarray) -> np.ndarray:
+    """Set bits per row of a uint64[n,W] array."""
+    return np.bitwise_count(words).sum(axis=1, dtype=np.int64)
+
+
+__all__ = ("VolunteerArrays", "TargetArrays", "Commitments", "weekly_hour_mask", "pack_bits", "popcount",
+           "HOURS_PER_WEEK")

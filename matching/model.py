@@ -1,0 +1,306 @@
+"""Scorers of pair features: a transparent prior and a logistic regression, both explainable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from matching.features import FEATURE_LABELS_EN, FEATURE_LABELS_ZH, FEATURE_NAMES
+
+# Hand-set prior: weight per standardized unit, with a centre and scale a staff member can read.
+PRIOR = {
+    #  name                 weight  centre  scale
+    "skill_coverage":     (1.2, 0.5, 0.5),
+    "distance_km":        (-0.9, 3.0, 3.0),
+    "same_grid":          (0.3, 0.0, 1.0),
+    "same_community":     (0.2, 0.0, 1.0),
+    "availability_share": (0.8, 0.75, 0.25),
+    "reliability":        (1.0, 0.8, 0.15),
+    "recent_load":        (-0.4, 2.0, 3.0),
+    "org_history":        (0.3, 1.0, 2.0),
+    "category_history":   (0.4, 1.0, 2.0),
+    "urgency":            (0.2, 0.5, 0.3),
+    "days_until_needed":  (-0.1, 7.0, 7.0),
+}
+PRIOR_WEIGHTS = np.array([PRIOR[f][0] for f in FEATURE_NAMES])
+PRIOR_CENTER = np.array([PRIOR[f][1] for f in FEATURE_NAMES])
+PRIOR_SCALE = np.array([PRIOR[f][2] for f in FEATURE_NAMES])
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
+
+
+class _Explainable:
+    """decision_function = intercept + explain(X).sum(axis=1): every score splits into features."""
+
+    def explanations(self, X, *, names=FEATURE_NAMES, top: int = 3) -> list["Explanation"]:
+        """One Explanation per row: the features that raised and lowered its score, in words."""
+        contrib = self.explain(X)
+        scores = self.predict_proba(X)[:, 1]
+        return [explanation_from(contrib[i], float(scores[i]), names=names, top=top) for i in range(len(scores))]
+
+
+class PriorScorer(_Explainable, BaseEstimator):
+    """The transparent prior used before enough staff decisions exist.
+
+    score = sigmoid(intercept + Σ weight_f · (x_f − centre_f) / scale_f). With weights/center/scale
+    None it uses the hand-set PRIOR for the FEATURE_NAMES columns; on data with another number of
+    columns (only in generic tests) every feature weighs +1 around the data's mean and spread.
+    `fit` learns nothing from y: it only checks the data and fixes the parameters.
+    """
+
+    def __init__(self, weights=None, center=None, scale=None, intercept=0.0):
+        self.weights = weights
+        self.center = center
+        self.scale = scale
+        self.intercept = intercept
+
+    def fit(self, X, y=None):
+        X = validate_data(self, X, reset=True, dtype=np.float64)
+        n = X.shape[1]
+        standard = n == len(FEATURE_NAMES)
+
+        def pick(value, default, fallback):
+            if value is not None:
+                arr = np.asarray(value, dtype=float).reshape(-1)
+                if arr.shape[0] != n:
+                    raise ValueError(f"expected {n} values, got {arr.shape[0]}")
+                return arr.copy()
+            return default.copy() if standard else fallback
+
+        self.coef_ = pick(self.weights, PRIOR_WEIGHTS, np.ones(n))
+        self.center_ = pick(self.center, PRIOR_CENTER, X.mean(axis=0))
+        spread = X.std(axis=0)
+        self.scale_ = pick(self.scale, PRIOR_SCALE, np.where(spread > 0, spread, 1.0))
+        self.scale_ = np.where(self.scale_ > 0, self.scale_, 1.0)
+        self.intercept_ = float(self.intercept)
+        return self
+
+    def explain(self, X) -> np.ndarray:
+        """float[n, F]: weight × standardized value, the share of each feature in decision_function."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return self.coef_ * (X - self.center_) / self.scale_
+
+    def decision_function(self, X) -> np.ndarray:
+        contributions = self.explain(X)
+        return self.intercept_ + contributions.sum(axis=1)
+
+    def predict_proba(self, X) -> np.ndarray:
+        p = _sigmoid(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
+
+
+class LogisticScorer(_Explainable, ClassifierMixin, BaseEstimator):
+    """StandardScaler + LogisticRegression predicting approved-and-attended from pair features."""
+
+    def __init__(self, C=1.0, max_iter=1000, class_weight=None):
+        self.C = C
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+
+    def fit(self, X, y):
+        X, y = validate_data(self, X, y, reset=True, dtype=np.float64)
+        check_classification_targets(y)
+        self.scaler_ = StandardScaler().fit(X)
+        self.lr_ = LogisticRegression(C=self.C, max_iter=self.max_iter, class_weight=self.class_weight)
+        self.lr_.fit(self.scaler_.transform(X), y)
+        self.classes_ = self.lr_.classes_
+        self.coef_ = self.lr_.coef_
+        self.intercept_ = self.lr_.intercept_
+        self.n_iter_ = self.lr_.n_iter_
+        return self
+
+    def _z(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return self.scaler_.transform(X)
+
+    def explain(self, X) -> np.ndarray:
+        """float[n, F]: coefficient × standardized value (binary models: towards the positive class)."""
+        if len(self.classes_) != 2:
+            raise ValueError("explanations need a model of two classes")
+        return self.coef_[0] * self._z(X)
+
+    def decision_function(self, X) -> np.ndarray:
+        z = self._z(X)
+        return self.lr_.decision_function(z)
+
+    def predict_proba(self, X) -> np.ndarray:
+        z = self._z(X)
+        return self.lr_.predict_proba(z)
+
+    def predict(self, X) -> np.ndarray:
+        z = self._z(X)
+        return self.lr_.predict(z)
+
+
+def prior_scorer() -> PriorScorer:
+    """The default prior, ready to score FEATURE_NAMES columns."""
+    return PriorScorer().fit(np.zeros((1, len(FEATURE_NAMES))))
+
+
+def score_pairs(model, X: np.ndarray) -> np.ndarray:
+    """Non-negative utility of each pair: the model's probability of approved-and-attended."""
+    if X.shape[0] == 0:
+        return np.zeros(0)
+    return model.predict_proba(X)[:, 1]
+
+
+# ---- explanations ---------------------------------------------------------------------------------
+
+@dataclass
+class Explanation:
+    """Why one pair got its score: the strongest features up and down, zh-CN first then English."""
+
+    score: float
+    raised: list[tuple[str, float]] = field(default_factory=list)
+    lowered: list[tuple[str, float]] = field(default_factory=list)
+    text_zh: str = ""
+    text_en: str = ""
+
+    @property
+    def text(self) -> str:
+        return f"{self.text_zh} / {self.text_en}"
+
+
+def _label(name: str, labels: dict) -> str:
+    return labels.get(name, name)
+
+
+def explanation_from(contributions: np.ndarray, score: float, *, names=FEATURE_NAMES, top: int = 3,
+                     min_effect: float = 0.05, labels_zh: dict = FEATURE_LABELS_ZH,
+                     labels_en: dict = FEATURE_LABELS_EN) -> Explanation:
+    """Turn one row of contributions into words: top features that raised and lowered the score."""
+    contributions = np.asarray(contributions, float)
+    order = np.argsort(-contributions, kind="stable")
+    raised = [(names[i], float(contributions[i])) for i in order[:top] if contributions[i] > min_effect]
+    lowered = [(names[i], float(contributions[i])) for i in order[::-1][:top] if contributions[i] < -min_effect]
+    zh_up = "、".join(_label(n, labels_zh) for n, _ in raised) or "无"
+    zh_down = "、".join(_label(n, labels_zh) for n, _ in lowered) or "无"
+    en_up = ", ".join(_label(n, labels_en) for n, _ in raised) or "nothing"
+    en_down = ", ".join(_label(n, labels_en) for n, _ in lowered) or "nothing"
+    return Explanation(
+        score=score, raised=raised, lowered=lowered,
+        text_zh=f"匹配分 {score:.2f}；加分：{zh_up}；减分：{zh_down}",
+        text_en=f"score {score:.2f}; raised by {en_up}; lowered by {en_down}",
+    )
+
+
+# ---- training and activation --------------------------------------------------------------------
+
+def evaluate(model, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Held-out metrics of a scorer: ROC AUC, log loss, Brier score and n."""
+    y = np.asarray(y).astype(int)
+    n = int(y.shape[0])
+    if n == 0:
+        return {"roc_auc": float("nan"), "log_loss": float("nan"), "brier": float("nan"), "n": 0}
+    p = np.clip(score_pairs(model, np.asarray(X, float)), 1e-6, 1 - 1e-6)
+    auc = float(roc_auc_score(y, p)) if 0 < y.sum() < n else float("nan")
+    return {"roc_auc": auc, "log_loss": float(log_loss(y, p, labels=[0, 1])),
+            "brier": float(brier_score_loss(y, p)), "n": n}
+
+
+@dataclass
+class TrainingResult:
+    """A freshly trained scorer, its held-out metrics, the current model's on the same rows, the verdict."""
+
+    model: Any
+    metrics: dict
+    current_metrics: dict | None
+    activate: bool
+
+
+def time_split(timestamps: np.ndarray, holdout_share: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    """Indexes of the earlier rows (train) and the latest rows (held out); equal times stay together."""
+    ts = np.asarray(timestamps, float)
+    if ts.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    cut = np.quantile(ts, 1.0 - holdout_share, method="lower")
+    train = np.flatnonzero(ts <= cut)
+    test = np.flatnonzero(ts > cut)
+    return train, test
+
+
+def train_scorer(X, y, timestamps, *, current=None, holdout_share: float = 0.2, C: float = 1.0,
+                 min_test: int = 30) -> TrainingResult:
+    """Fit a LogisticScorer on the earlier decisions, measure it on the latest ones, compare with `current`."""
+    X = np.asarray(X, float)
+    y = np.asarray(y).astype(int)
+    train, test = time_split(timestamps, holdout_share)
+    if train.size == 0 or np.unique(y[train]).size < 2:
+        nan = {"roc_auc": float("nan"), "log_loss": float("nan"), "brier": float("nan"), "n": int(test.size)}
+        return TrainingResult(None, nan, None, False)
+    model = LogisticScorer(C=C).fit(X[train], y[train])
+    metrics = evaluate(model, X[test], y[test])
+    metrics["n_train"] = int(train.size)
+    current_metrics = evaluate(current, X[test], y[test]) if current is not None else None
+    return TrainingResult(model, metrics, current_metrics,
+                          should_activate(metrics, current_metrics, min_n=min_test))
+
+
+def should_activate(new_metrics: dict, old_metrics: dict | None, *, min_n: int = 30,
+                    min_auc_gain: float = 0.0) -> bool:
+    """True only if the new model is better on the same held-out rows: higher AUC and no worse log loss."""
+    if not new_metrics or new_metrics.get("n", 0) < min_n or not np.isfinite(new_metrics.get("roc_auc", np.nan)):
+        return False
+    if old_metrics is None:
+        return new_metrics["roc_auc"] > 0.5
+    old_auc = old_metrics.get("roc_auc", np.nan)
+    if not np.isfinite(old_auc):
+        return True
+    return (new_metrics["roc_auc"] > old_auc + min_auc_gain
+            and new_metrics["log_loss"] <= old_metrics.get("log_loss", np.inf))
+
+
+# ---- persistence (skops only: no pickle, no joblib) ----------------------------------------------
+
+TRUSTED_TYPES = [
+    "matching.model.PriorScorer",
+    "matching.model.LogisticScorer",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.linear_model._logistic.LogisticRegression",
+]
+
+
+def dumps_model(model) -> bytes:
+    """A scorer as skops bytes (what ModelVersion.artifact stores)."""
+    import skops.io as sio
+
+    return sio.dumps(model)
+
+
+def loads_model(data: bytes):
+    """Load skops bytes, trusting only TRUSTED_TYPES; anything else raises UntrustedTypesFoundException."""
+    import skops.io as sio
+
+    return sio.loads(data, trusted=TRUSTED_TYPES)
+
+
+def save_model(model, path: str | Path) -> None:
+    """Write a scorer to a .skops file."""
+    import skops.io as sio
+
+    sio.dump(model, path)
+
+
+def load_model(path: str | Path):
+    """Read a .skops file, trusting only TRUSTED_TYPES."""
+    import skops.io as sio
+
+    return sio.load(path, trusted=TRUSTED_TYPES)
+
+
+__all__ = ("PriorScorer", "LogisticScorer", "prior_scorer", "score_pairs", "Explanation", "explanation_from",
+           "evaluate", "TrainingResult", "time_split", "train_scorer", "should_activate", "TRUSTED_TYPES",
+           "dumps_model", "loads_model", "save_model", "load_model", "PRIOR")

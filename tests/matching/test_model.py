@@ -1,0 +1,107 @@
+"""Scorers: scikit-learn conventions, explanations, training gate and skops persistence."""
+
+import numpy as np
+import pytest
+import skops.io as sio
+from skops.io.exceptions import UntrustedTypesFoundException
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from matching import (
+    FEATURE_NAMES, LogisticScorer, PriorScorer, dumps_model, load_model, loads_model, prior_scorer, save_model,
+    should_activate, train_scorer,
+)
+from matching.data import weekly_hour_mask
+from matching_factories import MONDAY
+
+
+@parametrize_with_checks([PriorScorer(), LogisticScorer()])
+def test_scorers_follow_scikit_learn_conventions(estimator, check):
+    check(estimator)
+
+
+def _toy(n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, len(FEATURE_NAMES)))
+    logit = 2.0 * X[:, 0] - 1.5 * X[:, 1]
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return X, y, np.arange(n, dtype=float)
+
+
+def test_contributions_add_up_to_the_decision_function():
+    X, y, _ = _toy()
+    for model in (prior_scorer(), LogisticScorer().fit(X, y)):
+        assert np.allclose(model.explain(X).sum(axis=1) + np.ravel(model.intercept_)[0], model.decision_function(X))
+
+
+def test_explanation_names_the_features_that_moved_the_score():
+    X, y, _ = _toy()
+    model = LogisticScorer().fit(X, y)
+    row = np.zeros((1, X.shape[1]))
+    row[0, 0], row[0, 1] = 2.0, 2.0  # strong skills up, far away down
+    e = model.explanations(row)[0]
+    assert e.raised[0][0] == "skill_coverage"
+    assert e.lowered[0][0] == "distance_km"
+    assert e.text_zh.startswith("匹配分") and "技能匹配度" in e.text_zh and "距离" in e.text_zh
+    assert "skill coverage" in e.text_en and "distance" in e.text_en
+
+
+def test_prior_prefers_a_near_skilled_reliable_volunteer():
+    near = [1.0, 0.5, 1, 1, 1.0, 0.95, 0, 2, 2, 0.5, 3]
+    far = [0.0, 9.0, 0, 0, 0.5, 0.6, 6, 0, 0, 0.5, 3]
+    p = prior_scorer().predict_proba(np.array([near, far]))[:, 1]
+    assert p[0] > 0.5 > p[1]
+
+
+def test_training_keeps_the_latest_decisions_for_the_held_out_check():
+    X, y, ts = _toy(1000)
+    result = train_scorer(X, y, ts, current=prior_scorer())
+    assert result.metrics["n"] == 200 and result.metrics["n_train"] == 800
+    assert result.metrics["roc_auc"] > 0.75
+    assert set(result.metrics) >= {"roc_auc", "log_loss", "brier", "n"}
+    assert result.activate == should_activate(result.metrics, result.current_metrics)
+
+
+def test_should_activate_only_when_better_on_held_out_data():
+    old = {"roc_auc": 0.70, "log_loss": 0.60, "brier": 0.2, "n": 500}
+    assert should_activate({"roc_auc": 0.75, "log_loss": 0.55, "brier": 0.19, "n": 500}, old)
+    assert not should_activate({"roc_auc": 0.69, "log_loss": 0.50, "brier": 0.18, "n": 500}, old)
+    assert not should_activate({"roc_auc": 0.75, "log_loss": 0.65, "brier": 0.19, "n": 500}, old)
+    assert not should_activate({"roc_auc": 0.95, "log_loss": 0.2, "brier": 0.1, "n": 5}, old)
+    assert should_activate({"roc_auc": 0.6, "log_loss": 0.6, "brier": 0.2, "n": 100}, None)
+
+
+def test_one_class_log_trains_nothing():
+    X, _, ts = _toy(100)
+    result = train_scorer(X, np.ones(100, int), ts)
+    assert result.model is None and not result.activate
+
+
+def test_skops_round_trip_keeps_the_scores(tmp_path):
+    X, y, _ = _toy()
+    for model in (prior_scorer(), LogisticScorer().fit(X, y)):
+        assert np.allclose(loads_model(dumps_model(model)).predict_proba(X), model.predict_proba(X))
+        save_model(model, tmp_path / "m.skops")
+        assert np.allclose(load_model(tmp_path / "m.skops").explain(X), model.explain(X))
+
+
+class Sneaky:
+    """A type nobody trusts."""
+
+    def __init__(self):
+        self.payload = 1
+
+
+def test_loading_a_file_with_an_untrusted_type_fails(tmp_path):
+    data = sio.dumps({"model": prior_scorer(), "extra": Sneaky()})
+    with pytest.raises(UntrustedTypesFoundException):
+        loads_model(data)
+    (tmp_path / "bad.skops").write_bytes(data)
+    with pytest.raises(UntrustedTypesFoundException):
+        load_model(tmp_path / "bad.skops")
+
+
+def test_weekly_mask_starts_on_monday_midnight_local():
+    mask = weekly_hour_mask(np.array([MONDAY]), np.array([MONDAY + 7200]), 8.0)[0]
+    assert np.flatnonzero(mask).tolist() == [0, 1]
+    sunday_late = weekly_hour_mask(np.array([MONDAY - 3600]), np.array([MONDAY + 3600]), 8.0)[0]
+    assert np.flatnonzero(sunday_late).tolist() == [0, 167]
