@@ -206,3 +206,30 @@ async def test_retraining_with_too_few_decisions_keeps_the_prior(app):
     result = await service.train_and_maybe_activate()
     assert result["activated"] is False
     assert (await service.active_model())[1] == service.PRIOR_VERSION
+
+
+async def test_resource_offers_are_proposed_for_wishes_and_approval_makes_the_organization_the_helper(app):
+    from tongxin.organizations.tables import Organization, ResourceOffer
+    from tongxin.wishes.tables import Household, Wish
+
+    district = await small_district(volunteers=0)
+    from tongxin.accounts.tables import Grid
+
+    grid = (await Grid.select(Grid.id).first())["id"]
+    org = (await Organization.select(Organization.id).first())["id"]
+    await Organization.update({Organization.lat: 33.91, Organization.lon: 118.3}).where(Organization.id == org)
+    offer = (await ResourceOffer.insert(ResourceOffer(organization=org, title="棉被", category="daily_goods",
+                                                      quantity=3, remaining=3)).returning(ResourceOffer.id))[0]["id"]
+    household = (await Household.insert(Household(grid=grid, name="王秀英")).returning(Household.id))[0]["id"]
+    wish = (await Wish.insert(Wish(household=household, grid=grid, community=district["community"],
+                                   category="daily_goods", title="冬季棉被", status="open", lat=33.9, lon=118.3,
+                                   needed_by=date.today() + timedelta(days=10))).returning(Wish.id))[0]["id"]
+    async with staff_client(app) as client:
+        run = await client.post("/api/matching/runs", json={})
+        assert run.json()["proposals"] == 1
+        proposal = (await client.get("/api/proposals", params={"target_type": "wish"})).json()["items"][0]
+        assert (proposal["candidate_type"], proposal["candidate_id"]) == ("resource", offer)
+        approved = await client.post(f"/api/proposals/{proposal['id']}/approve")
+    assert approved.status_code == 200, approved.text
+    matched = await Wish.select(Wish.status, Wish.helper_organization, Wish.helper_resource).where(Wish.id == wish).first()
+    assert matched == {"status": "matched", "helper_organization": org, "helper_resource": offer}

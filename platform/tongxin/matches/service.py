@@ -43,8 +43,8 @@ def explanation_json(explanation: matching.Explanation) -> dict[str, Any]:
             "lowered": [[name, round(value, 4)] for name, value in explanation.lowered]}
 
 
-def _features_json(row: np.ndarray) -> dict[str, float]:
-    return {name: round(float(v), 5) for name, v in zip(matching.FEATURE_NAMES, row)}
+def _features_json(row: np.ndarray, names=matching.FEATURE_NAMES) -> dict[str, float]:
+    return {name: round(float(v), 5) for name, v in zip(names, row)}
 
 
 # ---- models ----------------------------------------------------------------------------------------
@@ -212,11 +212,44 @@ async def run_matching_batch(*, actor_id: int | None = None, community_id: int |
         totals["utility"] += float(result.total_utility)
         say(f"{PLURAL[target_type]}: {written} proposals (utility {result.total_utility:.2f}, "
             f"fairness cost {result.fairness_cost:.1%})")
+        if target_type == "wish":
+            offered = await _propose_offers(run_id, rows, vocab, now, version)
+            totals["proposals"] += offered
+            say(f"wishes: {offered} resource-offer proposals")
     await MatchRun.update({
         MatchRun.n_targets: totals["targets"], MatchRun.n_proposals: totals["proposals"],
         MatchRun.utility: totals["utility"], MatchRun.finished_at: _now(),
     }).where(MatchRun.id == run_id)
     return {"run_id": run_id, "model_version": version, **totals}
+
+
+async def offer_arrays(vocab: snapshot.Vocabulary) -> matching.OfferArrays:
+    """Open resource offers as arrays, with the wishes each organization fulfilled before."""
+    offers = await snapshot.load_offers()
+    history = np.zeros((len(offers), len(vocab.categories)))
+    done = await Wish.select(Wish.helper_organization, Wish.category).where(
+        Wish.status.is_in(["fulfilled", "confirmed"]) & Wish.helper_organization.is_not_null())
+    for i, offer in enumerate(offers):
+        for w in done:
+            if w["helper_organization"] == offer["organization"] and w["category"] in vocab.categories:
+                history[i, vocab.categories[w["category"]]] += 1
+    return matching.OfferArrays(
+        ids=[o["id"] for o in offers], organization=[o["organization"] for o in offers],
+        lat=[np.nan if o["lat"] is None else o["lat"] for o in offers],
+        lon=[np.nan if o["lon"] is None else o["lon"] for o in offers],
+        category=[vocab.categories.get(o["category"], -1) for o in offers],
+        remaining=[o["remaining"] for o in offers], category_history=history,
+    )
+
+
+async def _propose_offers(run_id: int, wish_rows, vocab, now: datetime, version: str) -> int:
+    """Organizations' resource offers for open wishes (each wish one offer, each offer its stock)."""
+    wishes = matching.TargetArrays.from_obj(wish_rows)
+    open_counts = await _open_proposal_counts("wish", [int(t) for t in wishes.ids], candidate_type="resource")
+    wishes.capacity_remaining = np.array([0 if open_counts.get(int(t)) else 1 for t in wishes.ids], np.int64)
+    offers = await offer_arrays(vocab)
+    result = matching.match_offers(offers, wishes, now=now.timestamp())
+    return await _write_proposals(run_id, "wish", result, version, candidate_type="resource")
 
 
 async def _hold_proposed_times(volunteers: snapshot.VolunteerRows) -> None:
@@ -237,25 +270,26 @@ async def _hold_proposed_times(volunteers: snapshot.VolunteerRows) -> None:
             [volunteers.commitment_end, np.array([t["ends_at"].timestamp() for _, t in held])])
 
 
-async def _open_proposal_counts(target_type: str, ids: list[int]) -> dict[int, int]:
+async def _open_proposal_counts(target_type: str, ids: list[int], candidate_type: str = "volunteer") -> dict[int, int]:
     rows = await Proposal.select(Proposal.target_id).where(
         (Proposal.target_type == target_type) & (Proposal.status == "proposed")
-        & Proposal.target_id.is_in(ids or [-1]))
+        & (Proposal.candidate_type == candidate_type) & Proposal.target_id.is_in(ids or [-1]))
     counts: dict[int, int] = {}
     for r in rows:
         counts[r["target_id"]] = counts.get(r["target_id"], 0) + 1
     return counts
 
 
-async def _write_proposals(run_id: int, target_type: str, result: matching.Assignment, version: str) -> int:
+async def _write_proposals(run_id: int, target_type: str, result: matching.Assignment, version: str,
+                           candidate_type: str = "volunteer") -> int:
     explanations = result.explanations()
     written = 0
     async with write_transaction():
         for i in range(len(result)):
             rows = await Proposal.insert(Proposal(
                 run=run_id, target_type=target_type, target_id=int(result.target_ids[i]),
-                candidate_type="volunteer", candidate_id=int(result.volunteer_ids[i]),
-                score=float(result.score[i]), features=_features_json(result.features[i]),
+                candidate_type=candidate_type, candidate_id=int(result.volunteer_ids[i]),
+                score=float(result.score[i]), features=_features_json(result.features[i], result.feature_names),
                 explanation=explanation_json(explanations[i]), model_version=version,
             )).on_conflict(action="DO NOTHING").returning(Proposal.id)
             written += len(rows)
