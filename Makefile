@@ -36,6 +36,7 @@ test: install browser
 
 bench: install
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.platform
 
 wheel: install
 	$(BIN)/pip wheel --no-deps -w dist .

@@ -33,6 +33,7 @@ class Settings:
     model_dir: str = "var/models"
     timezone: str = "Asia/Shanghai"
     sqlite_busy_seconds: float = 5.0
+    matching_cache_seconds: float = 0.0
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -46,6 +47,7 @@ class Settings:
             max_body_bytes=int(os.environ.get("TONGXIN_MAX_BODY_BYTES", 2 * 1024 * 1024)),
             model_dir=os.environ.get("TONGXIN_MODEL_DIR", "var/models"),
             sqlite_busy_seconds=float(os.environ.get("TONGXIN_SQLITE_BUSY_SECONDS", 5.0)),
+            matching_cache_seconds=float(os.environ.get("TONGXIN_MATCHING_CACHE_SECONDS", 30.0)),
         )
         values.update(overrides)
         return cls(**values)

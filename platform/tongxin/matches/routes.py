@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 
@@ -24,13 +24,14 @@ class MatchingController(Controller):
     dependencies = {"actor": Provide(provide_actor)}
 
     @get("/candidates")
-    async def candidates(self, target_type: TargetType, target_id: int,
+    async def candidates(self, request: Request, target_type: TargetType, target_id: int,
                          top_k: Annotated[int, Parameter(ge=1, le=100)] = 20,
                          why_not: bool = False,
                          radius_km: Annotated[float, Parameter(gt=0, le=100)] = 10.0) -> dict[str, Any]:
         """Ranked volunteers for an occurrence or a wish, with explanations (and why-not on request)."""
-        return await service.rank_for_target(target_type=target_type, target_id=target_id, top_k=top_k,
-                                             why_not=why_not, radius_km=radius_km)
+        return await service.rank_for_target(
+            target_type=target_type, target_id=target_id, top_k=top_k, why_not=why_not, radius_km=radius_km,
+            cache_seconds=request.app.state.settings.matching_cache_seconds)
 
     @post("/runs", status_code=201)
     async def run(self, actor: Actor, data: MatchingRunRequest) -> dict[str, Any]:

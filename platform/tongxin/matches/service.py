@@ -16,7 +16,7 @@ import numpy as np
 import matching
 from tongxin.accounts.service import Actor, record_audit
 from tongxin.activities.tables import Occurrence
-from tongxin.db import write_transaction
+from tongxin.db import current_engine, write_transaction
 from tongxin.errors import Conflict, InvalidInput, NotFound
 from tongxin.matches import snapshot
 from tongxin.matches.tables import MatchRun, ModelVersion, Proposal
@@ -137,22 +137,47 @@ async def _volunteer_names(ids: list[int]) -> dict[int, str]:
     return {r["id"]: (r["real_name"][:1] + "同学" if r["is_youth"] else r["real_name"]) for r in rows}
 
 
+_DISTRICT_CACHE: dict[int, tuple[float, Any]] = {}
+
+
+async def district_volunteers(*, now: datetime, max_age_seconds: float = 0.0):
+    """(vocabulary, volunteer rows, VolunteerArrays with its spatial index), read at most every `max_age_seconds`.
+
+    Reading 50k volunteers takes seconds while ranking them takes a millisecond, so ranking
+    requests may reuse a recent read; approvals re-check the rules on fresh rows, so a stale
+    ranking can never place anyone a rule forbids.
+    """
+    key = id(current_engine())
+    hit = _DISTRICT_CACHE.get(key)
+    if max_age_seconds > 0 and hit and time.monotonic() - hit[0] < max_age_seconds:
+        return hit[1]
+    vocab = await snapshot.load_vocabulary()
+    rows = await snapshot.load_volunteers(vocab, now=now)
+    arrays = matching.VolunteerArrays.from_obj(rows)
+    matching.VolunteerIndex.for_volunteers(arrays)
+    value = (vocab, rows, arrays)
+    _DISTRICT_CACHE.clear()
+    _DISTRICT_CACHE[key] = (time.monotonic(), value)
+    return value
+
+
 async def rank_for_target(*, target_type: str, target_id: int, top_k: int = 20, why_not: bool = False,
-                          radius_km: float = 10.0, now: datetime | None = None) -> dict[str, Any]:
+                          radius_km: float = 10.0, now: datetime | None = None,
+                          cache_seconds: float = 0.0) -> dict[str, Any]:
     """Ranked volunteers for an occurrence or a wish, each with score, distance and explanation.
 
     `why_not=True` lists nearby volunteers the hard rules filtered out, with the rules in words.
     """
     now = now or _now()
-    vocab = await snapshot.load_vocabulary()
+    vocab, volunteers, arrays = await district_volunteers(now=now, max_age_seconds=cache_seconds)
     targets = await _load_targets(vocab, target_type, [target_id], now)
     if len(targets.ids) == 0:
         raise NotFound(f"no open {target_type} {target_id} to match (not found, closed, full or past)")
-    volunteers = await snapshot.load_volunteers(vocab, now=now)
     model, version = await active_model()
     started = time.perf_counter()
-    ranking = matching.rank_candidates(volunteers, matching.TargetArrays.from_obj(targets), model, top_k=top_k,
-                                       now=now.timestamp(), why_not=why_not, radius_km=radius_km)
+    ranking = matching.rank_candidates(arrays, matching.TargetArrays.from_obj(targets), model, top_k=top_k,
+                                       now=now.timestamp(), why_not=why_not, radius_km=radius_km,
+                                       commitments=matching.Commitments.from_obj(volunteers))
     elapsed_ms = (time.perf_counter() - started) * 1000
     names = await _volunteer_names([int(v) for v in ranking.volunteer_ids] +
                                    [int(volunteers.ids[i]) for i in ranking.excluded])
