@@ -322,11 +322,18 @@ async def run_due_jobs(*, now: datetime, instance: str | None = None, settings: 
                        lease: timedelta = LEASE, only: set[str] | None = None) -> list[dict[str, Any]]:
     """Fire every job whose scheduled time has come (missed ones included); returns the runs made here."""
     instance = instance if instance is not None else instance_name()
-    await seed_schedules()
     jobs = registry()
     results = []
-    schedules = await JobSchedule.select().where(JobSchedule.enabled == True)  # noqa: E712
+    schedules = await JobSchedule.select()
+    if set(jobs) - {s["job"] for s in schedules}:
+        await seed_schedules()
+        schedules = await JobSchedule.select()
+    # In the order of the code (the outbox last), so messages queued in this tick go out in it.
+    order = {name: n for n, name in enumerate(jobs)}
+    schedules.sort(key=lambda s: order.get(s["job"], len(order)))
     for schedule in schedules:
+        if not schedule["enabled"]:
+            continue
         job = jobs.get(schedule["job"])
         if job is None or (only is not None and job.name not in only):
             continue  # a schedule whose code was removed does nothing
@@ -335,7 +342,8 @@ async def run_due_jobs(*, now: datetime, instance: str | None = None, settings: 
             if result is not None:
                 results.append(result)
         upcoming = triggers.next_fire_time(schedule["trigger"], schedule["expression"], after=now)
-        await JobSchedule.update({JobSchedule.next_run_at: upcoming}).where(JobSchedule.id == schedule["id"])
+        if upcoming != schedule["next_run_at"]:
+            await JobSchedule.update({JobSchedule.next_run_at: upcoming}).where(JobSchedule.id == schedule["id"])
     # After the due firings, so a dead run of a "latest" job is usually covered by a fresh one by now.
     results += await recover_abandoned_runs(now=now, instance=instance, settings=settings, lease=lease)
     return results
