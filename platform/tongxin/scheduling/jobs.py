@@ -320,6 +320,15 @@ async def _youth_without_drill(now: datetime) -> list[dict]:
             and (y["activated_at"] is None or y["activated_at"] <= since)]
 
 
+@job("youth_retirement", trigger="cron", expression="0 1 * * *",
+     description="Retire little safety officers who have turned 18")
+async def retire_youth(ctx: JobContext) -> str:
+    """Delegates to the volunteers domain, with the firing's local date."""
+    ran, result = await call_if_available("tongxin.volunteers.service", "retire_adults",
+                                          today=ctx.now.astimezone(LOCAL_TZ).date(), now=ctx.now)
+    return _summary("retire_adults", result) if ran else result
+
+
 # --- matching -------------------------------------------------------------------------------------
 
 @job("matching", trigger="interval", expression="6h",
