@@ -6,6 +6,7 @@ into arrays (`snapshot.py`), writes proposals and keeps the model versions.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import datetime, timedelta, timezone
@@ -96,7 +97,8 @@ async def train_and_maybe_activate(*, now: datetime | None = None, progress=None
         return {"activated": False, "reason": f"need at least {MIN_TRAINING_ROWS} decisions of both kinds",
                 "n": int(len(y))}
     current, current_version = await active_model()
-    result = matching.train_scorer(X, y, ts, current=current)
+    # Fitting is CPU work: off the event loop, so web requests keep flowing when the scheduler runs inside serve.
+    result = await asyncio.to_thread(matching.train_scorer, X, y, ts, current=current)
     if result.model is None:
         return {"activated": False, "reason": "not enough variety in the earlier decisions", "n": int(len(y))}
     version = f"logreg-{(now or _now()).strftime('%Y%m%d%H%M%S')}"
@@ -229,8 +231,9 @@ async def run_matching_batch(*, actor_id: int | None = None, community_id: int |
         targets.capacity_remaining = np.maximum(
             targets.capacity_remaining - np.array([open_counts.get(int(t), 0) for t in targets.ids], np.int64), 0)
         say(f"{PLURAL[target_type]}: {len(targets)} open, matching against {len(volunteers.ids)} volunteers")
-        result = matching.match_batch(volunteers, targets, model, fairness=fairness, k_per_day=k_per_day,
-                                      now=now.timestamp(), neighbours=BATCH_NEIGHBOURS)
+        result = await asyncio.to_thread(
+            matching.match_batch, volunteers, targets, model, fairness=fairness, k_per_day=k_per_day,
+            now=now.timestamp(), neighbours=BATCH_NEIGHBOURS)
         written = await _write_proposals(run_id, target_type, result, version)
         totals["targets"] += len(targets)
         totals["proposals"] += written
