@@ -97,7 +97,7 @@ def settings(database_url, tmp_path):
     from tongxin.settings import Settings
 
     return Settings(database_url=database_url, secret_key="test-secret-" + "x" * 20,
-                    development=True, run_scheduler=False, model_dir=str(tmp_path / "models"))
+                    development=True, run_scheduler=False)
 
 
 @pytest.fixture

@@ -30,7 +30,6 @@ class Settings:
     session_max_age: int = 14 * 24 * 3600
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
-    model_dir: str = "var/models"
     timezone: str = "Asia/Shanghai"
     sqlite_busy_seconds: float = 5.0
     matching_cache_seconds: float = 0.0
@@ -45,7 +44,6 @@ class Settings:
             debug=_env_bool("TONGXIN_DEBUG", False),
             run_scheduler=_env_bool("TONGXIN_RUN_SCHEDULER", True),
             max_body_bytes=int(os.environ.get("TONGXIN_MAX_BODY_BYTES", 2 * 1024 * 1024)),
-            model_dir=os.environ.get("TONGXIN_MODEL_DIR", "var/models"),
             sqlite_busy_seconds=float(os.environ.get("TONGXIN_SQLITE_BUSY_SECONDS", 5.0)),
             matching_cache_seconds=float(os.environ.get("TONGXIN_MATCHING_CACHE_SECONDS", 30.0)),
         )

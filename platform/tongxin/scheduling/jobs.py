@@ -345,9 +345,8 @@ async def run_matching(ctx: JobContext) -> str:
      description="Nightly retraining of the matching model (activated only if better on held-out data)")
 async def retrain(ctx: JobContext) -> str:
     """Delegates to the matches domain, which decides whether the new model is better."""
-    model_dir = ctx.settings.model_dir if ctx.settings else None
     ran, result = await call_if_available(
-        "tongxin.matches.service", "train_and_maybe_activate", now=ctx.now, model_dir=model_dir,
+        "tongxin.matches.service", "train_and_maybe_activate", now=ctx.now,
         seed=int(ctx.scheduled_for.timestamp()), settings=ctx.settings)
     return _summary("train_and_maybe_activate", result) if ran else result
 
