@@ -17,11 +17,11 @@ from matching import (
     rule_failures, train_scorer,
 )
 from matching.assign import build_graph, solve_assignment, solve_graph
-from matching.data import pack_bits, popcount
+from matching.data import pack_bits
 from matching.engine import _solve_repaired
-from matching.geo import chord_to_km, km_to_chord, to_xyz
+from matching.geo import km_to_chord, to_xyz
 from matching.model import score_pairs
-from matching.rules import RuleConfig, availability_share
+from matching.rules import RuleConfig
 from matching.synth import District, make_district, make_targets, simulate_log, true_utility
 
 RADIUS = 10.0

@@ -10,6 +10,7 @@ from dateutil.rrule import rrulestr
 
 from tongxin.activities.tables import Activity, Occurrence, SignUp
 from tongxin.db import write_transaction
+from tongxin.paging import page
 from tongxin.errors import Conflict, InvalidInput, NotFound
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -148,10 +149,6 @@ ACTIVITY_FIELDS = (
 )
 OCCURRENCE_SORTS = ("starts_at", "-starts_at", "distance", "places_left")
 DAYTIME = (8, 18)  # youth members serve between 08:00 and 18:00 local time
-
-
-def _page(items: list, total: int, limit: int, offset: int) -> dict[str, Any]:
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
 def _may_manage(actor, organization_id: int) -> bool:
@@ -339,7 +336,7 @@ async def list_activities(*, actor, status: str | None = None, mine: bool = Fals
         Activity.capacity, Activity.organization, Activity.organization.name.as_alias("organization_name"),
         Activity.submitted_at,
     ).where(condition).order_by(Activity.id, ascending=False).limit(limit).offset(offset)
-    return _page(items, await Activity.count().where(condition), limit, offset)
+    return page(items, await Activity.count().where(condition), limit, offset)
 
 
 # ---- browsing occurrences ------------------------------------------------------------------------
@@ -413,7 +410,7 @@ async def list_occurrences(*, actor=None, date_from: date | None = None, date_to
         items.sort(key=lambda r: -r["places_left"])
     elif sort == "-starts_at":
         items.reverse()
-    return _page(items[offset:offset + limit], len(items), limit, offset)
+    return page(items[offset:offset + limit], len(items), limit, offset)
 
 
 # ---- eligibility, sign-ups on behalf of people ---------------------------------------------------

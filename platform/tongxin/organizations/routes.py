@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, get, patch, post
 from litestar.di import Provide
-from litestar.params import Parameter
 
+from tongxin.paging import Limit, Offset
 from tongxin.accounts.guards import provide_actor, provide_optional_actor, role_in, signed_in
 from tongxin.accounts.service import Actor
 from tongxin.organizations import service
 from tongxin.organizations.schemas import DecisionIn, OfferIn, OfferUpdate, OrganizationIn
 
-Limit = Annotated[int, Parameter(ge=1, le=100)]
-Offset = Annotated[int, Parameter(ge=0)]
 
 
 class OrganizationController(Controller):

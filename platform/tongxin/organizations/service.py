@@ -9,6 +9,7 @@ from tongxin.accounts.service import Actor, record_audit
 from tongxin.accounts.tables import Community
 from tongxin.db import write_transaction
 from tongxin.errors import Conflict, InvalidInput, NotFound
+from tongxin.paging import page
 from tongxin.organizations.tables import Organization, OrganizationMember, ResourceOffer
 from tongxin.scheduling.service import notify
 
@@ -19,10 +20,6 @@ ORGANIZATION_SORTS = {"name": Organization.name, "created": Organization.created
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _page(items: list, total: int, limit: int, offset: int) -> dict[str, Any]:
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
 def may_manage(actor: Actor | None, organization_id: int) -> bool:
@@ -86,7 +83,7 @@ async def list_organizations(*, actor: Actor | None, status: str | None = None, 
     count = Organization.count()
     if status:
         query, count = query.where(Organization.status == status), count.where(Organization.status == status)
-    return _page(await query.limit(limit).offset(offset), await count, limit, offset)
+    return page(await query.limit(limit).offset(offset), await count, limit, offset)
 
 
 async def update_organization(*, actor: Actor, organization_id: int, **fields: Any) -> dict[str, Any]:
@@ -172,4 +169,4 @@ async def list_offers(*, organization_id: int | None = None, category: str | Non
         ResourceOffer.id, ResourceOffer.title, ResourceOffer.category, ResourceOffer.kind, ResourceOffer.remaining,
         ResourceOffer.description, ResourceOffer.organization, ResourceOffer.organization.name.as_alias("organization_name"),
     ).where(condition).order_by(ResourceOffer.id, ascending=False).limit(limit).offset(offset)
-    return _page(items, await ResourceOffer.count().where(condition), limit, offset)
+    return page(items, await ResourceOffer.count().where(condition), limit, offset)

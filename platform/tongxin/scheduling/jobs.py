@@ -20,7 +20,7 @@ from tongxin.activities.tables import Activity, Occurrence, SignUp
 from tongxin.organizations.tables import OrganizationMember
 from tongxin.scheduling import service as scheduling
 from tongxin.settings import Settings
-from tongxin.volunteers.tables import Certificate, Volunteer, YouthMember
+from tongxin.volunteers.tables import Certificate, YouthMember
 
 EXPAND_WEEKS = 8
 UNDER_FILLED_SHARE = 0.5

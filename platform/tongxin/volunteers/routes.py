@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import Provide
-from litestar.params import Parameter
 
+from tongxin.paging import Limit, Offset
 from tongxin.accounts.guards import provide_actor, provide_optional_actor, role_in
 from tongxin.errors import NotFound
 from tongxin.accounts.service import Actor
 from tongxin.volunteers import schemas, service
 from tongxin.volunteers.schemas import YouthStatus
 
-Limit = Annotated[int, Parameter(ge=1, le=service.MAX_PAGE, description="page size, at most 100")]
-Offset = Annotated[int, Parameter(ge=0)]
 ACTOR = {"actor": Provide(provide_actor)}
 # Single records answer 404 to anonymous callers too, like to anyone else who may not see them.
 MAYBE_ACTOR = {"actor": Provide(provide_optional_actor)}

@@ -16,6 +16,7 @@ from tongxin.accounts.tables import Community, Grid
 from tongxin.activities.service import ACTIVE_SIGN_UP, LOCAL_TZ, cancel_sign_up
 from tongxin.activities.tables import ACTIVITY_KINDS, SignUp
 from tongxin.db import write_transaction
+from tongxin.paging import MAX_PAGE, page
 from tongxin.errors import Conflict, InvalidInput, NotFound
 from tongxin.matches.service import withdraw_open_proposals
 from tongxin.scheduling.service import notify
@@ -37,7 +38,6 @@ MIN_VOLUNTEER_AGE = 14
 YOUTH_MIN_AGE = 8
 ADULT_AGE = 18
 EXPIRING_WITHIN_DAYS = 30
-MAX_PAGE = 100
 
 # The consent text a guardian sees when applying; bump the version whenever the text changes.
 CONSENT_TEXT_VERSION = "2026-01"
@@ -70,10 +70,6 @@ def local_today() -> date:
 def age_on(birth_date: date, today: date) -> int:
     """Whole years between a birth date and `today`."""
     return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
-
-
-def _page(items: list, total: int, limit: int, offset: int) -> dict[str, Any]:
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
 # ---------------------------------------------------------------- lookups for forms
@@ -337,7 +333,7 @@ async def ledger(*, actor: Actor, limit: int = 20, offset: int = 0) -> dict[str,
     ).where(LedgerEntry.volunteer == volunteer_id).order_by(LedgerEntry.id, ascending=False).limit(
         limit).offset(offset)
     total = await LedgerEntry.count().where(LedgerEntry.volunteer == volunteer_id)
-    return {**totals, "entries": _page(entries, total, limit, offset)}
+    return {**totals, "entries": page(entries, total, limit, offset)}
 
 
 def _sign_up_columns():
@@ -367,7 +363,7 @@ async def sign_ups_of(
     items = await SignUp.select(*_sign_up_columns()).where(condition).order_by(
         SignUp.occurrence.starts_at, ascending=ascending).order_by(SignUp.id).limit(limit).offset(offset)
     total = await SignUp.count().where(condition)
-    return _page(items, total, limit, offset)
+    return page(items, total, limit, offset)
 
 
 async def own_sign_ups(*, actor: Actor, **filters: Any) -> dict[str, Any]:
@@ -534,7 +530,7 @@ async def list_youth(
     elif actor.role == "guardian":
         condition = YouthMember.guardian == actor.id
     else:
-        return _page([], 0, limit, offset)
+        return page([], 0, limit, offset)
     if status:
         condition &= YouthMember.status == status
     if community_id:
@@ -543,7 +539,7 @@ async def list_youth(
     items = await YouthMember.select(*_youth_columns()).where(condition).order_by(
         column, ascending=ascending).order_by(YouthMember.id).limit(limit).offset(offset)
     total = await YouthMember.count().where(condition)
-    return _page(items, total, limit, offset)
+    return page(items, total, limit, offset)
 
 
 def _require_staff(actor: Actor) -> None:
@@ -684,4 +680,4 @@ async def list_squads(*, actor: Actor, limit: int = 20, offset: int = 0) -> dict
             ).order_by(YouthMember.volunteer.real_name)
     for squad in squads:
         squad["members"] = [m for m in members if m["squad"] == squad["id"]]
-    return _page(squads, total, limit, offset)
+    return page(squads, total, limit, offset)

@@ -1,0 +1,16 @@
+"""One shape for every paginated list: `{"items", "total", "limit", "offset"}`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar.params import Parameter
+
+MAX_PAGE = 100
+Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size, at most 100")]
+Offset = Annotated[int, Parameter(ge=0, description="how many items to skip")]
+
+
+def page(items: list, total: int, limit: int, offset: int) -> dict[str, Any]:
+    """A page of a list with its total, as every list endpoint answers."""
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
