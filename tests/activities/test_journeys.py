@@ -247,3 +247,51 @@ async def test_cancelling_an_activity_cancels_future_sign_ups_and_tells_people(a
     assert (await SignUp.select(SignUp.status).first())["status"] == "cancelled"
     assert await Notification.exists().where((Notification.recipient == person["id"])
                                              & (Notification.kind == "occurrence_cancelled"))
+
+
+async def test_changing_the_rule_moves_only_future_occurrences_and_keeps_history(app):
+    from tongxin.activities.service import LOCAL_TZ
+    from tongxin.activities.tables import Occurrence
+
+    community, grid = await make_place()
+    activity, org_user = await published_activity(app, community, rrule="FREQ=WEEKLY;BYDAY=SA")
+    first, second = activity["occurrences"][0]["id"], activity["occurrences"][1]["id"]
+    past = datetime.now(timezone.utc) - timedelta(days=3)
+    await Occurrence.update({Occurrence.starts_at: past, Occurrence.ends_at: past + timedelta(hours=3)}).where(
+        Occurrence.id == first)
+    async with make_client(app) as client:
+        await volunteer_with_profile(client, community, grid, birth_date=years_ago(30).isoformat())
+        await client.post(f"/api/occurrences/{second}/sign-ups", json={})
+    from tongxin.accounts.tables import User
+
+    async with make_client(app) as org:
+        await login(org, (await User.select(User.username).where(User.id == org_user).first())["username"])
+        response = await org.put(f"/api/activities/{activity['id']}/rule", json={"rrule": "FREQ=WEEKLY;BYDAY=SU"})
+        bad = await org.put(f"/api/activities/{activity['id']}/rule", json={"rrule": "FREQ=NEVER"})
+    assert response.status_code == 200, response.text
+    assert bad.status_code == 400 and bad.json()["field"] == "rrule"
+    assert response.json()["changes"]["cancelled"] == 1
+    kept = await Occurrence.select(Occurrence.starts_at, Occurrence.status).where(Occurrence.id == first).first()
+    assert kept["starts_at"] == past and kept["status"] == "open", "history stays as it was"
+    moved = await Occurrence.select(Occurrence.starts_at).where(
+        (Occurrence.activity == activity["id"]) & (Occurrence.status == "open")
+        & (Occurrence.starts_at > datetime.now(timezone.utc)))
+    assert moved and all(o["starts_at"].astimezone(LOCAL_TZ).weekday() == 6 for o in moved)
+
+
+async def test_scheduler_credit_catch_up_credits_each_attended_sign_up_once(app):
+    from tongxin.activities import service
+    from tongxin.activities.tables import SignUp
+    from tongxin.volunteers.tables import Volunteer
+
+    community, grid = await make_place()
+    activity, _ = await published_activity(app, community)
+    async with make_client(app) as client:
+        person = await volunteer_with_profile(client, community, grid, birth_date=years_ago(30).isoformat())
+        await client.post(f"/api/occurrences/{activity['occurrences'][0]['id']}/sign-ups", json={})
+    await SignUp.update({SignUp.status: "attended"}).where(SignUp.volunteer == person["volunteer_id"])
+    assert await service.credit_attendance() == 1
+    assert await service.credit_attendance() == 0
+    totals = await Volunteer.select(Volunteer.hours_total, Volunteer.attended_count).where(
+        Volunteer.id == person["volunteer_id"]).first()
+    assert totals == {"hours_total": 3.0, "attended_count": 1}

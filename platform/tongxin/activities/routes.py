@@ -13,7 +13,9 @@ from tongxin.paging import Limit, Offset
 from tongxin.accounts.guards import provide_actor, provide_optional_actor, role_in, signed_in
 from tongxin.accounts.service import Actor
 from tongxin.activities import service
-from tongxin.activities.schemas import ActivityIn, AttendanceIn, CancelIn, DecisionIn, SignUpIn, activity_fields
+from tongxin.activities.schemas import (
+    ActivityIn, AttendanceIn, CancelIn, DecisionIn, RuleIn, SignUpIn, activity_fields,
+)
 
 
 
@@ -49,6 +51,12 @@ class ActivityController(Controller):
         """Staff publish (creating the coming weeks' occurrences) or reject with a reason."""
         return await service.decide_activity(actor=actor, activity_id=activity_id, approve=data.approve,
                                              reason=data.reason)
+
+    @put("/{activity_id:int}/rule", guards=[signed_in])
+    async def change_rule(self, actor: Actor, activity_id: int, data: RuleIn) -> dict[str, Any]:
+        """Change a published activity's recurrence: future occurrences follow, past ones stay."""
+        return await service.change_rule(actor=actor, activity_id=activity_id, rrule=data.rrule,
+                                         starts_at=data.starts_at)
 
     @post("/{activity_id:int}/cancel", guards=[signed_in], status_code=200)
     async def cancel(self, actor: Actor, activity_id: int, data: CancelIn) -> dict[str, Any]:

@@ -34,6 +34,11 @@ class ActivityIn(msgspec.Struct, forbid_unknown_fields=True):
     points_credit: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 10
 
 
+class RuleIn(msgspec.Struct, forbid_unknown_fields=True):
+    rrule: Annotated[str, msgspec.Meta(max_length=200, description="RFC 5545 RRULE; empty = one-off")]
+    starts_at: datetime | None = None
+
+
 class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):
     approve: bool
     reason: Annotated[str, msgspec.Meta(max_length=500)] = ""

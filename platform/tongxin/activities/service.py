@@ -608,9 +608,8 @@ async def mark_attendance(*, actor, sign_up_id: int, attended: bool, now: dateti
                            code="already_marked")
         credited = False
         if attended:
-            hours = row["occurrence.activity.hours_credit"] or round(
-                (row["occurrence.ends_at"] - row["occurrence.starts_at"]).total_seconds() / 3600, 2)
-            credited = await _credit(sign_up_id, row["volunteer"], hours, row["occurrence.activity.points_credit"])
+            credited = await _credit(sign_up_id, row["volunteer"], _hours_of(row),
+                                     row["occurrence.activity.points_credit"])
         else:
             await Volunteer.update({Volunteer.no_show_count: Volunteer.no_show_count + 1}).where(
                 Volunteer.id == row["volunteer"])
@@ -631,3 +630,52 @@ async def mark_no_shows_after(*, grace: timedelta, now: datetime | None = None) 
         await Occurrence.update({Occurrence.status: "done"}).where(
             Occurrence.status.is_in(["open", "closed"]) & (Occurrence.ends_at < now - grace))
     return len(rows)
+
+
+async def change_rule(*, actor, activity_id: int, rrule: str, starts_at: datetime | None = None,
+                      now: datetime | None = None) -> dict[str, Any]:
+    """Edit a published activity's recurrence: only future occurrences change; history stays."""
+    from tongxin.accounts.service import record_audit
+    from tongxin.scheduling.service import reschedule_activity
+
+    activity = await _managed_activity(actor, activity_id)
+    if activity["status"] != "approved":
+        raise Conflict("only a published activity's rule is changed this way; edit drafts directly",
+                       code="not_published")
+    starts_at = starts_at or activity["starts_at"]
+    if starts_at.tzinfo is None:
+        raise InvalidInput("starts_at needs a timezone, e.g. 2026-12-19T09:00:00+08:00", field="starts_at")
+    if rrule:
+        occurrence_starts({"starts_at": starts_at, "rrule": rrule}, after=starts_at, until=starts_at + timedelta(days=1))
+    now = now or now_utc()
+    async with write_transaction():
+        await Activity.update({Activity.rrule: rrule, Activity.starts_at: starts_at}).where(Activity.id == activity_id)
+        changes = await reschedule_activity(activity_id=activity_id, now=now)
+        await record_audit(actor_id=actor.id, action="change_activity_rule", target_type="activity",
+                           target_id=activity_id, detail={"rrule": rrule, **changes})
+    return {**await get_activity(actor=actor, activity_id=activity_id), "changes": changes}
+
+
+async def credit_attendance(*, now: datetime | None = None) -> int:
+    """Credit any attended sign-up still without its ledger row (idempotent catch-up for the scheduler)."""
+    from tongxin.volunteers.tables import LedgerEntry
+
+    credited_ids = {r["sign_up"] for r in await LedgerEntry.select(LedgerEntry.sign_up).where(
+        LedgerEntry.sign_up.is_not_null())}
+    rows = await SignUp.select(
+        SignUp.id, SignUp.volunteer, SignUp.occurrence.starts_at, SignUp.occurrence.ends_at,
+        SignUp.occurrence.activity.hours_credit, SignUp.occurrence.activity.points_credit,
+    ).where(SignUp.status == "attended")
+    credited = 0
+    for r in rows:
+        if r["id"] in credited_ids:
+            continue
+        async with write_transaction():
+            credited += await _credit(r["id"], r["volunteer"], _hours_of(r), r["occurrence.activity.points_credit"])
+    return credited
+
+
+def _hours_of(row: dict[str, Any]) -> float:
+    """The activity's hours credit, or the occurrence's length."""
+    return row["occurrence.activity.hours_credit"] or round(
+        (row["occurrence.ends_at"] - row["occurrence.starts_at"]).total_seconds() / 3600, 2)

@@ -91,6 +91,8 @@ async def training_log() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 async def train_and_maybe_activate(*, now: datetime | None = None, progress=None) -> dict[str, Any]:
     """Retrain from the decision log; the new model becomes active only if it beats the current one."""
     say = progress or (lambda message: None)
+    labelled = await record_outcomes()
+    say(f"attendance copied onto {labelled} approved proposal(s)")
     X, y, ts = await training_log()
     say(f"training log: {len(y)} decisions ({int(y.sum())} positive)")
     if len(y) < MIN_TRAINING_ROWS or len(set(y.tolist())) < 2:
