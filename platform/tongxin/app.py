@@ -7,7 +7,12 @@ import importlib
 import sqlite3
 from typing import AsyncIterator
 
+from pathlib import Path
+
 from litestar import Litestar
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import ValidationException
 from litestar.logging import LoggingConfig
@@ -28,6 +33,7 @@ from tongxin.web.errors import (
 )
 from tongxin.web.routes import csrf_cookie, health
 
+WEB_DIR = Path(__file__).parent / "web"
 CSRF_COOKIE = "tx_csrf"
 CSRF_HEADER = "x-csrftoken"
 
@@ -37,7 +43,8 @@ DOMAINS = ("organizations", "volunteers", "wishes", "activities", "matches", "sc
 
 def route_handlers() -> list:
     """Every domain's handlers: each `tongxin.<domain>.routes` lists its own in `ROUTES`."""
-    handlers: list = [health, csrf_cookie, AccountController]
+    handlers: list = [health, csrf_cookie, AccountController,
+                      create_static_files_router(path="/static", directories=[WEB_DIR / "static"])]
     for domain in DOMAINS:
         module = importlib.import_module(f"tongxin.{domain}.routes")
         handlers.extend(getattr(module, "ROUTES", ()))
@@ -79,7 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores={"sessions": DatabaseStore()},
         csrf_config=CSRFConfig(
             secret=settings.secret_key, cookie_name=CSRF_COOKIE, header_name=CSRF_HEADER,
-            cookie_secure=secure_cookies, cookie_samesite="lax", exclude=["/health", "/schema"],
+            cookie_secure=secure_cookies, cookie_samesite="lax", exclude=["/health", "/schema", "/static"],
         ),
         exception_handlers={
             DomainError: domain_error_handler,
@@ -92,6 +99,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[SwaggerRenderPlugin()],
         ),
         logging_config=LoggingConfig(log_exceptions="always"),
+        template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
         request_max_body_size=settings.max_body_bytes,
         debug=settings.debug,
     )

@@ -13,7 +13,23 @@ from tongxin.errors import DomainError, RateLimited
 log = logging.getLogger("tongxin")
 
 
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page (not the JSON API)."""
+    return not request.url.path.startswith(("/api/", "/schema", "/health")) and \
+        "text/html" in request.headers.get("accept", "")
+
+
 def domain_error_handler(request: Request, exc: DomainError) -> Response:
+    if wants_page(request):
+        from litestar.response import Redirect
+
+        from tongxin.errors import NotAuthenticated
+        from tongxin.web.pages import not_found_page
+
+        if isinstance(exc, NotAuthenticated):
+            return Redirect(path=f"/login?next={request.url.path}")
+        if exc.status == 404:
+            return not_found_page(request)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     body = {"error": exc.code, "message": exc.message}
     if exc.field:
@@ -39,6 +55,10 @@ def database_error_handler(request: Request, exc: Exception) -> Response:
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, HTTPException) and exc.status_code == 404 and wants_page(request):
+        from tongxin.web.pages import not_found_page
+
+        return not_found_page(request)
     if isinstance(exc, HTTPException):
         return Response({"error": "http_error", "message": exc.detail}, status_code=exc.status_code,
                         headers=exc.headers)

@@ -24,3 +24,12 @@ async def health(request: Request) -> Response:
 @get("/api/csrf", tags=["accounts"], status_code=204)
 async def csrf_cookie() -> None:
     """Sets the CSRF cookie; send its value back in `X-CSRFToken` on every write."""
+
+
+def _pages() -> list:
+    from tongxin.web.pages import PAGES
+
+    return PAGES
+
+
+ROUTES = [*_pages()]

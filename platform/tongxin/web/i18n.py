@@ -1,0 +1,87 @@
+"""The pages' words, zh-CN first and English second; domain error codes in the user's language."""
+
+from __future__ import annotations
+
+LANGUAGES = ("zh-CN", "en")
+DEFAULT = "zh-CN"
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # layout
+    "app": ("同心 · 志愿服务", "Tongxin · Volunteering"),
+    "home": ("首页", "Home"), "occurrences": ("活动", "Activities"), "wishes": ("微心愿", "Micro-wishes"),
+    "login": ("登录", "Sign in"), "logout": ("退出", "Sign out"), "register": ("注册", "Register"),
+    "language": ("English", "中文"), "my_schedule": ("我的报名", "My sign-ups"),
+    "queue": ("审核", "Approvals"), "dashboard": ("数据看板", "Dashboard"), "jobs": ("定时任务", "Scheduled jobs"),
+    "my_org": ("我的组织", "My organization"), "children": ("我的孩子", "My children"),
+    "notifications": ("消息", "Messages"), "not_found": ("没有找到这个页面或记录", "This page or record was not found"),
+    "back_home": ("返回首页", "Back to home"), "save": ("保存", "Save"), "submit": ("提交", "Submit"),
+    "previous": ("上一页", "Previous"), "next": ("下一页", "Next"),
+    # accounts
+    "username": ("用户名", "Username"), "password": ("密码(至少8位)", "Password (8+ characters)"),
+    "display_name": ("姓名/昵称", "Name"), "role": ("身份", "I am"),
+    "role_volunteer": ("志愿者", "a volunteer"), "role_org_member": ("社会组织成员", "an organization member"),
+    "role_guardian": ("小小安全员家长", "a guardian"),
+    "bad_credentials": ("用户名或密码不正确", "Wrong username or password"),
+    "rate_limited": ("登录失败次数过多，请稍后再试", "Too many failed logins; try again later"),
+    "username_taken": ("该用户名已被使用", "This username is taken"),
+    "welcome": ("欢迎，{name}", "Welcome, {name}"),
+    # occurrences
+    "filter": ("筛选", "Filter"), "kind": ("类型", "Kind"), "date_from": ("开始日期", "From"),
+    "date_to": ("结束日期", "To"), "fits_me": ("只看适合我的", "Only what fits me"), "places_left": ("剩余名额", "Places left"),
+    "sign_up": ("报名", "Sign up"), "cancel": ("取消报名", "Cancel"), "no_occurrences": (
+        "暂时没有符合条件的活动。换个筛选条件，或稍后再来看看。", "No activities match. Try other filters or come back later."),
+    "signed_up": ("报名成功", "You are signed up"), "waitlisted": (
+        "名额已满，您已进入候补第 {n} 位；有人取消时会通知您。", "Full: you are number {n} on the waitlist; we will tell you if a place frees up."),
+    "no_sign_ups": ("您还没有报名任何活动。去“活动”看看吧。", "No sign-ups yet. Have a look at Activities."),
+    "hours_points": ("服务时长 {hours} 小时 · 积分 {points}", "{hours} hours served · {points} points"),
+    "calendar_link": ("订阅日历(iCalendar)", "Subscribe to your calendar (iCalendar)"),
+    "need_profile": ("请先完善志愿者资料", "Please fill in your volunteer profile first"),
+    "kind_service_day": ("志愿服务日", "Service day"), "kind_training_drill": ("应急演练", "Training drill"),
+    "kind_safety_education": ("安全教育", "Safety education"), "kind_wish_work": ("心愿服务", "Wish work"),
+    "kind_emergency": ("应急任务", "Emergency"),
+    # staff
+    "approve": ("通过", "Approve"), "reject": ("驳回", "Reject"), "reason": ("理由", "Reason"),
+    "queue_empty": ("没有待审核的事项。", "Nothing is waiting for a decision."),
+    "run_matching": ("运行匹配", "Run matching"), "activities_held": ("已开展活动", "Activities held"),
+    "people_served": ("服务人次", "People served"), "wishes_fulfilled": ("已实现心愿", "Wishes fulfilled"),
+    "hours": ("服务时长(小时)", "Hours"), "by_community": ("按社区", "By community"), "by_month": ("按月份", "By month"),
+    "score": ("匹配分", "Score"),
+    # wishes
+    "post_wish": ("登记微心愿", "Post a wish"), "no_wishes": ("目前没有公开的微心愿。", "No open wishes right now."),
+    "urgency": ("紧急程度", "Urgency"), "needed_by": ("需要日期", "Needed by"),
+    # errors
+    "invalid_input": ("请检查填写的内容", "Please check what you entered"),
+    "conflict": ("操作无法完成", "This could not be done"),
+    "required": ("必填", "Required"), "too_short": ("太短", "Too short"),
+}
+
+# Domain error codes whose message the services write in English: their zh-CN words.
+ERROR_CODES_ZH: dict[str, str] = {
+    "bad_credentials": "用户名或密码不正确", "rate_limited": "登录失败次数过多，请稍后再试",
+    "username_taken": "该用户名已被使用", "occurrence_full": "名额已满", "already_signed_up": "您已经报名了这场活动",
+    "sign_ups_closed": "报名已截止", "already_decided": "该事项已被处理", "not_approved": "组织尚未通过审核",
+    "not_found": "没有找到", "not_authenticated": "请先登录",
+}
+
+
+def language_of(value: str | None) -> str:
+    """The supported language a cookie or header asks for (zh-CN unless it clearly asks for English)."""
+    return "en" if value and value.lower().startswith("en") else DEFAULT
+
+
+def translate(key: str, lang: str, **values) -> str:
+    """One message in `lang` (zh-CN or en), formatted with `values`; the key itself if unknown."""
+    pair = MESSAGES.get(key)
+    text = key if pair is None else pair[0 if lang == "zh-CN" else 1]
+    return text.format(**values) if values else text
+
+
+def error_text(code: str, message: str, lang: str) -> str:
+    """A domain error in the user's language: zh-CN from the code's words when we have them."""
+    if lang == "en":
+        return message
+    if code in ERROR_CODES_ZH:
+        return ERROR_CODES_ZH[code]
+    if code.startswith("not_eligible"):
+        return "不符合报名条件：" + message
+    return message

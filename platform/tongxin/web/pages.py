@@ -1,0 +1,299 @@
+"""Server-rendered pages over the same services as the JSON API (zh-CN first, English second)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Template
+
+from tongxin.accounts import service as accounts
+from tongxin.accounts.guards import actor_of
+from tongxin.accounts.sessions import rotate_session
+from tongxin.activities import service as activities
+from tongxin.activities.tables import ACTIVITY_KINDS
+from tongxin.errors import DomainError, NotAuthenticated, NotFound
+from tongxin.matches import service as matches
+from tongxin.organizations import service as organizations
+from tongxin.reports import service as reports
+from tongxin.scheduling import service as scheduling
+from tongxin.volunteers import service as volunteers
+from tongxin.web import i18n
+from tongxin.web.service import bar_chart, local_time
+from tongxin.wishes import service as wishes
+
+LANG_COOKIE = "tx_lang"
+PAGE = 20
+DONE_MESSAGES = {"signed_up", "waitlisted", "welcome"}
+
+
+def lang_of(request: Request) -> str:
+    return i18n.language_of(request.cookies.get(LANG_COOKIE))
+
+
+async def context(request: Request, **values: Any) -> dict[str, Any]:
+    """What every page template gets: language, translator, the signed-in actor, a flash line."""
+    lang = lang_of(request)
+    actor = await actor_of(request)
+    flash = ""
+    done = request.query_params.get("done")
+    if done in DONE_MESSAGES:
+        flash = i18n.translate(done, lang, n=request.query_params.get("n", ""),
+                               name=actor.display_name if actor else "")
+    return {"lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": actor,
+            "request_path": request.url.path, "flash": flash, "errors": {}, "values": {}, **values}
+
+
+async def render(request: Request, name: str, status_code: int = 200, **values: Any) -> Template:
+    return Template(template_name=name, context=await context(request, **values), status_code=status_code)
+
+
+def not_found_page(request: Request) -> Template:
+    """The 404 page (built without a database read: exception handlers are synchronous)."""
+    lang = lang_of(request)
+    return Template(template_name="404.html", status_code=404, context={
+        "lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": None,
+        "request_path": request.url.path, "flash": "", "errors": {}, "values": {}})
+
+
+async def _require(request: Request, *roles: str):
+    actor = await actor_of(request)
+    if actor is None:
+        raise NotAuthenticated("please sign in first")
+    if roles and actor.role not in roles and not (actor.is_staff and "staff" in roles):
+        raise NotFound("page not found")
+    return actor
+
+
+def _error_for(exc: DomainError, lang: str) -> dict[str, str]:
+    return {exc.field or "_form": i18n.error_text(exc.code, exc.message, lang)}
+
+
+# ---- accounts --------------------------------------------------------------------------------------
+
+@get("/", include_in_schema=False)
+async def home(request: Request) -> Template:
+    return await render(request, "home.html")
+
+
+@get("/language", include_in_schema=False)
+async def language(to: str = "zh-CN", next: str = "/") -> Redirect:
+    """Switch the pages' language (a cookie), then go back where the person was."""
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = Redirect(path=target)
+    response.set_cookie(LANG_COOKIE, i18n.language_of(to), max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+@get("/login", include_in_schema=False)
+async def login_form(request: Request, next: str = "/") -> Template:
+    return await render(request, "login.html", next=next)
+
+
+@post("/login", include_in_schema=False)
+async def login_submit(request: Request) -> Template | Redirect:
+    form = await request.form()
+    username, password = form.get("username", "").strip(), form.get("password", "")
+    lang = lang_of(request)
+    errors = {}
+    if not username:
+        errors["username"] = i18n.translate("required", lang)
+    if not password:
+        errors["password"] = i18n.translate("required", lang)
+    if not errors:
+        settings = request.app.state.settings
+        try:
+            user = await accounts.authenticate(username=username, password=password,
+                                               client=request.client.host if request.client else "",
+                                               max_failures=settings.login_max_failures,
+                                               window_seconds=settings.login_window_seconds)
+        except DomainError as exc:
+            errors = {"_form": i18n.error_text(exc.code, exc.message, lang)}
+        else:
+            rotate_session(request)
+            request.set_session({"user_id": user["id"]})
+            target = form.get("next", "/")
+            return Redirect(path=target if target.startswith("/") and not target.startswith("//") else "/")
+    return await render(request, "login.html", status_code=400, errors=errors, values={"username": username},
+                        next=form.get("next", "/"))
+
+
+@get("/register", include_in_schema=False)
+async def register_form(request: Request) -> Template:
+    return await render(request, "register.html")
+
+
+@post("/register", include_in_schema=False)
+async def register_submit(request: Request) -> Template | Redirect:
+    form = await request.form()
+    values = {k: form.get(k, "").strip() for k in ("username", "display_name", "role")}
+    password = form.get("password", "")
+    lang = lang_of(request)
+    errors = {}
+    if len(values["username"]) < 3:
+        errors["username"] = i18n.translate("too_short", lang) + " (≥3)"
+    if len(password) < 8:
+        errors["password"] = i18n.translate("too_short", lang) + " (≥8)"
+    if values["role"] not in ("volunteer", "org_member", "guardian"):
+        errors["role"] = i18n.translate("required", lang)
+    if not errors:
+        try:
+            user = await accounts.create_user(username=values["username"], password=password, role=values["role"],
+                                              display_name=values["display_name"], locale=lang)
+        except DomainError as exc:
+            errors = _error_for(exc, lang)
+        else:
+            rotate_session(request)
+            request.set_session({"user_id": user["id"]})
+            return Redirect(path="/?done=welcome")
+    return await render(request, "register.html", status_code=400, errors=errors, values=values)
+
+
+@post("/logout", include_in_schema=False)
+async def logout(request: Request) -> Redirect:
+    request.clear_session()
+    return Redirect(path="/")
+
+
+# ---- volunteers: browse, sign up, schedule ---------------------------------------------------------
+
+@get("/occurrences", include_in_schema=False)
+async def occurrences_page(request: Request, kind: str | None = None, date_from: date | None = None,
+                           date_to: date | None = None, fits_me: bool = False, offset: int = 0) -> Template:
+    actor = await actor_of(request)
+    filters = {"kind": kind or None, "date_from": date_from, "date_to": date_to, "fits_me": fits_me}
+    error = ""
+    try:
+        page = await activities.list_occurrences(actor=actor, kind=kind or None, date_from=date_from, date_to=date_to,
+                                                 fits_me=fits_me, limit=PAGE, offset=max(offset, 0))
+    except DomainError as exc:
+        error = i18n.error_text(exc.code, exc.message, lang_of(request))
+        page = await activities.list_occurrences(actor=actor, kind=kind or None, limit=PAGE, offset=max(offset, 0))
+    for item in page["items"]:
+        item["local_start"] = local_time(item["starts_at"])
+    query = urlencode({k: v for k, v in filters.items() if v})
+    return await render(request, "occurrences.html", page=page, filters=filters, kinds=ACTIVITY_KINDS,
+                        query=query, error=error)
+
+
+@post("/occurrences/{occurrence_id:int}/sign-up", include_in_schema=False)
+async def sign_up_page(request: Request, occurrence_id: int) -> Redirect | Template:
+    actor = await _require(request, "volunteer", "guardian")
+    try:
+        result = await activities.sign_up_for(actor=actor, occurrence_id=occurrence_id)
+    except DomainError as exc:
+        page = await activities.list_occurrences(actor=actor, limit=PAGE)
+        for item in page["items"]:
+            item["local_start"] = local_time(item["starts_at"])
+        return await render(request, "occurrences.html", status_code=exc.status, page=page, filters={},
+                            kinds=ACTIVITY_KINDS, query="", error=i18n.error_text(exc.code, exc.message, lang_of(request)))
+    if result["status"] == "waitlisted":
+        return Redirect(path=f"/me/sign-ups?done=waitlisted&n={result['waitlist_position']}")
+    return Redirect(path="/me/sign-ups?done=signed_up")
+
+
+@get("/me/sign-ups", include_in_schema=False)
+async def schedule_page(request: Request) -> Template:
+    actor = await _require(request, "volunteer")
+    sign_ups, totals, calendar_url = [], None, ""
+    if actor.volunteer_id is not None:
+        sign_ups = (await volunteers.sign_ups_of(volunteer_id=actor.volunteer_id, limit=100))["items"]
+        for s in sign_ups:
+            s["local_start"] = local_time(s["starts_at"])
+            s["title"] = s["activity_title"]
+        totals = await volunteers.ledger(actor=actor, limit=1, offset=0)
+        token = await volunteers.own_calendar_token(actor=actor, secret_key=request.app.state.settings.secret_key)
+        calendar_url = f"/api/volunteers/calendar/{token}.ics"
+    return await render(request, "schedule.html", sign_ups=sign_ups, totals=totals, calendar_url=calendar_url)
+
+
+@post("/sign-ups/{sign_up_id:int}/cancel", include_in_schema=False)
+async def cancel_page(request: Request, sign_up_id: int) -> Redirect:
+    actor = await _require(request, "volunteer", "guardian")
+    await activities.cancel_for(actor=actor, sign_up_id=sign_up_id)
+    return Redirect(path="/me/sign-ups")
+
+
+# ---- wishes ----------------------------------------------------------------------------------------
+
+@get("/wishes", include_in_schema=False)
+async def wishes_page(request: Request, offset: int = 0) -> Template:
+    page = await wishes.list_public_wishes(limit=PAGE, offset=max(offset, 0))
+    return await render(request, "wishes.html", page=page)
+
+
+# ---- staff -----------------------------------------------------------------------------------------
+
+@get("/staff/queue", include_in_schema=False)
+async def queue_page(request: Request, offset: int = 0) -> Template:
+    actor = await _require(request, "staff")
+    page = await reports.approval_queue(actor=actor, limit=PAGE, offset=max(offset, 0))
+    return await render(request, "queue.html", page=page)
+
+
+@post("/staff/decide/{kind:str}/{item_id:int}", include_in_schema=False)
+async def decide_page(request: Request, kind: str, item_id: int) -> Redirect | Template:
+    """One form for every queue item: approve, or reject with a reason."""
+    actor = await _require(request, "staff")
+    form = await request.form()
+    approve, reason = form.get("decision") == "approve", form.get("reason", "").strip()
+    try:
+        if kind == "organization":
+            await organizations.decide_organization(actor=actor, organization_id=item_id, approve=approve, reason=reason)
+        elif kind == "activity":
+            await activities.decide_activity(actor=actor, activity_id=item_id, approve=approve, reason=reason)
+        elif kind == "proposal":
+            if approve:
+                await matches.approve_proposal(actor=actor, proposal_id=item_id)
+            else:
+                await matches.reject_proposal(actor=actor, proposal_id=item_id, reason=reason)
+        elif kind == "wish":
+            await wishes.verify_wish(actor=actor, wish_id=item_id)
+        else:
+            raise NotFound("page not found")
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        page = await reports.approval_queue(actor=actor, limit=PAGE, offset=0)
+        return await render(request, "queue.html", status_code=exc.status, page=page,
+                            flash=i18n.error_text(exc.code, exc.message, lang_of(request)))
+    return Redirect(path="/staff/queue")
+
+
+@post("/staff/matching", include_in_schema=False)
+async def matching_page(request: Request) -> Redirect:
+    actor = await _require(request, "staff")
+    await matches.run_matching_batch(actor_id=actor.id)
+    return Redirect(path="/staff/queue")
+
+
+@get("/staff/dashboard", include_in_schema=False)
+async def dashboard_page(request: Request) -> Template:
+    await _require(request, "staff")
+    figures = await reports.dashboard()
+    lang = lang_of(request)
+    t = lambda key: i18n.translate(key, lang)  # noqa: E731
+    charts = [
+        {"title": f"{t('hours')} · {t('by_community')}", "svg": bar_chart(figures["by_community"], label="community", value="hours")},
+        {"title": f"{t('activities_held')} · {t('by_community')}",
+         "svg": bar_chart(figures["by_community"], label="community", value="activities_held")},
+        {"title": f"{t('hours')} · {t('by_month')}", "svg": bar_chart(figures["by_month"], label="month", value="hours")},
+        {"title": f"{t('wishes_fulfilled')} · {t('by_month')}",
+         "svg": bar_chart(figures["by_month"], label="month", value="wishes_fulfilled")},
+    ]
+    return await render(request, "dashboard.html", figures=figures, charts=charts)
+
+
+@get("/staff/jobs", include_in_schema=False)
+async def jobs_page(request: Request) -> Template:
+    await _require(request, "staff")
+    return await render(request, "jobs.html", jobs=await scheduling.list_jobs())
+
+
+PAGES = [
+    home, language, login_form, login_submit, register_form, register_submit, logout, occurrences_page,
+    sign_up_page, schedule_page, cancel_page, wishes_page, queue_page, decide_page, matching_page,
+    dashboard_page, jobs_page,
+]

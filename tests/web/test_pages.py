@@ -1,0 +1,74 @@
+"""Pages as people on phones meet them: Chinese first, English on request, forms that say what to fix."""
+
+import re
+
+import pytest
+
+from tests.factories import login, make_user
+
+pytestmark = pytest.mark.anyio
+HTML = {"accept": "text/html"}
+
+
+async def test_pages_speak_chinese_by_default_and_english_when_switched(client):
+    home = await client.get("/", headers=HTML)
+    assert home.status_code == 200 and 'lang="zh-CN"' in home.text and "活动" in home.text
+    switched = await client.get("/language", params={"to": "en", "next": "/occurrences"}, headers=HTML)
+    assert switched.status_code in (301, 302, 303) and switched.headers["location"] == "/occurrences"
+    english = await client.get("/occurrences", headers=HTML)
+    assert 'lang="en"' in english.text and "Activities" in english.text
+
+
+async def test_language_switch_never_redirects_to_another_site(client):
+    response = await client.get("/language", params={"to": "en", "next": "//evil.example"}, headers=HTML)
+    assert response.headers["location"] == "/"
+
+
+async def test_bad_registration_comes_back_with_the_fields_marked_and_nothing_saved(client):
+    from tongxin.accounts.tables import User
+
+    await client.get("/register", headers=HTML)
+    response = await client.post("/register", data={"username": "ab", "password": "short", "role": "volunteer"},
+                                 headers=HTML)
+    assert response.status_code == 400
+    assert 'data-field="username"' in response.text and 'data-field="password"' in response.text
+    assert 'value="ab"' in response.text, "what the person typed is kept"
+    assert await User.count() == 0
+
+
+async def test_wrong_password_is_said_in_chinese(client):
+    user = await make_user()
+    response = await client.post("/login", data={"username": user["username"], "password": "wrong-wrong"},
+                                 headers=HTML)
+    assert response.status_code == 400 and "用户名或密码不正确" in response.text
+
+
+async def test_staff_pages_are_not_found_for_volunteers_and_ask_strangers_to_sign_in(client):
+    anonymous = await client.get("/staff/queue", headers=HTML)
+    assert anonymous.status_code in (302, 303) and anonymous.headers["location"].startswith("/login")
+    await login(client, (await make_user("volunteer"))["username"])
+    response = await client.get("/staff/dashboard", headers=HTML)
+    assert response.status_code == 404 and "没有找到" in response.text
+
+
+async def test_staff_see_the_queue_dashboard_and_jobs(client):
+    await login(client, (await make_user("staff"))["username"])
+    for path, words in (("/staff/queue", "没有待审核的事项"), ("/staff/dashboard", "<svg"), ("/staff/jobs", "expand_occurrences")):
+        response = await client.get(path, headers=HTML)
+        assert response.status_code == 200 and words in response.text, path
+
+
+async def test_empty_lists_say_what_to_do_next(client):
+    occurrences = await client.get("/occurrences", headers=HTML)
+    assert "暂时没有符合条件的活动" in occurrences.text
+    wishes = await client.get("/wishes", headers=HTML)
+    assert "目前没有公开的微心愿" in wishes.text
+
+
+async def test_no_page_loads_anything_from_another_host(client):
+    await login(client, (await make_user("staff"))["username"])
+    for path in ("/", "/occurrences", "/wishes", "/login", "/register", "/staff/queue", "/staff/dashboard"):
+        text = (await client.get(path, headers=HTML)).text
+        external = re.findall(r'(?:src|href)="(https?:)?//', text)
+        assert not external, f"{path} loads from another host"
+    assert (await client.get("/static/htmx.min.js")).status_code == 200
