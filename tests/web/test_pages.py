@@ -72,3 +72,16 @@ async def test_no_page_loads_anything_from_another_host(client):
         external = re.findall(r'(?:src|href)="(https?:)?//', text)
         assert not external, f"{path} loads from another host"
     assert (await client.get("/static/htmx.min.js")).status_code == 200
+
+
+async def test_long_lists_page_in_the_users_language(client):
+    from tongxin.matches.tables import Proposal
+
+    await Proposal.insert(*[Proposal(target_type="wish", target_id=n, candidate_type="volunteer", candidate_id=n,
+                                     score=0.5, explanation={"text_zh": "匹配分 0.50", "text_en": "score 0.50"})
+                            for n in range(25)])
+    await login(client, (await make_user("staff"))["username"])
+    first = await client.get("/staff/queue", params={"kind": "proposal"}, headers=HTML)
+    assert first.status_code == 200 and "下一页" in first.text and "1–20 / 25" in first.text
+    second = await client.get("/staff/queue", params={"kind": "proposal", "offset": 20}, headers=HTML)
+    assert "上一页" in second.text and "21–25 / 25" in second.text

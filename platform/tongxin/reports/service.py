@@ -11,7 +11,6 @@ from tongxin.accounts.tables import Community
 from tongxin.activities.service import LOCAL_TZ
 from tongxin.activities.tables import Activity, SignUp
 from tongxin.errors import InvalidInput, NotFound
-from tongxin.matches.tables import Proposal
 from tongxin.organizations.tables import Organization
 from tongxin.volunteers.tables import LedgerEntry, YouthAssessment, YouthMember
 from tongxin.wishes.tables import Wish
@@ -130,13 +129,14 @@ async def approval_queue(*, actor: Actor, kinds: list[str] | None = None, limit:
             items.append({"kind": "youth", "id": r["id"], "title": f"小小安全员申请 #{r['id']}",
                           "submitted_at": r["created_at"], "summary": f"{r['community']} · {step}"})
     if "proposal" in kinds:
-        for r in await Proposal.select(Proposal.id, Proposal.target_type, Proposal.target_id, Proposal.candidate_type,
-                                       Proposal.score, Proposal.explanation, Proposal.created_at).where(
-                Proposal.status == "proposed"):
-            items.append({"kind": "proposal", "id": r["id"],
-                          "title": f"{r['target_type']} #{r['target_id']} ← {r['candidate_type']}",
-                          "submitted_at": r["created_at"], "summary": f"score {r['score']:.2f}",
-                          "score": r["score"], "explanation": r["explanation"]})
+        from tongxin.matches.service import list_proposals
+
+        proposals = await list_proposals(status="proposed", sort="created", limit=10_000)
+        for p in proposals["items"]:
+            items.append({"kind": "proposal", "id": p["id"],
+                          "title": f"{p['target_title']} ← {p['candidate_name'] or p['candidate_type']}",
+                          "submitted_at": p["created_at"], "summary": f"score {p['score']:.2f}",
+                          "score": p["score"], "explanation": p["explanation"]})
     epoch = datetime.min.replace(tzinfo=timezone.utc)
     items.sort(key=lambda item: (item["submitted_at"] or epoch, item["kind"], item["id"]))
     counts = {k: sum(1 for i in items if i["kind"] == k) for k in kinds}

@@ -46,6 +46,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "people_served": ("服务人次", "People served"), "wishes_fulfilled": ("已实现心愿", "Wishes fulfilled"),
     "hours": ("服务时长(小时)", "Hours"), "by_community": ("按社区", "By community"), "by_month": ("按月份", "By month"),
     "score": ("匹配分", "Score"),
+    "queue_organization": ("组织", "Organizations"), "queue_activity": ("活动", "Activities"),
+    "queue_wish": ("微心愿", "Wishes"), "queue_youth": ("小小安全员", "Youth members"),
+    "queue_proposal": ("匹配建议", "Match proposals"),
     # wishes
     "post_wish": ("登记微心愿", "Post a wish"), "no_wishes": ("目前没有公开的微心愿。", "No open wishes right now."),
     "urgency": ("紧急程度", "Urgency"), "needed_by": ("需要日期", "Needed by"),

@@ -227,10 +227,12 @@ async def wishes_page(request: Request, offset: int = 0) -> Template:
 # ---- staff -----------------------------------------------------------------------------------------
 
 @get("/staff/queue", include_in_schema=False)
-async def queue_page(request: Request, offset: int = 0) -> Template:
+async def queue_page(request: Request, kind: str | None = None, offset: int = 0) -> Template:
     actor = await _require(request, "staff")
-    page = await reports.approval_queue(actor=actor, limit=PAGE, offset=max(offset, 0))
-    return await render(request, "queue.html", page=page)
+    kinds = [kind] if kind in reports.QUEUE_KINDS else None
+    page = await reports.approval_queue(actor=actor, kinds=kinds, limit=PAGE, offset=max(offset, 0))
+    counts = (await reports.approval_queue(actor=actor, limit=1))["counts"]
+    return await render(request, "queue.html", page=page, counts=counts, kind=kinds[0] if kinds else "")
 
 
 @post("/staff/decide/{kind:str}/{item_id:int}", include_in_schema=False)
@@ -256,17 +258,18 @@ async def decide_page(request: Request, kind: str, item_id: int) -> Redirect | T
     except DomainError as exc:
         if isinstance(exc, NotFound):
             raise
-        page = await reports.approval_queue(actor=actor, limit=PAGE, offset=0)
-        return await render(request, "queue.html", status_code=exc.status, page=page,
+        page = await reports.approval_queue(actor=actor, kinds=[kind], limit=PAGE, offset=0)
+        counts = (await reports.approval_queue(actor=actor, limit=1))["counts"]
+        return await render(request, "queue.html", status_code=exc.status, page=page, counts=counts, kind=kind,
                             flash=i18n.error_text(exc.code, exc.message, lang_of(request)))
-    return Redirect(path="/staff/queue")
+    return Redirect(path=f"/staff/queue?kind={kind}")
 
 
 @post("/staff/matching", include_in_schema=False)
 async def matching_page(request: Request) -> Redirect:
     actor = await _require(request, "staff")
     await matches.run_matching_batch(actor_id=actor.id)
-    return Redirect(path="/staff/queue")
+    return Redirect(path="/staff/queue?kind=proposal")
 
 
 @get("/staff/dashboard", include_in_schema=False)
@@ -292,7 +295,146 @@ async def jobs_page(request: Request) -> Template:
     return await render(request, "jobs.html", jobs=await scheduling.list_jobs())
 
 
+# ---- organizations ---------------------------------------------------------------------------------
+
+REPEATS = (
+    ("", "不重复(一次性) / One-off"),
+    ("FREQ=MONTHLY;BYDAY=+3SA", "每月第三个周六 / Monthly, third Saturday"),
+    ("FREQ=MONTHLY;BYDAY=+1SA", "每月第一个周六 / Monthly, first Saturday"),
+    ("FREQ=WEEKLY;BYDAY=SA", "每周六 / Every Saturday"),
+    ("FREQ=MONTHLY;INTERVAL=3;BYDAY=+2SU", "每季度第二个周日 / Quarterly, second Sunday"),
+)
+
+
+async def _org_page(request: Request, actor, **values: Any) -> Template:
+    organization = None
+    activity_list: list = []
+    if actor.organization_id is not None:
+        organization = await organizations.get_organization(actor=actor, organization_id=actor.organization_id)
+        activity_list = (await activities.list_activities(actor=actor, mine=True, limit=100))["items"]
+    return await render(request, "org.html", organization=organization, activities=activity_list, **values)
+
+
+@get("/org", include_in_schema=False)
+async def org_page(request: Request) -> Template:
+    return await _org_page(request, await _require(request, "org_member"))
+
+
+@post("/org", include_in_schema=False)
+async def org_register(request: Request) -> Template | Redirect:
+    actor = await _require(request, "org_member")
+    form = await request.form()
+    values = {k: form.get(k, "").strip() for k in ("name", "kind", "contact_phone")}
+    lang = lang_of(request)
+    if len(values["name"]) < 2:
+        return await _org_page(request, actor, status_code=400, errors={"name": i18n.translate("too_short", lang)},
+                               values=values)
+    try:
+        await organizations.register_organization(actor=actor, name=values["name"], kind=values["kind"],
+                                                  contact_phone=values["contact_phone"])
+    except DomainError as exc:
+        page = await _org_page(request, actor, errors=_error_for(exc, lang), values=values)
+        page.status_code = exc.status
+        return page
+    return Redirect(path="/org")
+
+
+@get("/org/activities/new", include_in_schema=False)
+async def activity_form(request: Request) -> Template:
+    await _require(request, "org_member")
+    return await _activity_form(request)
+
+
+async def _activity_form(request: Request, status_code: int = 200, **values: Any) -> Template:
+    communities = (await volunteers.lookups())["communities"]
+    return await render(request, "activity_form.html", status_code=status_code, kinds=ACTIVITY_KINDS,
+                        repeats=REPEATS, communities=communities, **values)
+
+
+@post("/org/activities/new", include_in_schema=False)
+async def activity_create(request: Request) -> Template | Redirect:
+    """The activity form: friendly repeat choices become the RFC 5545 rule."""
+    from datetime import datetime
+
+    actor = await _require(request, "org_member")
+    form = await request.form()
+    values = {k: form.get(k, "").strip() for k in ("title", "kind", "starts_at", "duration_minutes", "repeat",
+                                                    "community_id", "address", "capacity", "min_age", "max_age")}
+    lang = lang_of(request)
+    errors: dict[str, str] = {}
+    numbers: dict[str, int] = {}
+    for name in ("duration_minutes", "capacity", "min_age", "max_age", "community_id"):
+        try:
+            numbers[name] = int(values[name])
+        except ValueError:
+            errors[name] = i18n.translate("required", lang)
+    try:
+        starts_at = datetime.fromisoformat(values["starts_at"]).replace(tzinfo=activities.LOCAL_TZ)
+    except ValueError:
+        errors["starts_at"] = i18n.translate("required", lang)
+    if len(values["title"]) < 2:
+        errors["title"] = i18n.translate("too_short", lang)
+    if values["repeat"] not in {r for r, _ in REPEATS}:
+        errors["rrule"] = i18n.translate("required", lang)
+    if not errors:
+        try:
+            await activities.create_activity(
+                actor=actor, title=values["title"], kind=values["kind"], starts_at=starts_at, description="",
+                duration_minutes=numbers["duration_minutes"], rrule=values["repeat"],
+                community_id=numbers["community_id"], grid_id=None, lat=None, lon=None, address=values["address"],
+                capacity=numbers["capacity"], signup_deadline_hours=24, min_age=numbers["min_age"],
+                max_age=numbers["max_age"], youth_allowed=form.get("youth_allowed") == "true", required_skills=[],
+                required_certificates=[], hours_credit=None, points_credit=10)
+        except DomainError as exc:
+            errors = _error_for(exc, lang)
+        else:
+            return Redirect(path="/org")
+    return await _activity_form(request, status_code=400, errors=errors, values=values)
+
+
+@post("/org/activities/{activity_id:int}/submit", include_in_schema=False)
+async def activity_submit(request: Request, activity_id: int) -> Redirect:
+    actor = await _require(request, "org_member")
+    await activities.submit_activity(actor=actor, activity_id=activity_id)
+    return Redirect(path="/org")
+
+
+@get("/org/activities/{activity_id:int}", include_in_schema=False)
+async def activity_roster(request: Request, activity_id: int) -> Template:
+    """Each occurrence with its sign-ups; attendance is marked row by row (HTMX)."""
+    actor = await _require(request, "org_member")
+    activity = await activities.get_activity(actor=actor, activity_id=activity_id)
+    if actor.organization_id != activity["organization"]:
+        raise NotFound("activity not found")
+    rosters = []
+    for occurrence in activity["occurrences"]:
+        roster = await activities.occurrence_sign_ups(actor=actor, occurrence_id=occurrence["id"])
+        roster["local_start"] = local_time(occurrence["starts_at"])
+        rosters.append(roster)
+    return await render(request, "activity_roster.html", activity=activity, rosters=rosters)
+
+
+@post("/org/sign-ups/{sign_up_id:int}/attendance", include_in_schema=False)
+async def attendance_row(request: Request, sign_up_id: int, attended: bool) -> Template:
+    """Marks attended / no-show and answers the updated table row (for HTMX)."""
+    actor = await _require(request, "org_member", "staff")
+    error = ""
+    try:
+        await activities.mark_attendance(actor=actor, sign_up_id=sign_up_id, attended=attended)
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        error = i18n.error_text(exc.code, exc.message, lang_of(request))
+    from tongxin.activities.tables import SignUp
+
+    row = await SignUp.select(SignUp.id, SignUp.status, SignUp.occurrence).where(SignUp.id == sign_up_id).first()
+    roster = await activities.occurrence_sign_ups(actor=actor, occurrence_id=row["occurrence"])
+    item = next(s for s in roster["items"] if s["id"] == sign_up_id)
+    return await render(request, "roster_row.html", s=item, error=error)
+
+
 PAGES = [
+    org_page, org_register, activity_form, activity_create, activity_submit, activity_roster, attendance_row,
     home, language, login_form, login_submit, register_form, register_submit, logout, occurrences_page,
     sign_up_page, schedule_page, cancel_page, wishes_page, queue_page, decide_page, matching_page,
     dashboard_page, jobs_page,
