@@ -90,3 +90,88 @@ def test_staff_run_matching_read_the_explanation_approve_and_see_the_dashboard(p
     page.goto("/language?to=en&next=/staff/dashboard")
     assert "Dashboard" in page.inner_text("h1")
     screenshot(page, "staff-journey")
+
+
+def test_guardian_applies_staff_assess_and_activate_guardian_withdraws(phone):
+    guardian = phone()
+    guardian.goto("/register")
+    guardian.fill("#username", "parent_zhang")
+    guardian.fill("#password", "parent-zhang-1")
+    guardian.select_option("#role", "guardian")
+    guardian.click("button[type=submit]")
+    guardian.goto("/youth")
+    guardian.fill("#child_name", "张小明")
+    guardian.fill("#birth_date", "2014-05-01")
+    guardian.click("form[action='/youth'] button[type=submit]")
+    assert guardian.locator("[data-field=consent]").count() == 1, "no consent, no application"
+    guardian.fill("#child_name", "张小明")
+    guardian.fill("#birth_date", "2014-05-01")
+    guardian.check("#consent")
+    guardian.click("form[action='/youth'] button[type=submit]")
+    guardian.locator(".card", has_text="张小明").locator("a").click()
+    youth_url = guardian.url
+    assert guardian.inner_text("#youth-status") == "applicant"
+
+    staff = phone()
+    sign_in(staff, "staff")
+    staff.goto(youth_url)
+    for kind in ("fitness", "self_rescue", "personality"):
+        staff.check(f"input[name={kind}]")
+    staff.click("form[action$='/assessments'] button")
+    assert staff.inner_text("#youth-status") == "assessed"
+    staff.click("form[action$='/activate'] button")
+    assert staff.inner_text("#youth-status") == "active"
+
+    guardian.goto(youth_url)
+    assert "小小安全员应急小队" in guardian.inner_text("main")
+    guardian.click("text=撤回同意")
+    guardian.click("#confirm")
+    assert guardian.inner_text("#youth-status") == "withdrawn"
+    screenshot(guardian, "guardian-journey")
+
+
+def test_micro_wish_from_grid_worker_to_helper_and_back(phone, database_file):
+    worker = phone()
+    sign_in(worker, "grid01")
+    worker.goto("/wishes/new")
+    worker.fill("#household_name", "李桂英")
+    worker.fill("#household_phone", "13955556666")
+    worker.fill("#household_address", "明日社区8栋302室")
+    worker.select_option("#category", "daily_goods")
+    worker.fill("#title", "冬季棉被两床给独居老人")
+    worker.fill("#public_text", "李桂英老人独居在明日社区8栋302室，电话13955556666，需要两床棉被。")
+    worker.click("form[action='/wishes/new'] button[type=submit]")
+    wish_url = worker.url
+    assert worker.inner_text("#wish-status") == "submitted"
+
+    staff = phone()
+    sign_in(staff, "staff")
+    staff.goto("/staff/queue?kind=wish")
+    staff.locator(".card", has_text="冬季棉被两床给独居老人").locator("button[value=approve]").click()
+    public = phone()
+    public.goto("/wishes")
+    listing = public.locator(".card", has_text="冬季棉被两床给独居老人").inner_text()
+    assert "李桂英" not in listing and "13955556666" not in listing and "8栋302室" not in listing
+
+    staff.goto("/staff/queue?kind=proposal")
+    staff.click("form[action='/staff/matching'] button")
+    while staff.locator(".card", has_text="冬季棉被两床给独居老人").count() == 0:
+        staff.click("text=下一页")  # the queue is oldest first: the new proposals are on a later page
+    staff.locator(".card", has_text="冬季棉被两床给独居老人").first.locator("button[value=approve]").click()
+    with sqlite3.connect(database_file) as db:
+        helper = db.execute(
+            "SELECT u.username FROM wish w LEFT JOIN volunteer v ON v.id = w.helper_volunteer "
+            "LEFT JOIN organization_member m ON m.organization = w.helper_organization "
+            "JOIN tx_user u ON u.id = COALESCE(v.user, m.user) WHERE w.title = '冬季棉被两床给独居老人'").fetchone()[0]
+    helping = phone()
+    sign_in(helping, helper)
+    helping.goto(wish_url)
+    assert "13955556666" in helping.inner_text("#household"), "the approved helper sees the contact"
+    helping.click("text=开始帮扶")
+    helping.click("text=已完成")
+    worker.goto(wish_url)
+    worker.select_option("#rating", "5")
+    worker.fill("#comment", "老人很满意")
+    worker.click("text=确认实现")
+    assert worker.inner_text("#wish-status") == "confirmed"
+    screenshot(worker, "wish-journey")

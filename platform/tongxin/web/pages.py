@@ -433,7 +433,169 @@ async def attendance_row(request: Request, sign_up_id: int, attended: bool) -> T
     return await render(request, "roster_row.html", s=item, error=error)
 
 
+# ---- guardians and the youth roster ----------------------------------------------------------------
+
+async def _youth_page(request: Request, actor, status_code: int = 200, **values: Any) -> Template:
+    children = (await volunteers.list_youth(actor=actor, limit=50))["items"]
+    return await render(request, "youth.html", status_code=status_code, children=children,
+                        communities=(await volunteers.lookups())["communities"], consent=volunteers.consent_text(),
+                        **values)
+
+
+@get("/youth", include_in_schema=False)
+async def youth_page(request: Request) -> Template:
+    return await _youth_page(request, await _require(request, "guardian"))
+
+
+@post("/youth", include_in_schema=False)
+async def youth_apply(request: Request) -> Template | Redirect:
+    """A guardian applies for a child; the consent is recorded with the text version they saw."""
+    actor = await _require(request, "guardian")
+    form = await request.form()
+    values = {k: form.get(k, "").strip() for k in ("child_name", "birth_date", "grid_id", "consent_text_version")}
+    lang = lang_of(request)
+    errors: dict[str, str] = {}
+    if not values["child_name"]:
+        errors["child_name"] = i18n.translate("required", lang)
+    try:
+        birth = date.fromisoformat(values["birth_date"])
+    except ValueError:
+        errors["birth_date"] = i18n.translate("required", lang)
+    if form.get("consent") != "true":
+        errors["consent"] = "请阅读并勾选同意 / Please read and tick the consent" if lang == "zh-CN" else "Please read and tick the consent"
+    community_id, _, grid_id = values["grid_id"].partition(":")
+    if not errors:
+        try:
+            await volunteers.apply_for_child(actor=actor, child_name=values["child_name"], birth_date=birth,
+                                             community_id=int(community_id), grid_id=int(grid_id), relationship="parent",
+                                             consent=True, consent_text_version=values["consent_text_version"])
+        except DomainError as exc:
+            errors = _error_for(exc, lang)
+        else:
+            return Redirect(path="/youth")
+    return await _youth_page(request, actor, status_code=400, errors=errors, values=values)
+
+
+@get("/youth/{youth_id:int}", include_in_schema=False)
+async def youth_detail(request: Request, youth_id: int) -> Template:
+    actor = await _require(request, "guardian", "staff")
+    return await render(request, "youth_detail.html", youth=await volunteers.get_youth(actor=actor, youth_id=youth_id))
+
+
+@post("/youth/{youth_id:int}/assessments", include_in_schema=False)
+async def youth_assess(request: Request, youth_id: int) -> Redirect:
+    actor = await _require(request, "staff")
+    form = await request.form()
+    for kind in ("fitness", "self_rescue", "personality"):
+        await volunteers.record_assessment(actor=actor, youth_id=youth_id, kind=kind, passed=form.get(kind) == "true")
+    return Redirect(path=f"/youth/{youth_id}")
+
+
+@post("/youth/{youth_id:int}/activate", include_in_schema=False)
+async def youth_activate(request: Request, youth_id: int) -> Redirect:
+    actor = await _require(request, "staff")
+    await volunteers.activate_youth(actor=actor, youth_id=youth_id)
+    return Redirect(path=f"/youth/{youth_id}")
+
+
+@get("/youth/{youth_id:int}/withdraw", include_in_schema=False)
+async def youth_withdraw_confirm(request: Request, youth_id: int) -> Template:
+    """Withdrawing consent is destructive: ask first."""
+    actor = await _require(request, "guardian")
+    youth = await volunteers.get_youth(actor=actor, youth_id=youth_id)
+    return await render(request, "confirm.html", title="撤回同意 / Withdraw consent",
+                        question=f"撤回后，{youth['child_name']}将立即退出所有未来的活动报名和匹配。确定吗？ / "
+                                 "The child leaves every future sign-up and proposal at once. Are you sure?",
+                        action=f"/youth/{youth_id}/withdraw", confirm_label="确定撤回 / Withdraw",
+                        back=f"/youth/{youth_id}")
+
+
+@post("/youth/{youth_id:int}/withdraw", include_in_schema=False)
+async def youth_withdraw(request: Request, youth_id: int) -> Redirect:
+    actor = await _require(request, "guardian")
+    await volunteers.withdraw_consent(actor=actor, youth_id=youth_id)
+    return Redirect(path=f"/youth/{youth_id}")
+
+
+# ---- micro-wishes: grid workers, helpers -----------------------------------------------------------
+
+async def _wish_form(request: Request, actor, status_code: int = 200, **values: Any) -> Template:
+    from tongxin.accounts.tables import Grid
+    from tongxin.wishes.tables import WISH_CATEGORIES
+
+    grids = await Grid.select(Grid.id, Grid.name).where(Grid.id.is_in(list(actor.grid_ids) or [-1]))
+    return await render(request, "wish_form.html", status_code=status_code, grids=grids,
+                        categories=WISH_CATEGORIES, **values)
+
+
+@get("/wishes/new", include_in_schema=False)
+async def wish_form(request: Request) -> Template:
+    return await _wish_form(request, await _require(request, "grid_worker", "staff"))
+
+
+@post("/wishes/new", include_in_schema=False)
+async def wish_post(request: Request) -> Template | Redirect:
+    """A grid worker posts a wish for a household of their grid (identity kept apart, text redacted)."""
+    actor = await _require(request, "grid_worker", "staff")
+    form = await request.form()
+    names = ("grid_id", "household_name", "household_phone", "household_address", "category", "title",
+             "public_text", "needed_by", "urgency")
+    values = {k: form.get(k, "").strip() for k in names}
+    lang = lang_of(request)
+    errors = {k: i18n.translate("required", lang) for k in ("household_name", "title") if not values[k]}
+    try:
+        needed_by = date.fromisoformat(values["needed_by"]) if values["needed_by"] else None
+    except ValueError:
+        errors["needed_by"] = i18n.translate("required", lang)
+    if not errors:
+        try:
+            wish = await wishes.post_wish(
+                actor=actor, grid_id=int(values["grid_id"] or 0), household_name=values["household_name"],
+                household_phone=values["household_phone"], household_address=values["household_address"],
+                category=values["category"], title=values["title"], public_text=values["public_text"],
+                needed_by=needed_by, urgency=int(values["urgency"] or 2), skills_needed=[])
+        except DomainError as exc:
+            errors = _error_for(exc, lang)
+        else:
+            return Redirect(path=f"/wishes/{wish['id']}")
+    return await _wish_form(request, actor, status_code=400, errors=errors, values=values)
+
+
+@get("/wishes/{wish_id:int}", include_in_schema=False)
+async def wish_detail(request: Request, wish_id: int) -> Template:
+    """The working view; the household's contact for staff, the grid's workers and the approved helper (audited)."""
+    actor = await _require(request)
+    wish = await wishes.get_wish(actor=actor, wish_id=wish_id)
+    household = None
+    try:
+        household = (await wishes.view_household(actor=actor, wish_id=wish_id))["household"]
+    except NotFound:
+        pass
+    is_helper = (wish["helper_volunteer"] is not None and wish["helper_volunteer"] == actor.volunteer_id) or (
+        wish["helper_organization"] is not None and wish["helper_organization"] == actor.organization_id)
+    return await render(request, "wish_detail.html", wish=wish, household=household, is_helper=is_helper,
+                        may_confirm=actor.may_see_grid(wish["grid"]))
+
+
+@post("/wishes/{wish_id:int}/{step:str}", include_in_schema=False)
+async def wish_step(request: Request, wish_id: int, step: str) -> Redirect:
+    actor = await _require(request)
+    if step == "start":
+        await wishes.start_wish(actor=actor, wish_id=wish_id)
+    elif step == "fulfil":
+        await wishes.fulfil_wish(actor=actor, wish_id=wish_id)
+    elif step == "confirm":
+        form = await request.form()
+        await wishes.confirm_wish(actor=actor, wish_id=wish_id, rating=int(form.get("rating", 5)),
+                                  comment=form.get("comment", "").strip())
+    else:
+        raise NotFound("page not found")
+    return Redirect(path=f"/wishes/{wish_id}")
+
+
 PAGES = [
+    youth_page, youth_apply, youth_detail, youth_assess, youth_activate, youth_withdraw_confirm, youth_withdraw,
+    wish_form, wish_post, wish_detail, wish_step,
     org_page, org_register, activity_form, activity_create, activity_submit, activity_roster, attendance_row,
     home, language, login_form, login_submit, register_form, register_submit, logout, occurrences_page,
     sign_up_page, schedule_page, cancel_page, wishes_page, queue_page, decide_page, matching_page,
