@@ -62,11 +62,34 @@ def test_organization_registers_publishes_and_marks_attendance(phone, database_f
     screenshot(org, "organization-journey")
 
 
-def test_volunteer_browses_signs_up_sees_schedule_and_cancels(phone):
+def test_volunteer_registers_fills_the_profile_finds_what_fits_signs_up_and_cancels(phone):
     page = phone()
-    sign_in(page, "vol002")
-    page.goto("/occurrences")
-    assert page.locator(".card").count() > 0
+    page.goto("/register")
+    page.fill("#username", "xiaowang")
+    page.fill("#password", "xiaowang-2026")
+    page.fill("#display_name", "小王")
+    page.click("button[type=submit]")
+    page.goto("/me/profile")
+    page.fill("#real_name", "王小明")
+    page.fill("#phone", "13800001111")
+    page.fill("#birth_date", "1995-03-08")
+    page.check("input[name=skills][value=first_aid]")
+    page.check("input[name=days][value='5']")
+    page.fill("#from_time", "18:00")
+    page.fill("#to_time", "08:00")
+    page.click("form[action='/me/profile'] button")
+    assert page.locator("[data-field=to_time]").count() == 1, "an impossible window is refused"
+    page.fill("#from_time", "08:00")
+    page.fill("#to_time", "18:00")
+    page.click("form[action='/me/profile'] button")
+    page.fill("#number", "HZ-2026-001")
+    page.fill("#issued_on", "2025-01-01")
+    page.fill("#expires_on", "2028-01-01")
+    page.click("form[action='/me/certificates'] button")
+    assert "HZ-2026-001" in page.inner_text("main")
+
+    page.goto("/occurrences?fits_me=true")
+    assert page.locator(".card", has_text="小小安全员").count() == 0, "youth-only sessions do not fit an adult"
     page.locator(".card", has_text="吾爱邻便民志愿服务日").first.locator("button").click()
     page.wait_for_url("**/me/sign-ups**")
     assert page.locator(".card", has_text="confirmed").count() == 1

@@ -12,7 +12,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "login": ("登录", "Sign in"), "logout": ("退出", "Sign out"), "register": ("注册", "Register"),
     "language": ("English", "中文"), "my_schedule": ("我的报名", "My sign-ups"),
     "queue": ("审核", "Approvals"), "dashboard": ("数据看板", "Dashboard"), "jobs": ("定时任务", "Scheduled jobs"),
-    "my_org": ("我的组织", "My organization"), "children": ("我的孩子", "My children"),
+    "profile": ("我的资料", "My profile"), "my_org": ("我的组织", "My organization"), "children": ("我的孩子", "My children"),
     "notifications": ("消息", "Messages"), "not_found": ("没有找到这个页面或记录", "This page or record was not found"),
     "back_home": ("返回首页", "Back to home"), "save": ("保存", "Save"), "submit": ("提交", "Submit"),
     "previous": ("上一页", "Previous"), "next": ("下一页", "Next"),

@@ -593,7 +593,99 @@ async def wish_step(request: Request, wish_id: int, step: str) -> Redirect:
     return Redirect(path=f"/wishes/{wish_id}")
 
 
+# ---- the volunteer's profile -----------------------------------------------------------------------
+
+async def _profile_page(request: Request, actor, status_code: int = 200, values: dict | None = None,
+                        **extra: Any) -> Template:
+    look = await volunteers.lookups()
+    profile, certificates = None, []
+    if actor.volunteer_id is not None:
+        profile = await volunteers.get_profile(actor=actor)
+        certificates = profile["certificates"]
+    if values is None:
+        values = {}
+        if profile:
+            windows = profile["availability"]
+            values = {"real_name": profile["real_name"], "phone": profile["phone"],
+                      "birth_date": str(profile["birth_date"] or ""),
+                      "grid_id": f"{profile['community']}:{profile['grid']}", "skills": profile["skills"],
+                      "days": [str(w["weekday"]) for w in windows]}
+            if windows:
+                values["from_time"] = f"{windows[0]['start_minute'] // 60:02d}:{windows[0]['start_minute'] % 60:02d}"
+                values["to_time"] = f"{windows[0]['end_minute'] // 60:02d}:{windows[0]['end_minute'] % 60:02d}"
+    return await render(request, "profile.html", status_code=status_code, values=values,
+                        communities=look["communities"], skills=look["skills"],
+                        certificate_kinds=look["certificate_kinds"], certificates=certificates, **extra)
+
+
+@get("/me/profile", include_in_schema=False)
+async def profile_page(request: Request) -> Template:
+    return await _profile_page(request, await _require(request, "volunteer"))
+
+
+def _minutes(value: str) -> int:
+    hours, _, minutes = value.partition(":")
+    return int(hours) * 60 + int(minutes or 0)
+
+
+@post("/me/profile", include_in_schema=False)
+async def profile_save(request: Request) -> Template | Redirect:
+    """Details, skills and weekly availability in one form; nothing is saved unless all of it is valid."""
+    actor = await _require(request, "volunteer")
+    form = await request.form()
+    values: dict[str, Any] = {k: form.get(k, "").strip() for k in
+                              ("real_name", "phone", "birth_date", "grid_id", "from_time", "to_time")}
+    values["skills"] = form.getall("skills") if hasattr(form, "getall") else form.get("skills", [])
+    values["days"] = form.getall("days") if hasattr(form, "getall") else form.get("days", [])
+    lang = lang_of(request)
+    errors: dict[str, str] = {}
+    if not values["real_name"]:
+        errors["real_name"] = i18n.translate("required", lang)
+    try:
+        birth = date.fromisoformat(values["birth_date"])
+    except ValueError:
+        errors["birth_date"] = i18n.translate("required", lang)
+    community_id, _, grid_id = values["grid_id"].partition(":")
+    try:
+        windows = [{"weekday": int(d), "start_minute": _minutes(values["from_time"]),
+                    "end_minute": _minutes(values["to_time"])} for d in values["days"]]
+        volunteers.check_windows(windows)
+    except (ValueError, DomainError):
+        errors["to_time"] = "结束时间要晚于开始时间 / the end must be after the start"
+    if not errors:
+        try:
+            await volunteers.save_profile(actor=actor, real_name=values["real_name"], phone=values["phone"],
+                                          birth_date=birth, community_id=int(community_id), grid_id=int(grid_id))
+            actor = await accounts.load_actor(user_id=actor.id)
+            await volunteers.set_skills(actor=actor, codes=list(values["skills"]))
+            await volunteers.set_availability(actor=actor, windows=windows)
+        except DomainError as exc:
+            errors = _error_for(exc, lang)
+        else:
+            return Redirect(path="/me/profile")
+    return await _profile_page(request, actor, status_code=400, values=values, errors=errors)
+
+
+@post("/me/certificates", include_in_schema=False)
+async def certificate_add(request: Request) -> Template | Redirect:
+    actor = await _require(request, "volunteer")
+    form = await request.form()
+    lang = lang_of(request)
+    try:
+        issued = date.fromisoformat(form.get("issued_on", ""))
+        expires = date.fromisoformat(form["expires_on"]) if form.get("expires_on") else None
+    except ValueError:
+        return await _profile_page(request, actor, status_code=400, errors={"issued_on": i18n.translate("required", lang)})
+    try:
+        await volunteers.add_certificate(actor=actor, kind_code=form.get("kind_code", ""),
+                                         number=form.get("number", "").strip(), issued_on=issued, expires_on=expires)
+    except DomainError as exc:
+        return await _profile_page(request, actor, status_code=exc.status, errors=_error_for(exc, lang))
+    return Redirect(path="/me/profile")
+
+
 PAGES = [
+    profile_page, profile_save, certificate_add,
     youth_page, youth_apply, youth_detail, youth_assess, youth_activate, youth_withdraw_confirm, youth_withdraw,
     wish_form, wish_post, wish_detail, wish_step,
     org_page, org_register, activity_form, activity_create, activity_submit, activity_roster, attendance_row,
