@@ -85,3 +85,18 @@ async def test_long_lists_page_in_the_users_language(client):
     assert first.status_code == 200 and "下一页" in first.text and "1–20 / 25" in first.text
     second = await client.get("/staff/queue", params={"kind": "proposal", "offset": 20}, headers=HTML)
     assert "上一页" in second.text and "21–25 / 25" in second.text
+
+
+async def test_browsing_filters_by_community_and_distance_from_home(app, client):
+    from tests.activities.test_journeys import published_activity
+    from tests.volunteers.factories import make_place, volunteer_with_profile, years_ago
+
+    community, grid = await make_place("明日社区")
+    other, _ = await make_place("星湖社区")
+    await published_activity(app, community, title="明日社区服务日")
+    await volunteer_with_profile(client, community, grid, birth_date=years_ago(30).isoformat())
+    mine = await client.get("/occurrences", params={"community_id": community}, headers=HTML)
+    elsewhere = await client.get("/occurrences", params={"community_id": other}, headers=HTML)
+    near = await client.get("/occurrences", params={"near": True, "radius_km": 5}, headers=HTML)
+    assert "明日社区服务日" in mine.text and "明日社区服务日" not in elsewhere.text
+    assert near.status_code == 200 and "km" in near.text and "明日社区服务日" in near.text

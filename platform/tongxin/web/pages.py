@@ -161,21 +161,26 @@ async def logout(request: Request) -> Redirect:
 
 @get("/occurrences", include_in_schema=False)
 async def occurrences_page(request: Request, kind: str | None = None, date_from: date | None = None,
-                           date_to: date | None = None, fits_me: bool = False, offset: int = 0) -> Template:
+                           date_to: date | None = None, fits_me: bool = False, community_id: int | None = None,
+                           near: bool = False, radius_km: float | None = None, offset: int = 0) -> Template:
     actor = await actor_of(request)
-    filters = {"kind": kind or None, "date_from": date_from, "date_to": date_to, "fits_me": fits_me}
+    filters = {"kind": kind or None, "date_from": date_from, "date_to": date_to, "fits_me": fits_me,
+               "community_id": community_id, "near": near, "radius_km": radius_km}
     error = ""
     try:
-        page = await activities.list_occurrences(actor=actor, kind=kind or None, date_from=date_from, date_to=date_to,
-                                                 fits_me=fits_me, limit=PAGE, offset=max(offset, 0))
+        page = await activities.list_occurrences(
+            actor=actor, kind=kind or None, date_from=date_from, date_to=date_to, fits_me=fits_me,
+            community_id=community_id, radius_km=radius_km if near else None,
+            sort="distance" if near else "starts_at", limit=PAGE, offset=max(offset, 0))
     except DomainError as exc:
         error = i18n.error_text(exc.code, exc.message, lang_of(request))
         page = await activities.list_occurrences(actor=actor, kind=kind or None, limit=PAGE, offset=max(offset, 0))
     for item in page["items"]:
         item["local_start"] = local_time(item["starts_at"])
     query = urlencode({k: v for k, v in filters.items() if v})
+    communities = (await volunteers.lookups())["communities"]
     return await render(request, "occurrences.html", page=page, filters=filters, kinds=ACTIVITY_KINDS,
-                        query=query, error=error)
+                        query=query, error=error, communities=communities)
 
 
 @post("/occurrences/{occurrence_id:int}/sign-up", include_in_schema=False)
@@ -188,7 +193,8 @@ async def sign_up_page(request: Request, occurrence_id: int) -> Redirect | Templ
         for item in page["items"]:
             item["local_start"] = local_time(item["starts_at"])
         return await render(request, "occurrences.html", status_code=exc.status, page=page, filters={},
-                            kinds=ACTIVITY_KINDS, query="", error=i18n.error_text(exc.code, exc.message, lang_of(request)))
+                            kinds=ACTIVITY_KINDS, query="", communities=[],
+                            error=i18n.error_text(exc.code, exc.message, lang_of(request)))
     if result["status"] == "waitlisted":
         return Redirect(path=f"/me/sign-ups?done=waitlisted&n={result['waitlist_position']}")
     return Redirect(path="/me/sign-ups?done=signed_up")
