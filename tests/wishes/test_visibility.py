@@ -1,9 +1,11 @@
-"""Who sees what: a volunteer's contact details, a minor's record, a household's identity.
+"""Who sees what: a volunteer's contact details, a minor's record, a household's identity, another
+organization's pending record and an organization's draft activity.
 
 Each role either sees the record or gets 404, so nobody learns that a record they may not see exists.
 """
 
 import contextlib
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -19,6 +21,8 @@ from tests.volunteers.factories import (
 )
 from tongxin.accounts.service import load_actor
 from tongxin.accounts.tables import AuditEntry
+from tongxin.activities.service import create_activity
+from tongxin.organizations.service import register_organization
 from tongxin.volunteers import service as volunteers
 from tongxin.wishes import service as wishes
 
@@ -28,16 +32,17 @@ ROLES = ("anonymous", "volunteer", "another_volunteer", "org_member", "guardian"
          "other_grid_worker", "grid_worker", "staff")
 
 #                     volunteer's profile  minor's record  household (helper = "volunteer", matched)
+#                     another organization's pending record  org_member's organization's draft activity
 EXPECTED = {
-    "anonymous":         (404, 404, 404),
-    "volunteer":         (200, 404, 200),
-    "another_volunteer": (404, 404, 404),
-    "org_member":        (404, 404, 404),
-    "guardian":          (404, 200, 404),
-    "another_guardian":  (404, 404, 404),
-    "other_grid_worker": (404, 404, 404),
-    "grid_worker":       (404, 404, 200),
-    "staff":             (200, 200, 200),
+    "anonymous":         (404, 404, 404, 404, 404),
+    "volunteer":         (200, 404, 200, 404, 404),
+    "another_volunteer": (404, 404, 404, 404, 404),
+    "org_member":        (404, 404, 404, 404, 200),
+    "guardian":          (404, 200, 404, 404, 404),
+    "another_guardian":  (404, 404, 404, 404, 404),
+    "other_grid_worker": (404, 404, 404, 404, 404),
+    "grid_worker":       (404, 404, 200, 404, 404),
+    "staff":             (200, 200, 200, 200, 200),
 }
 
 
@@ -56,6 +61,15 @@ async def world(app):
             "grid_worker": await make_grid_worker(grid_id), "other_grid_worker": await make_grid_worker(other_grid),
         }
         await make_organization(users["org_member"]["id"])
+        org_actor = await load_actor(user_id=users["org_member"]["id"])
+        draft = await create_activity(
+            actor=org_actor, title="吾爱邻便民志愿服务日", kind="service_day",
+            starts_at=datetime.now(timezone.utc) + timedelta(days=9), description="", duration_minutes=120, rrule="",
+            community_id=community_id, grid_id=None, lat=None, lon=None, address="", capacity=5,
+            signup_deadline_hours=24, min_age=18, max_age=65, youth_allowed=False, required_skills=[],
+            required_certificates=[], hours_credit=None, points_credit=10)
+        newcomer = await load_actor(user_id=(await make_user("org_member"))["id"])
+        pending = await register_organization(actor=newcomer, name="新来的志愿队", kind="enterprise_group")
         for role, user in users.items():
             await login(clients[role], user["username"])
         minor = await volunteers.apply_for_child(
@@ -70,7 +84,8 @@ async def world(app):
         await wishes.verify_wish(actor=staff, wish_id=wish["id"])
         await wishes.assign_helper(actor=staff, wish_id=wish["id"], volunteer_id=volunteer["volunteer_id"])
         yield {"clients": clients, "paths": (f"/api/volunteers/{volunteer['volunteer_id']}",
-                                             f"/api/youth/{minor['id']}", f"/api/wishes/{wish['id']}/household")}
+                                             f"/api/youth/{minor['id']}", f"/api/wishes/{wish['id']}/household",
+                                             f"/api/organizations/{pending['id']}", f"/api/activities/{draft['id']}")}
 
 
 async def test_each_role_sees_only_what_the_design_allows(world):
