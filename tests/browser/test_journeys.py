@@ -109,7 +109,7 @@ def test_staff_run_matching_read_the_explanation_approve_and_see_the_dashboard(p
     assert "匹配分" in proposal.inner_text()
     proposal.locator("button[value=approve]").click()
     page.goto("/staff/dashboard")
-    assert page.locator("svg").count() >= 4
+    assert page.locator("h2").count() == 4 and page.locator("svg").count() >= 2
     page.goto("/language?to=en&next=/staff/dashboard")
     assert "Dashboard" in page.inner_text("h1")
     screenshot(page, "staff-journey")

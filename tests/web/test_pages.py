@@ -100,3 +100,39 @@ async def test_browsing_filters_by_community_and_distance_from_home(app, client)
     near = await client.get("/occurrences", params={"near": True, "radius_km": 5}, headers=HTML)
     assert "明日社区服务日" in mine.text and "明日社区服务日" not in elsewhere.text
     assert near.status_code == 200 and "km" in near.text and "明日社区服务日" in near.text
+
+
+async def test_activity_form_keeps_skills_certificates_and_grid_and_refuses_a_bad_age_range(app, client):
+    from tongxin.activities.tables import Activity
+    from tests.volunteers.factories import make_certificate_kind, make_organization, make_place, make_skill
+
+    community, grid = await make_place()
+    await make_skill("first_aid")
+    await make_certificate_kind("rescue_cert")
+    member = await make_user("org_member")
+    await make_organization(member["id"])
+    await login(client, member["username"])
+    form = {"title": "应急演练", "kind": "training_drill", "starts_at": "2027-03-20T09:00", "duration_minutes": "180",
+            "repeat": "", "place": f"{community}:{grid}", "address": "明日社区广场", "capacity": "20",
+            "min_age": "30", "max_age": "20", "required_skills": "first_aid", "required_certificates": "rescue_cert"}
+    bad = await client.post("/org/activities/new", data=form, headers=HTML)
+    assert bad.status_code == 400 and 'data-field="min_age"' in bad.text
+    assert await Activity.count() == 0
+    good = await client.post("/org/activities/new", data={**form, "min_age": "18"}, headers=HTML)
+    assert good.status_code in (302, 303), good.text[:300]
+    saved = await Activity.select(Activity.grid, Activity.required_skills, Activity.required_certificates).output(
+        load_json=True).first()
+    assert saved == {"grid": grid, "required_skills": ["first_aid"], "required_certificates": ["rescue_cert"]}
+
+
+async def test_profile_with_no_skills_or_days_ticked_is_saved(app, client):
+    from tongxin.volunteers.tables import Volunteer
+    from tests.volunteers.factories import make_place
+
+    community, grid = await make_place()
+    await login(client, (await make_user("volunteer"))["username"])
+    response = await client.post("/me/profile", data={"real_name": "王小明", "phone": "13800001111",
+                                                      "birth_date": "1990-01-01", "grid_id": f"{community}:{grid}",
+                                                      "from_time": "09:00", "to_time": "17:00"}, headers=HTML)
+    assert response.status_code in (302, 303)
+    assert await Volunteer.count() == 1

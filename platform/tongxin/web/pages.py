@@ -67,6 +67,11 @@ async def _require(request: Request, *roles: str):
     return actor
 
 
+def _all(form, name: str) -> list[str]:
+    """Every value of a repeated form field (ticked checkboxes); none ticked is an empty list."""
+    return list(form.getall(name, []))
+
+
 def _error_for(exc: DomainError, lang: str) -> dict[str, str]:
     return {exc.field or "_form": i18n.error_text(exc.code, exc.message, lang)}
 
@@ -352,9 +357,10 @@ async def activity_form(request: Request) -> Template:
 
 
 async def _activity_form(request: Request, status_code: int = 200, **values: Any) -> Template:
-    communities = (await volunteers.lookups())["communities"]
+    look = await volunteers.lookups()
     return await render(request, "activity_form.html", status_code=status_code, kinds=ACTIVITY_KINDS,
-                        repeats=REPEATS, communities=communities, **values)
+                        repeats=REPEATS, communities=look["communities"], skills=look["skills"],
+                        certificate_kinds=look["certificate_kinds"], **values)
 
 
 @post("/org/activities/new", include_in_schema=False)
@@ -365,15 +371,26 @@ async def activity_create(request: Request) -> Template | Redirect:
     actor = await _require(request, "org_member")
     form = await request.form()
     values = {k: form.get(k, "").strip() for k in ("title", "kind", "starts_at", "duration_minutes", "repeat",
-                                                    "community_id", "address", "capacity", "min_age", "max_age")}
+                                                    "place", "address", "capacity", "min_age", "max_age", "lat", "lon")}
     lang = lang_of(request)
     errors: dict[str, str] = {}
     numbers: dict[str, int] = {}
+    community, _, grid = values["place"].partition(":")
+    values["community_id"], values["grid_id"] = community, grid or None
     for name in ("duration_minutes", "capacity", "min_age", "max_age", "community_id"):
         try:
             numbers[name] = int(values[name])
         except ValueError:
             errors[name] = i18n.translate("required", lang)
+    point: dict[str, float | None] = {}
+    for name, bound in (("lat", 90), ("lon", 180)):
+        try:
+            point[name] = float(values[name]) if values[name] else None
+            if point[name] is not None and abs(point[name]) > bound:
+                raise ValueError
+        except ValueError:
+            errors[name] = f"|{name}| ≤ {bound}"
+    chosen = {k: _all(form, k) for k in ("required_skills", "required_certificates")}
     try:
         starts_at = datetime.fromisoformat(values["starts_at"]).replace(tzinfo=activities.LOCAL_TZ)
     except ValueError:
@@ -387,10 +404,11 @@ async def activity_create(request: Request) -> Template | Redirect:
             await activities.create_activity(
                 actor=actor, title=values["title"], kind=values["kind"], starts_at=starts_at, description="",
                 duration_minutes=numbers["duration_minutes"], rrule=values["repeat"],
-                community_id=numbers["community_id"], grid_id=None, lat=None, lon=None, address=values["address"],
-                capacity=numbers["capacity"], signup_deadline_hours=24, min_age=numbers["min_age"],
-                max_age=numbers["max_age"], youth_allowed=form.get("youth_allowed") == "true", required_skills=[],
-                required_certificates=[], hours_credit=None, points_credit=10)
+                community_id=numbers["community_id"], grid_id=int(grid) if grid else None, lat=point["lat"],
+                lon=point["lon"], address=values["address"], capacity=numbers["capacity"], signup_deadline_hours=24,
+                min_age=numbers["min_age"], max_age=numbers["max_age"],
+                youth_allowed=form.get("youth_allowed") == "true", required_skills=chosen["required_skills"],
+                required_certificates=chosen["required_certificates"], hours_credit=None, points_credit=10)
         except DomainError as exc:
             errors = _error_for(exc, lang)
         else:
@@ -641,8 +659,8 @@ async def profile_save(request: Request) -> Template | Redirect:
     form = await request.form()
     values: dict[str, Any] = {k: form.get(k, "").strip() for k in
                               ("real_name", "phone", "birth_date", "grid_id", "from_time", "to_time")}
-    values["skills"] = form.getall("skills") if hasattr(form, "getall") else form.get("skills", [])
-    values["days"] = form.getall("days") if hasattr(form, "getall") else form.get("days", [])
+    values["skills"] = _all(form, "skills")
+    values["days"] = _all(form, "days")
     lang = lang_of(request)
     errors: dict[str, str] = {}
     if not values["real_name"]:
