@@ -67,6 +67,17 @@ async def _require(request: Request, *roles: str):
     return actor
 
 
+def _texts(form, names) -> dict[str, str]:
+    """The named single-line fields of a form, trimmed ("" when missing)."""
+    return {name: form.get(name, "").strip() for name in names}
+
+
+def _place(value: str) -> tuple[int | None, int | None]:
+    """A "community:grid" choice of the place selects, as ids (None where empty or malformed)."""
+    community, _, grid = value.partition(":")
+    return (int(community) if community.isdigit() else None, int(grid) if grid.isdigit() else None)
+
+
 def _all(form, name: str) -> list[str]:
     """Every value of a repeated form field (ticked checkboxes); none ticked is an empty list."""
     return list(form.getall(name, []))
@@ -133,7 +144,7 @@ async def register_form(request: Request) -> Template:
 @post("/register", include_in_schema=False)
 async def register_submit(request: Request) -> Template | Redirect:
     form = await request.form()
-    values = {k: form.get(k, "").strip() for k in ("username", "display_name", "role")}
+    values = _texts(form, ("username", "display_name", "role"))
     password = form.get("password", "")
     lang = lang_of(request)
     errors = {}
@@ -335,7 +346,7 @@ async def org_page(request: Request) -> Template:
 async def org_register(request: Request) -> Template | Redirect:
     actor = await _require(request, "org_member")
     form = await request.form()
-    values = {k: form.get(k, "").strip() for k in ("name", "kind", "contact_phone")}
+    values = _texts(form, ("name", "kind", "contact_phone"))
     lang = lang_of(request)
     if len(values["name"]) < 2:
         return await _org_page(request, actor, status_code=400, errors={"name": i18n.translate("too_short", lang)},
@@ -370,14 +381,15 @@ async def activity_create(request: Request) -> Template | Redirect:
 
     actor = await _require(request, "org_member")
     form = await request.form()
-    values = {k: form.get(k, "").strip() for k in ("title", "kind", "starts_at", "duration_minutes", "repeat",
-                                                    "place", "address", "capacity", "min_age", "max_age", "lat", "lon")}
+    values = _texts(form, ("title", "kind", "starts_at", "duration_minutes", "repeat",
+                                                    "place", "address", "capacity", "min_age", "max_age", "lat", "lon"))
     lang = lang_of(request)
     errors: dict[str, str] = {}
     numbers: dict[str, int] = {}
-    community, _, grid = values["place"].partition(":")
-    values["community_id"], values["grid_id"] = community, grid or None
-    for name in ("duration_minutes", "capacity", "min_age", "max_age", "community_id"):
+    community, grid = _place(values["place"])
+    if community is None:
+        errors["grid_id"] = i18n.translate("required", lang)
+    for name in ("duration_minutes", "capacity", "min_age", "max_age"):
         try:
             numbers[name] = int(values[name])
         except ValueError:
@@ -404,7 +416,7 @@ async def activity_create(request: Request) -> Template | Redirect:
             await activities.create_activity(
                 actor=actor, title=values["title"], kind=values["kind"], starts_at=starts_at, description="",
                 duration_minutes=numbers["duration_minutes"], rrule=values["repeat"],
-                community_id=numbers["community_id"], grid_id=int(grid) if grid else None, lat=point["lat"],
+                community_id=community, grid_id=grid, lat=point["lat"],
                 lon=point["lon"], address=values["address"], capacity=numbers["capacity"], signup_deadline_hours=24,
                 min_age=numbers["min_age"], max_age=numbers["max_age"],
                 youth_allowed=form.get("youth_allowed") == "true", required_skills=chosen["required_skills"],
@@ -476,7 +488,7 @@ async def youth_apply(request: Request) -> Template | Redirect:
     """A guardian applies for a child; the consent is recorded with the text version they saw."""
     actor = await _require(request, "guardian")
     form = await request.form()
-    values = {k: form.get(k, "").strip() for k in ("child_name", "birth_date", "grid_id", "consent_text_version")}
+    values = _texts(form, ("child_name", "birth_date", "grid_id", "consent_text_version"))
     lang = lang_of(request)
     errors: dict[str, str] = {}
     if not values["child_name"]:
@@ -487,11 +499,13 @@ async def youth_apply(request: Request) -> Template | Redirect:
         errors["birth_date"] = i18n.translate("required", lang)
     if form.get("consent") != "true":
         errors["consent"] = "请阅读并勾选同意 / Please read and tick the consent" if lang == "zh-CN" else "Please read and tick the consent"
-    community_id, _, grid_id = values["grid_id"].partition(":")
+    community_id, grid_id = _place(values["grid_id"])
+    if grid_id is None:
+        errors["grid_id"] = i18n.translate("required", lang)
     if not errors:
         try:
             await volunteers.apply_for_child(actor=actor, child_name=values["child_name"], birth_date=birth,
-                                             community_id=int(community_id), grid_id=int(grid_id), relationship="parent",
+                                             community_id=community_id, grid_id=grid_id, relationship="parent",
                                              consent=True, consent_text_version=values["consent_text_version"])
         except DomainError as exc:
             errors = _error_for(exc, lang)
@@ -669,7 +683,9 @@ async def profile_save(request: Request) -> Template | Redirect:
         birth = date.fromisoformat(values["birth_date"])
     except ValueError:
         errors["birth_date"] = i18n.translate("required", lang)
-    community_id, _, grid_id = values["grid_id"].partition(":")
+    community_id, grid_id = _place(values["grid_id"])
+    if grid_id is None:
+        errors["grid_id"] = i18n.translate("required", lang)
     try:
         windows = [{"weekday": int(d), "start_minute": _minutes(values["from_time"]),
                     "end_minute": _minutes(values["to_time"])} for d in values["days"]]
@@ -679,7 +695,7 @@ async def profile_save(request: Request) -> Template | Redirect:
     if not errors:
         try:
             await volunteers.save_profile(actor=actor, real_name=values["real_name"], phone=values["phone"],
-                                          birth_date=birth, community_id=int(community_id), grid_id=int(grid_id))
+                                          birth_date=birth, community_id=community_id, grid_id=grid_id)
             actor = await accounts.load_actor(user_id=actor.id)
             await volunteers.set_skills(actor=actor, codes=list(values["skills"]))
             await volunteers.set_availability(actor=actor, windows=windows)
