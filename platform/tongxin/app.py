@@ -5,19 +5,18 @@ from __future__ import annotations
 import contextlib
 import importlib
 import sqlite3
+from pathlib import Path
 from typing import AsyncIterator
 
-from pathlib import Path
-
 from litestar import Litestar
-from litestar.contrib.jinja import JinjaTemplateEngine
-from litestar.static_files import create_static_files_router
-from litestar.template.config import TemplateConfig
 from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.exceptions import ValidationException
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 
 from tongxin import __version__
 from tongxin.accounts.routes import AccountController
