@@ -233,3 +233,25 @@ async def test_resource_offers_are_proposed_for_wishes_and_approval_makes_the_or
     assert approved.status_code == 200, approved.text
     matched = await Wish.select(Wish.status, Wish.helper_organization, Wish.helper_resource).where(Wish.id == wish).first()
     assert matched == {"status": "matched", "helper_organization": org, "helper_resource": offer}
+
+
+async def test_wish_candidates_include_resource_offers_with_explanations(app):
+    from tongxin.accounts.tables import Grid
+    from tongxin.organizations.tables import Organization, ResourceOffer
+    from tongxin.wishes.tables import Household, Wish
+
+    district = await small_district(volunteers=1)
+    grid = (await Grid.select(Grid.id).first())["id"]
+    org = (await Organization.select(Organization.id).first())["id"]
+    await Organization.update({Organization.lat: 33.91, Organization.lon: 118.3}).where(Organization.id == org)
+    await ResourceOffer.insert(ResourceOffer(organization=org, title="棉被", category="daily_goods", quantity=2,
+                                             remaining=2))
+    household = (await Household.insert(Household(grid=grid, name="王秀英")).returning(Household.id))[0]["id"]
+    wish = (await Wish.insert(Wish(household=household, grid=grid, community=district["community"],
+                                   category="daily_goods", title="冬季棉被", status="open", lat=33.9,
+                                   lon=118.3)).returning(Wish.id))[0]["id"]
+    async with staff_client(app) as client:
+        body = (await client.get("/api/matching/candidates", params={"target_type": "wish", "target_id": wish})).json()
+    assert [o["title"] for o in body["offers"]] == ["棉被"]
+    assert body["offers"][0]["organization"] == "蓝天救援队"
+    assert body["offers"][0]["explanation"]["text_zh"].startswith("匹配分")

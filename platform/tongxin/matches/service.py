@@ -195,9 +195,25 @@ async def rank_for_target(*, target_type: str, target_id: int, top_k: int = 20, 
         "rules": reasons, "reasons_zh": [matching.RULE_LABELS_ZH.get(r, r) for r in reasons],
         "reasons_en": [matching.RULE_LABELS_EN.get(r, r) for r in reasons],
     } for i, reasons in zip(ranking.excluded, ranking.excluded_reasons)]
-    return {"target_type": target_type, "target_id": target_id, "model_version": version,
-            "considered": ranking.n_considered, "eligible": ranking.n_eligible, "candidates": candidates,
-            "excluded": excluded, "elapsed_ms": round(elapsed_ms, 2)}
+    answer = {"target_type": target_type, "target_id": target_id, "model_version": version,
+              "considered": ranking.n_considered, "eligible": ranking.n_eligible, "candidates": candidates,
+              "excluded": excluded, "elapsed_ms": round(elapsed_ms, 2)}
+    if target_type == "wish":
+        answer["offers"] = await _rank_offers(vocab, targets, now)
+    return answer
+
+
+async def _rank_offers(vocab, targets, now: datetime, top_k: int = 5) -> list[dict[str, Any]]:
+    """Organizations' resource offers that could fulfil the wish, best first, each explained."""
+    offers = await offer_arrays(vocab)
+    ranking = matching.rank_offers(offers, matching.TargetArrays.from_obj(targets), top_k=top_k,
+                                   now=now.timestamp())
+    names = {o["id"]: (o["title"], o["organization_name"]) for o in await snapshot.load_offers()}
+    return [{"resource_id": int(rid), "title": names.get(int(rid), ("", ""))[0],
+             "organization": names.get(int(rid), ("", ""))[1], "score": round(float(ranking.score[i]), 4),
+             "distance_km": round(float(ranking.distance_km[i]), 2),
+             "explanation": explanation_json(ranking.explanations[i])}
+            for i, rid in enumerate(ranking.volunteer_ids)]
 
 
 async def _load_targets(vocab, target_type: str, ids: list[int] | None, now: datetime, community_id=None):
