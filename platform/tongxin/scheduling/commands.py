@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import sys
 from datetime import datetime, timedelta, timezone
 
 from tongxin.settings import Settings
@@ -43,6 +44,9 @@ def register_commands(subparsers) -> None:
     parser.add_argument("--instance", help="name shown on claimed runs (default host:pid)")
     parser.add_argument("--lease", type=_duration, default=None,
                         help="a run 'running' longer than this is taken over (default 10m)")
+    parser.add_argument("--leader-lock", action="store_true",
+                        help="PostgreSQL only: one scheduler ticks at a time (advisory lock); others stand by "
+                             "and take over when it stops")
     parser.add_argument("--list", action="store_true", help="show the jobs, their schedules and last runs")
     parser.set_defaults(handler=run_scheduler_command)
 
@@ -62,7 +66,7 @@ def run_scheduler_command(args: argparse.Namespace) -> int:
 async def _main(args: argparse.Namespace, settings: Settings) -> int:
     from tongxin.db import connection_pool, current_engine
     from tongxin.scheduling import service
-    from tongxin.scheduling.runner import Clock, SchedulerRunner
+    from tongxin.scheduling.runner import AdvisoryLeader, Clock, SchedulerRunner
 
     lease = args.lease or service.LEASE
     async with connection_pool(current_engine()):
@@ -82,8 +86,14 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{len(results)} firing(s) run", flush=True)
             return 0
         clock = Clock(args.now, args.step) if args.now else Clock()
+        leader = None
+        if args.leader_lock:
+            if settings.is_sqlite:
+                print("--leader-lock needs PostgreSQL; SQLite runs one scheduler anyway", file=sys.stderr)
+                return 2
+            leader = AdvisoryLeader(settings.database_url)
         runner = SchedulerRunner(settings=settings, instance=args.instance, tick_seconds=args.tick,
-                                 clock=clock, max_ticks=args.ticks, lease=lease)
+                                 clock=clock, max_ticks=args.ticks, lease=lease, leader=leader)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runner.finished.set)

@@ -38,13 +38,53 @@ class Clock:
             self._simulated += self.step
 
 
+class AdvisoryLeader:
+    """At most one scheduler ticks at a time: a PostgreSQL session advisory lock on its own connection.
+
+    Optional (firings are claimed once anyway); it saves standby schedulers the work. When the
+    leader's process dies its connection closes, the lock is released, and a standby takes over
+    at its next tick.
+    """
+
+    KEY = 0x74786C64  # "txld"
+
+    def __init__(self, dsn: str):
+        self.dsn = dsn
+        self.is_leader = False
+        self._conn = None
+
+    async def check(self) -> bool:
+        """True while this process holds (or has just taken) the lock."""
+        import asyncpg
+
+        try:
+            if self._conn is None or self._conn.is_closed():
+                self.is_leader = False
+                self._conn = await asyncpg.connect(self.dsn, timeout=5)
+            if self.is_leader:
+                await self._conn.fetchval("SELECT 1")  # the session (and so the lock) is still alive
+            else:
+                self.is_leader = bool(await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", self.KEY))
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncio.TimeoutError):
+            log.warning("leader lock connection lost; standing by")
+            await self.close()
+        return self.is_leader
+
+    async def close(self) -> None:
+        self.is_leader = False
+        if self._conn is not None and not self._conn.is_closed():
+            await self._conn.close()
+        self._conn = None
+
+
 class SchedulerRunner:
     """Starts AsyncIOScheduler with the tick job; `stop` waits for a tick in progress to finish."""
 
     def __init__(self, *, settings: Settings | None = None, instance: str | None = None,
                  tick_seconds: float = DEFAULT_TICK_SECONDS, clock: Clock | None = None,
-                 max_ticks: int | None = None, lease: timedelta = LEASE):
+                 max_ticks: int | None = None, lease: timedelta = LEASE, leader: AdvisoryLeader | None = None):
         self.settings = settings
+        self.leader = leader
         self.instance = instance or instance_name()
         self.tick_seconds = tick_seconds
         self.clock = clock or Clock()
@@ -61,6 +101,9 @@ class SchedulerRunner:
             return
         async with self._lock:
             try:
+                if self.leader is not None and not await self.leader.check():
+                    self.clock.advance()
+                    return
                 await run_due_jobs(now=self.clock.now(), instance=self.instance, settings=self.settings,
                                    lease=self.lease)
             except Exception:
@@ -90,6 +133,8 @@ class SchedulerRunner:
             self._lock.release()
         except asyncio.TimeoutError:
             log.warning("scheduler stopped while a job was still running; another run takes it over later")
+        if self.leader is not None:
+            await self.leader.close()
 
 
 def lifespan_for(settings: Settings):

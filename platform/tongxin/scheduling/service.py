@@ -17,7 +17,11 @@ from datetime import datetime, timedelta, timezone
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tongxin.activities.service import ACTIVE_SIGN_UP, expand_occurrences, occurrence_starts
+from tongxin.activities.service import (
+    ACTIVE_SIGN_UP,
+    expand_occurrences,
+    occurrence_starts,
+)
 from tongxin.activities.tables import Activity, Occurrence, SignUp
 from tongxin.db import write_transaction
 from tongxin.errors import InvalidInput, NotFound
