@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 
 from tongxin.activities.tables import Activity, Occurrence, SignUp
+from tongxin.dates import age_on
 from tongxin.db import write_transaction
 from tongxin.paging import page
 from tongxin.errors import Conflict, InvalidInput, NotFound
@@ -450,8 +451,7 @@ async def check_eligibility(*, volunteer_id: int, occurrence_id: int, now: datet
     if birth is None:
         reasons.append("no_birth_date")
     else:
-        age = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-        if not occurrence["activity.min_age"] <= age <= occurrence["activity.max_age"]:
+        if not occurrence["activity.min_age"] <= age_on(birth, day) <= occurrence["activity.max_age"]:
             reasons.append("age")
     required = _json_list(occurrence["activity.required_certificates"])
     if required:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from tongxin.activities.tables import Occurrence, SignUp
+from tongxin.dates import age_on
 from tongxin.organizations.tables import Organization, ResourceOffer
 from tongxin.volunteers.tables import (
     AvailabilityWindow, Certificate, CertificateKind, LedgerEntry, Skill, Volunteer, VolunteerSkill,
@@ -92,12 +93,6 @@ async def load_vocabulary() -> Vocabulary:
     return Vocabulary(skills={c: i for i, c in enumerate(skills)},
                       certificates={c: i for i, c in enumerate(certs)},
                       organizations={o: i for i, o in enumerate(orgs)})
-
-
-def _age(birth: date | None, today: date) -> float:
-    if birth is None:
-        return np.nan
-    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
 async def load_volunteers(vocab: Vocabulary, *, now: datetime, community_id: int | None = None) -> VolunteerRows:
@@ -191,7 +186,8 @@ async def load_volunteers(vocab: Vocabulary, *, now: datetime, community_id: int
 
     return VolunteerRows(
         ids=ids, lat=column("lat"), lon=column("lon"),
-        age=np.array([_age(r["birth_date"], today) for r in rows], dtype=float),
+        age=np.array([np.nan if r["birth_date"] is None else age_on(r["birth_date"], today) for r in rows],
+                     dtype=float),
         community=column("community", np.int64, -1), grid=column("grid", np.int64, -1),
         skills=skills, cert_expiry=cert_expiry, availability=availability,
         is_youth=column("is_youth", bool, False), youth_active=youth_active, consent_in_force=consent,

@@ -15,6 +15,7 @@ from tongxin.accounts.service import Actor, record_audit
 from tongxin.accounts.tables import Community, Grid
 from tongxin.activities.service import ACTIVE_SIGN_UP, LOCAL_TZ, cancel_sign_up
 from tongxin.activities.tables import ACTIVITY_KINDS, SignUp
+from tongxin.dates import age_on
 from tongxin.db import write_transaction
 from tongxin.paging import MAX_PAGE, page
 from tongxin.errors import Conflict, InvalidInput, NotFound
@@ -65,11 +66,6 @@ def now_utc() -> datetime:
 
 def local_today() -> date:
     return datetime.now(LOCAL_TZ).date()
-
-
-def age_on(birth_date: date, today: date) -> int:
-    """Whole years between a birth date and `today`."""
-    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
 
 
 # ---------------------------------------------------------------- lookups for forms
