@@ -21,7 +21,8 @@ def test_organization_registers_publishes_and_marks_attendance(phone, database_f
     org.goto("/org")
     org.fill("#name", "邻里互助会")
     org.click("button[type=submit]")
-    assert org.inner_text("#org-status") == "pending"
+    assert org.get_attribute("#org-status", "data-status") == "pending"
+    assert org.inner_text("#org-status") == "待审核"
 
     staff = phone()
     sign_in(staff, "staff")
@@ -56,9 +57,10 @@ def test_organization_registers_publishes_and_marks_attendance(phone, database_f
                    "WHERE a.title = '邻里便民服务日' LIMIT 1)", (begun,))
     org.goto("/org")
     org.locator(".card", has_text="邻里便民服务日").locator("a").click()
-    row = org.locator("tr", has_text="confirmed").first
+    row = org.locator("tr:has(td[data-status=confirmed])").first
     row.locator("button", has_text="到场").click()
-    org.wait_for_selector("td.status:text('attended')")
+    org.wait_for_selector("td.status[data-status=attended]")
+    assert "已记" in org.inner_text("td.status[data-status=attended]"), "the hours and points credited are shown"
     screenshot(org, "organization-journey")
 
 
@@ -92,11 +94,11 @@ def test_volunteer_registers_fills_the_profile_finds_what_fits_signs_up_and_canc
     assert page.locator(".card", has_text="小小安全员").count() == 0, "youth-only sessions do not fit an adult"
     page.locator(".card", has_text="吾爱邻便民志愿服务日").first.locator("button").click()
     page.wait_for_url("**/me/sign-ups**")
-    assert page.locator(".card", has_text="confirmed").count() == 1
+    assert page.locator(".card", has_text="已确认").count() == 1
     assert "iCalendar" in page.inner_text("main")
     page.on("dialog", lambda dialog: dialog.accept())
-    page.locator(".card", has_text="confirmed").locator("button").click()
-    page.wait_for_selector(".card:has-text('cancelled')")
+    page.locator(".card", has_text="已确认").locator("button").click()
+    page.wait_for_selector(".card:has-text('已取消')")
     screenshot(page, "volunteer-journey")
 
 
@@ -107,7 +109,11 @@ def test_staff_run_matching_read_the_explanation_approve_and_see_the_dashboard(p
     page.click("form[action='/staff/matching'] button")
     proposal = page.locator("[id^=proposal-]").first
     assert "匹配分" in proposal.inner_text()
-    proposal.locator("button[value=approve]").click()
+    proposal.locator("button[value=reject]").click()
+    assert page.locator("[data-field=reason]").count() == 1, "a rejection needs a reason"
+    page.locator("[id^=proposal-]").first.locator("button[value=approve]").click()
+    page.goto("/staff/jobs")
+    assert page.locator("[id^=job-]").count() >= 3
     page.goto("/staff/dashboard")
     assert page.locator("h2").count() == 4 and page.locator("svg").count() >= 2
     page.goto("/language?to=en&next=/staff/dashboard")
@@ -133,7 +139,7 @@ def test_guardian_applies_staff_assess_and_activate_guardian_withdraws(phone):
     guardian.click("form[action='/youth'] button[type=submit]")
     guardian.locator(".card", has_text="张小明").locator("a").click()
     youth_url = guardian.url
-    assert guardian.inner_text("#youth-status") == "applicant"
+    assert guardian.inner_text("#youth-status") == "申请中"
 
     staff = phone()
     sign_in(staff, "staff")
@@ -141,15 +147,15 @@ def test_guardian_applies_staff_assess_and_activate_guardian_withdraws(phone):
     for kind in ("fitness", "self_rescue", "personality"):
         staff.check(f"input[name={kind}]")
     staff.click("form[action$='/assessments'] button")
-    assert staff.inner_text("#youth-status") == "assessed"
+    assert staff.inner_text("#youth-status") == "已评估"
     staff.click("form[action$='/activate'] button")
-    assert staff.inner_text("#youth-status") == "active"
+    assert staff.inner_text("#youth-status") == "在队"
 
     guardian.goto(youth_url)
     assert "小小安全员应急小队" in guardian.inner_text("main")
     guardian.click("text=撤回同意")
     guardian.click("#confirm")
-    assert guardian.inner_text("#youth-status") == "withdrawn"
+    assert guardian.inner_text("#youth-status") == "已撤回"
     screenshot(guardian, "guardian-journey")
 
 
@@ -165,7 +171,7 @@ def test_micro_wish_from_grid_worker_to_helper_and_back(phone, database_file):
     worker.fill("#public_text", "李桂英老人独居在明日社区8栋302室，电话13955556666，需要两床棉被。")
     worker.click("form[action='/wishes/new'] button[type=submit]")
     wish_url = worker.url
-    assert worker.inner_text("#wish-status") == "submitted"
+    assert worker.inner_text("#wish-status") == "已提交"
 
     staff = phone()
     sign_in(staff, "staff")
@@ -196,5 +202,5 @@ def test_micro_wish_from_grid_worker_to_helper_and_back(phone, database_file):
     worker.select_option("#rating", "5")
     worker.fill("#comment", "老人很满意")
     worker.click("text=确认实现")
-    assert worker.inner_text("#wish-status") == "confirmed"
+    assert worker.get_attribute("#wish-status", "data-status") == "confirmed"
     screenshot(worker, "wish-journey")

@@ -56,7 +56,51 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_input": ("请检查填写的内容", "Please check what you entered"),
     "conflict": ("操作无法完成", "This could not be done"),
     "required": ("必填", "Required"), "too_short": ("太短", "Too short"),
+    # notifications
+    "no_notifications": ("暂无消息。报名活动或参与微心愿后，进展会在这里通知您。",
+                         "No messages yet. Sign up for an activity or help with a wish and news will appear here."),
+    "mark_read": ("标为已读", "Mark read"), "unread": ("未读", "Unread"), "read": ("已读", "Read"),
+    # jobs
+    "job": ("任务", "Job"), "schedule": ("计划", "Schedule"), "next_run": ("下次运行", "Next run"),
+    "last_run": ("上次运行", "Last run"), "outcome": ("结果", "Outcome"), "recent_runs": ("最近运行记录", "Recent runs"),
+    "no_runs": ("还没有运行记录；调度器启动后会按计划运行。", "No runs yet; the scheduler runs jobs on schedule once started."),
+    # sorting, queue
+    "sort": ("排序", "Sort"), "sort_starts_at": ("时间由近到远", "Soonest first"),
+    "sort_-starts_at": ("时间由远到近", "Latest first"), "sort_distance": ("离家最近", "Nearest to home"),
+    "sort_places_left": ("剩余名额", "Places left"),
+    "reject_wish": ("退回", "Cancel wish"), "assess": ("评估与编队", "Assess and activate"),
+    "reason_required": ("请填写理由", "Please give a reason"),
+    "credited": ("已记 {hours} 小时 · {points} 积分", "Credited {hours} h · {points} points"),
+    "confirm_cancel": ("确定取消这次报名吗？", "Cancel this sign-up?"),
 }
+
+# Record statuses and kinds as people read them; unknown codes show as they are.
+LABELS: dict[str, tuple[str, str]] = {
+    "pending": ("待审核", "pending"), "approved": ("已通过", "approved"), "rejected": ("已驳回", "rejected"),
+    "suspended": ("已暂停", "suspended"), "draft": ("草稿", "draft"), "submitted": ("已提交", "submitted"),
+    "closed": ("已结束", "closed"), "cancelled": ("已取消", "cancelled"), "applied": ("已申请", "applied"),
+    "confirmed": ("已确认", "confirmed"), "waitlisted": ("候补中", "waitlisted"), "attended": ("已到场", "attended"),
+    "no_show": ("未到场", "no-show"), "verified": ("已核实", "verified"), "open": ("征集中", "open"),
+    "matched": ("已匹配", "matched"), "in_progress": ("帮扶中", "in progress"), "fulfilled": ("已完成", "fulfilled"),
+    "applicant": ("申请中", "applicant"), "assessed": ("已评估", "assessed"), "active": ("在队", "active"),
+    "retired": ("已退役", "retired"), "withdrawn": ("已撤回", "withdrawn"), "proposed": ("待审核", "proposed"),
+    "ok": ("成功", "ok"), "skipped": ("跳过", "skipped"), "failed": ("失败", "failed"), "running": ("运行中", "running"),
+    "abandoned": ("中断", "abandoned"),
+    "social_organization": ("社会组织", "social organization"), "rescue_team": ("救援队", "rescue team"),
+    "enterprise_group": ("企业志愿队", "enterprise group"), "charity": ("慈善组织", "charity"),
+    "daily_goods": ("生活物资", "daily goods"), "study": ("学习辅导", "study"), "repair": ("维修", "repairs"),
+    "companionship": ("陪伴", "companionship"), "health": ("健康", "health"), "other": ("其他", "other"),
+    "organization": ("组织", "organization"), "activity": ("活动", "activity"), "wish": ("微心愿", "wish"),
+    "youth": ("小小安全员", "youth member"), "proposal": ("匹配建议", "match proposal"),
+}
+
+
+def label(code: str | None, lang: str) -> str:
+    """A status or kind code in the user's language (the code itself when unknown)."""
+    if code is None:
+        return ""
+    pair = LABELS.get(code)
+    return code if pair is None else pair[0 if lang == "zh-CN" else 1]
 
 # Domain error codes whose message the services write in English: their zh-CN words.
 ERROR_CODES_ZH: dict[str, str] = {

@@ -42,7 +42,14 @@ async def context(request: Request, **values: Any) -> dict[str, Any]:
     if done in DONE_MESSAGES:
         flash = i18n.translate(done, lang, n=request.query_params.get("n", ""),
                                name=actor.display_name if actor else "")
+    unread = 0
+    if actor is not None:
+        from tongxin.scheduling.tables import Notification
+
+        unread = await Notification.count().where(
+            (Notification.recipient == actor.id) & Notification.read_at.is_null())
     return {"lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": actor,
+            "label": lambda code: i18n.label(code, lang), "unread": unread,
             "request_path": request.url.path, "flash": flash, "errors": {}, "values": {}, **values}
 
 
@@ -55,7 +62,7 @@ def not_found_page(request: Request) -> Template:
     lang = lang_of(request)
     return Template(template_name="404.html", status_code=404, context={
         "lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": None,
-        "request_path": request.url.path, "flash": "", "errors": {}, "values": {}})
+        "label": lambda code: i18n.label(code, lang), "unread": 0, "request_path": request.url.path, "flash": "", "errors": {}, "values": {}})
 
 
 async def _require(request: Request, *roles: str):
@@ -178,16 +185,19 @@ async def logout(request: Request) -> Redirect:
 @get("/occurrences", include_in_schema=False)
 async def occurrences_page(request: Request, kind: str | None = None, date_from: date | None = None,
                            date_to: date | None = None, fits_me: bool = False, community_id: int | None = None,
-                           near: bool = False, radius_km: float | None = None, offset: int = 0) -> Template:
+                           near: bool = False, radius_km: float | None = None, sort: str = "",
+                           offset: int = 0) -> Template:
     actor = await actor_of(request)
+    if sort not in activities.OCCURRENCE_SORTS:
+        sort = "distance" if near else "starts_at"
     filters = {"kind": kind or None, "date_from": date_from, "date_to": date_to, "fits_me": fits_me,
-               "community_id": community_id, "near": near, "radius_km": radius_km}
+               "community_id": community_id, "near": near, "radius_km": radius_km, "sort": sort}
     error = ""
     try:
         page = await activities.list_occurrences(
             actor=actor, kind=kind or None, date_from=date_from, date_to=date_to, fits_me=fits_me,
             community_id=community_id, radius_km=radius_km if near else None,
-            sort="distance" if near else "starts_at", limit=PAGE, offset=max(offset, 0))
+            sort=sort, limit=PAGE, offset=max(offset, 0))
     except DomainError as exc:
         error = i18n.error_text(exc.code, exc.message, lang_of(request))
         page = await activities.list_occurrences(actor=actor, kind=kind or None, limit=PAGE, offset=max(offset, 0))
@@ -196,7 +206,7 @@ async def occurrences_page(request: Request, kind: str | None = None, date_from:
     query = urlencode({k: v for k, v in filters.items() if v})
     communities = (await volunteers.lookups())["communities"]
     return await render(request, "occurrences.html", page=page, filters=filters, kinds=ACTIVITY_KINDS,
-                        query=query, error=error, communities=communities)
+                        query=query, error=error, communities=communities, sorts=activities.OCCURRENCE_SORTS)
 
 
 @post("/occurrences/{occurrence_id:int}/sign-up", include_in_schema=False)
@@ -209,7 +219,7 @@ async def sign_up_page(request: Request, occurrence_id: int) -> Redirect | Templ
         for item in page["items"]:
             item["local_start"] = local_time(item["starts_at"])
         return await render(request, "occurrences.html", status_code=exc.status, page=page, filters={},
-                            kinds=ACTIVITY_KINDS, query="", communities=[],
+                            kinds=ACTIVITY_KINDS, query="", communities=[], sorts=activities.OCCURRENCE_SORTS,
                             error=i18n.error_text(exc.code, exc.message, lang_of(request)))
     if result["status"] == "waitlisted":
         return Redirect(path=f"/me/sign-ups?done=waitlisted&n={result['waitlist_position']}")
@@ -274,16 +284,22 @@ async def decide_page(request: Request, kind: str, item_id: int) -> Redirect | T
             else:
                 await matches.reject_proposal(actor=actor, proposal_id=item_id, reason=reason)
         elif kind == "wish":
-            await wishes.verify_wish(actor=actor, wish_id=item_id)
+            if approve:
+                await wishes.verify_wish(actor=actor, wish_id=item_id)
+            else:
+                await wishes.cancel_wish(actor=actor, wish_id=item_id, reason=reason)
         else:
             raise NotFound("page not found")
     except DomainError as exc:
         if isinstance(exc, NotFound):
             raise
+        lang = lang_of(request)
+        message = i18n.translate("reason_required", lang) if exc.field == "reason" else \
+            i18n.error_text(exc.code, exc.message, lang)
         page = await reports.approval_queue(actor=actor, kinds=[kind], limit=PAGE, offset=0)
         counts = (await reports.approval_queue(actor=actor, limit=1))["counts"]
         return await render(request, "queue.html", status_code=exc.status, page=page, counts=counts, kind=kind,
-                            flash=i18n.error_text(exc.code, exc.message, lang_of(request)))
+                            failed={"key": f"{kind}-{item_id}", "field": exc.field or "_form", "message": message})
     return Redirect(path=f"/staff/queue?kind={kind}")
 
 
@@ -312,9 +328,43 @@ async def dashboard_page(request: Request) -> Template:
 
 
 @get("/staff/jobs", include_in_schema=False)
-async def jobs_page(request: Request) -> Template:
+async def jobs_page(request: Request, offset: int = 0) -> Template:
     await _require(request, "staff")
-    return await render(request, "jobs.html", jobs=await scheduling.list_jobs())
+    jobs = await scheduling.list_jobs()
+    for j in jobs:
+        j["local_next"] = local_time(j["next_run_at"])
+        j["local_last"] = local_time(j["last_run"]["started_at"]) if j["last_run"] else ""
+    runs = await scheduling.list_runs(limit=PAGE, offset=max(offset, 0))
+    for r in runs["items"]:
+        r["local_scheduled"] = local_time(r["scheduled_for"])
+    return await render(request, "jobs.html", jobs=jobs, runs=runs)
+
+
+# ---- notifications ---------------------------------------------------------------------------------
+
+@get("/me/notifications", include_in_schema=False)
+async def notifications_list(request: Request, offset: int = 0) -> Template:
+    """The signed-in person's messages, newest first."""
+    actor = await _require(request)
+    page = await scheduling.notifications_page(recipient_id=actor.id, limit=PAGE, offset=max(offset, 0))
+    for n in page["items"]:
+        n["local_created"] = local_time(n["created_at"])
+    return await render(request, "notifications.html", page=page)
+
+
+@post("/me/notifications/{notification_id:int}/read", include_in_schema=False)
+async def notification_read(request: Request, notification_id: int) -> Template | Redirect:
+    """Marks one's own message read; HTMX gets the updated item back, a plain form the list."""
+    actor = await _require(request)
+    await scheduling.mark_read(notification_id=notification_id, recipient_id=actor.id)
+    if request.headers.get("hx-request") != "true":
+        return Redirect(path="/me/notifications")
+    page = await scheduling.notifications_page(recipient_id=actor.id, limit=100)
+    item = next((n for n in page["items"] if n["id"] == notification_id), None)
+    if item is None:  # older than the first hundred: the whole list is the simplest answer
+        return Redirect(path="/me/notifications")
+    item["local_created"] = local_time(item["created_at"])
+    return await render(request, "notification_item.html", n=item)
 
 
 # ---- organizations ---------------------------------------------------------------------------------
@@ -446,6 +496,7 @@ async def activity_roster(request: Request, activity_id: int) -> Template:
     for occurrence in activity["occurrences"]:
         roster = await activities.occurrence_sign_ups(actor=actor, occurrence_id=occurrence["id"])
         roster["local_start"] = local_time(occurrence["starts_at"])
+        await _with_credit(roster["items"])
         rosters.append(roster)
     return await render(request, "activity_roster.html", activity=activity, rosters=rosters)
 
@@ -466,7 +517,20 @@ async def attendance_row(request: Request, sign_up_id: int, attended: bool) -> T
     row = await SignUp.select(SignUp.id, SignUp.status, SignUp.occurrence).where(SignUp.id == sign_up_id).first()
     roster = await activities.occurrence_sign_ups(actor=actor, occurrence_id=row["occurrence"])
     item = next(s for s in roster["items"] if s["id"] == sign_up_id)
+    await _with_credit([item])
     return await render(request, "roster_row.html", s=item, error=error)
+
+
+async def _with_credit(items: list[dict[str, Any]]) -> None:
+    """Adds the hours and points each attended sign-up earned (its ledger entry) to the roster rows."""
+    from tongxin.volunteers.tables import LedgerEntry
+
+    ids = [s["id"] for s in items if s["status"] == "attended"]
+    entries = {e["sign_up"]: e for e in await LedgerEntry.select(
+        LedgerEntry.sign_up, LedgerEntry.hours, LedgerEntry.points).where(LedgerEntry.sign_up.is_in(ids or [-1]))}
+    for s in items:
+        entry = entries.get(s["id"])
+        s["credit"] = {"hours": round(entry["hours"], 1), "points": entry["points"]} if entry else None
 
 
 # ---- guardians and the youth roster ----------------------------------------------------------------
@@ -731,5 +795,5 @@ PAGES = [
     org_page, org_register, activity_form, activity_create, activity_submit, activity_roster, attendance_row,
     home, language, login_form, login_submit, register_form, register_submit, logout, occurrences_page,
     sign_up_page, schedule_page, cancel_page, wishes_page, queue_page, decide_page, matching_page,
-    dashboard_page, jobs_page,
+    dashboard_page, jobs_page, notifications_list, notification_read,
 ]

@@ -1,0 +1,101 @@
+"""Pages over records: what a role may not see is the 404 page, messages are read, the queue asks for reasons."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tests.conftest import make_client
+from tests.factories import login, make_user
+from tests.volunteers.factories import make_organization, make_place, years_ago
+from tests.wishes.test_wishes import posted_wish
+from tongxin.accounts.service import load_actor
+from tongxin.activities.service import create_activity
+from tongxin.scheduling.service import notify
+from tongxin.volunteers import service as volunteers
+from tongxin.wishes.tables import Wish
+
+pytestmark = pytest.mark.anyio
+HTML = {"accept": "text/html"}
+
+
+async def test_records_the_role_may_not_see_are_the_404_page(app, client):
+    community, grid = await make_place()
+    guardian = await load_actor(user_id=(await make_user("guardian"))["id"])
+    child = await volunteers.apply_for_child(
+        actor=guardian, child_name="小安", birth_date=years_ago(12), community_id=community, grid_id=grid,
+        relationship="parent", consent=True, consent_text_version=volunteers.CONSENT_TEXT_VERSION)
+    member = await make_user("org_member")
+    await make_organization(member["id"])
+    draft = await create_activity(
+        actor=await load_actor(user_id=member["id"]), title="应急演练", kind="training_drill",
+        starts_at=datetime.now(timezone.utc) + timedelta(days=9), description="", duration_minutes=120, rrule="",
+        community_id=community, grid_id=None, lat=None, lon=None, address="", capacity=5, signup_deadline_hours=24,
+        min_age=18, max_age=65, youth_allowed=False, required_skills=[], required_certificates=[],
+        hours_credit=None, points_credit=10)
+    _, wish, _ = await posted_wish(app)
+
+    visitors = {"guardian": [f"/youth/{child['id']}"], "org_member": [f"/org/activities/{draft['id']}"],
+                "volunteer": [f"/wishes/{wish['id']}", f"/youth/{child['id']}"]}
+    for role, paths in visitors.items():
+        async with make_client(app) as other:
+            await login(other, (await make_user(role))["username"])
+            for path in paths:
+                response = await other.get(path, headers=HTML)
+                assert response.status_code == 404 and "没有找到" in response.text, (role, path)
+                assert "小安" not in response.text and "应急演练" not in response.text
+    await login(client, guardian.username)
+    assert (await client.get(f"/youth/{child['id']}", headers=HTML)).status_code == 200, "the guardian sees it"
+
+
+async def test_unknown_page_is_the_html_404_in_english_when_switched_and_api_stays_json(client):
+    await client.get("/language", params={"to": "en"}, headers=HTML)
+    page = await client.get("/no-such-page", headers=HTML)
+    assert page.status_code == 404 and "not found" in page.text and "<html" in page.text
+    api = await client.get("/api/no-such-thing", headers=HTML)
+    assert api.status_code == 404 and api.headers["content-type"].startswith("application/json")
+
+
+async def test_messages_list_newest_first_and_are_marked_read_in_place(app, client):
+    user = await make_user("volunteer")
+    await notify(recipient_id=user["id"], kind="sign_up", target_key="1", title="报名成功：服务日", body="周六 09:00")
+    await notify(recipient_id=user["id"], kind="sign_up", target_key="2", title="候补转正：应急演练")
+    await login(client, user["username"])
+    page = await client.get("/me/notifications", headers=HTML)
+    assert page.status_code == 200 and page.text.index("候补转正") < page.text.index("报名成功")
+    assert 'id="unread">2<' in page.text
+    first = page.text.split('id="notification-', 1)[1].split('"', 1)[0]
+
+    row = await client.post(f"/me/notifications/{first}/read", headers={**HTML, "hx-request": "true"})
+    assert row.status_code == 200 and "<html" not in row.text, "HTMX gets the item only"
+    assert "已读" in row.text and "标为已读" not in row.text
+    async with make_client(app) as stranger:
+        await login(stranger, (await make_user("volunteer"))["username"])
+        assert (await stranger.post(f"/me/notifications/{first}/read", headers=HTML)).status_code == 404
+        empty = await stranger.get("/me/notifications", headers=HTML)
+        assert "暂无消息" in empty.text
+
+
+async def test_sending_a_wish_back_without_a_reason_marks_the_reason_and_changes_nothing(app, client):
+    _, wish, _ = await posted_wish(app, verified=False)
+    await login(client, (await make_user("staff"))["username"])
+    refused = await client.post(f"/staff/decide/wish/{wish['id']}", data={"decision": "reject", "reason": ""},
+                                headers=HTML)
+    assert refused.status_code == 400 and 'data-field="reason"' in refused.text and "请填写理由" in refused.text
+    assert await Wish.select(Wish.status).where(Wish.id == wish["id"]).first() == {"status": "submitted"}
+    done = await client.post(f"/staff/decide/wish/{wish['id']}", data={"decision": "reject", "reason": "重复登记"},
+                             headers=HTML)
+    assert done.status_code in (302, 303)
+    assert await Wish.select(Wish.status).where(Wish.id == wish["id"]).first() == {"status": "cancelled"}
+
+
+async def test_statuses_and_job_pages_read_in_english_when_switched(app, client):
+    await login(client, (await make_user("staff"))["username"])
+    await client.get("/language", params={"to": "en"}, headers=HTML)
+    jobs = await client.get("/staff/jobs", headers=HTML)
+    assert jobs.status_code == 200 and "Next run" in jobs.text and "Recent runs" in jobs.text
+    _, wish, _ = await posted_wish(app, verified=False)
+    detail = await client.get(f"/wishes/{wish['id']}", headers=HTML)
+    assert 'data-status="submitted">submitted<' in detail.text
+    await client.get("/language", params={"to": "zh-CN"}, headers=HTML)
+    detail = await client.get(f"/wishes/{wish['id']}", headers=HTML)
+    assert 'data-status="submitted">已提交<' in detail.text
