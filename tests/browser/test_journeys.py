@@ -51,16 +51,17 @@ def test_organization_registers_publishes_and_marks_attendance(phone, database_f
 
     # The day has come: the occurrence started an hour ago.
     with sqlite3.connect(database_file) as db:
-        begun = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S+00:00")
-        db.execute("UPDATE occurrence SET starts_at = ? WHERE id = (SELECT occurrence FROM sign_up "
+        now = datetime.now(timezone.utc)
+        begun, ends = ((now + timedelta(hours=h)).strftime("%Y-%m-%d %H:%M:%S+00:00") for h in (-1, 1))
+        db.execute("UPDATE occurrence SET starts_at = ?, ends_at = ? WHERE id = (SELECT occurrence FROM sign_up "
                    "JOIN occurrence o ON o.id = sign_up.occurrence JOIN activity a ON a.id = o.activity "
-                   "WHERE a.title = '邻里便民服务日' LIMIT 1)", (begun,))
+                   "WHERE a.title = '邻里便民服务日' LIMIT 1)", (begun, ends))
     org.goto("/org")
     org.locator(".card", has_text="邻里便民服务日").locator("a").click()
     row = org.locator("tr:has(td[data-status=confirmed])").first
     row.locator("button", has_text="到场").click()
     org.wait_for_selector("td.status[data-status=attended]")
-    assert "已记" in org.inner_text("td.status[data-status=attended]"), "the hours and points credited are shown"
+    assert "已记 2.0 小时" in org.inner_text("td.status[data-status=attended]"), "the two hours served are credited"
     screenshot(org, "organization-journey")
 
 
@@ -194,11 +195,14 @@ def test_micro_wish_from_grid_worker_to_helper_and_back(phone, database_file):
             "JOIN tx_user u ON u.id = COALESCE(v.user, m.user) WHERE w.title = '冬季棉被两床给独居老人'").fetchone()[0]
     helping = phone()
     sign_in(helping, helper)
-    helping.goto(wish_url)
+    helping.goto("/wishes/mine")  # the helper finds the wish among the ones they help with
+    helping.click("text=冬季棉被两床给独居老人")
     assert "13955556666" in helping.inner_text("#household"), "the approved helper sees the contact"
     helping.click("text=开始帮扶")
     helping.click("text=已完成")
-    worker.goto(wish_url)
+    worker.goto("/wishes/mine?status=fulfilled")
+    worker.click("text=冬季棉被两床给独居老人")
+    assert worker.url == wish_url
     worker.select_option("#rating", "5")
     worker.fill("#comment", "老人很满意")
     worker.click("text=确认实现")

@@ -99,3 +99,15 @@ async def test_statuses_and_job_pages_read_in_english_when_switched(app, client)
     await client.get("/language", params={"to": "zh-CN"}, headers=HTML)
     detail = await client.get(f"/wishes/{wish['id']}", headers=HTML)
     assert 'data-status="submitted">已提交<' in detail.text
+
+
+async def test_grid_workers_find_their_grids_wishes_filtered_by_status_and_others_see_none(app, client):
+    worker, wish, _ = await posted_wish(app, verified=False)
+    await login(client, worker["username"])
+    mine = await client.get("/wishes/mine", headers=HTML)
+    assert mine.status_code == 200 and wish["title"] in mine.text
+    open_only = await client.get("/wishes/mine", params={"status": "open", "sort": "urgency"}, headers=HTML)
+    assert wish["title"] not in open_only.text and "这里还没有心愿" in open_only.text
+    async with make_client(app) as volunteer:
+        await login(volunteer, (await make_user("volunteer"))["username"])
+        assert wish["title"] not in (await volunteer.get("/wishes/mine", headers=HTML)).text

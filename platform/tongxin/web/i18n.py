@@ -72,6 +72,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reason_required": ("请填写理由", "Please give a reason"),
     "credited": ("已记 {hours} 小时 · {points} 积分", "Credited {hours} h · {points} points"),
     "confirm_cancel": ("确定取消这次报名吗？", "Cancel this sign-up?"),
+    "my_wishes": ("心愿工作", "Wish work"), "all": ("全部", "All"), "status": ("状态", "Status"),
+    "no_my_wishes": ("这里还没有心愿。网格员可“登记微心愿”；志愿者获批帮扶后，心愿会出现在这里。",
+                     "No wishes here yet. Grid workers post wishes; once you are approved as a helper they appear here."),
+    "sort_needed_by": ("需要日期最近", "Needed soonest"), "sort_urgency": ("最紧急", "Most urgent"),
+    "sort_-created": ("最新登记", "Newest"), "youth_sign_ups": ("报名记录", "Sign-ups"),
+    "no_youth_sign_ups": ("还没有报名记录。", "No sign-ups yet."),
 }
 
 # Record statuses and kinds as people read them; unknown codes show as they are.

@@ -49,7 +49,7 @@ async def context(request: Request, **values: Any) -> dict[str, Any]:
         unread = await Notification.count().where(
             (Notification.recipient == actor.id) & Notification.read_at.is_null())
     return {"lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": actor,
-            "label": lambda code: i18n.label(code, lang), "unread": unread,
+            "label": lambda code: i18n.label(code, lang), "unread": unread, "when": local_time,
             "request_path": request.url.path, "flash": flash, "errors": {}, "values": {}, **values}
 
 
@@ -250,10 +250,28 @@ async def cancel_page(request: Request, sign_up_id: int) -> Redirect:
 
 # ---- wishes ----------------------------------------------------------------------------------------
 
+WISH_PAGE_SORTS = ("needed_by", "urgency", "-created")
+
+
 @get("/wishes", include_in_schema=False)
-async def wishes_page(request: Request, offset: int = 0) -> Template:
-    page = await wishes.list_public_wishes(limit=PAGE, offset=max(offset, 0))
-    return await render(request, "wishes.html", page=page)
+async def wishes_page(request: Request, sort: str = "needed_by", offset: int = 0) -> Template:
+    """The public listing: redacted text only, soonest needed (or most urgent) first."""
+    sort = sort if sort in WISH_PAGE_SORTS else "needed_by"
+    page = await wishes.list_public_wishes(sort=sort, limit=PAGE, offset=max(offset, 0))
+    return await render(request, "wishes.html", page=page, sort=sort, sorts=WISH_PAGE_SORTS)
+
+
+@get("/wishes/mine", include_in_schema=False)
+async def my_wishes_page(request: Request, status: str = "", sort: str = "-created", offset: int = 0) -> Template:
+    """Wishes to work on: staff all, grid workers their grids' wishes, helpers the ones they help with."""
+    from tongxin.wishes.tables import WISH_STATUSES
+
+    actor = await _require(request)
+    status = status if status in WISH_STATUSES else ""
+    sort = sort if sort in WISH_PAGE_SORTS else "-created"
+    page = await wishes.list_wishes(actor=actor, status=status or None, sort=sort, limit=PAGE, offset=max(offset, 0))
+    return await render(request, "my_wishes.html", page=page, status=status, statuses=WISH_STATUSES, sort=sort,
+                        sorts=WISH_PAGE_SORTS, query=urlencode({"status": status, "sort": sort}))
 
 
 # ---- staff -----------------------------------------------------------------------------------------
@@ -384,7 +402,8 @@ async def _org_page(request: Request, actor, **values: Any) -> Template:
     if actor.organization_id is not None:
         organization = await organizations.get_organization(actor=actor, organization_id=actor.organization_id)
         activity_list = (await activities.list_activities(actor=actor, mine=True, limit=100))["items"]
-    return await render(request, "org.html", organization=organization, activities=activity_list, **values)
+    return await render(request, "org.html", organization=organization, activities=activity_list,
+                        repeat_labels=dict(REPEATS), **values)
 
 
 @get("/org", include_in_schema=False)
@@ -791,7 +810,7 @@ async def certificate_add(request: Request) -> Template | Redirect:
 PAGES = [
     profile_page, profile_save, certificate_add,
     youth_page, youth_apply, youth_detail, youth_assess, youth_activate, youth_withdraw_confirm, youth_withdraw,
-    wish_form, wish_post, wish_detail, wish_step,
+    wish_form, wish_post, my_wishes_page, wish_detail, wish_step,
     org_page, org_register, activity_form, activity_create, activity_submit, activity_roster, attendance_row,
     home, language, login_form, login_submit, register_form, register_submit, logout, occurrences_page,
     sign_up_page, schedule_page, cancel_page, wishes_page, queue_page, decide_page, matching_page,
