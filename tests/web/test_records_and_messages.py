@@ -111,3 +111,48 @@ async def test_grid_workers_find_their_grids_wishes_filtered_by_status_and_other
     async with make_client(app) as volunteer:
         await login(volunteer, (await make_user("volunteer"))["username"])
         assert wish["title"] not in (await volunteer.get("/wishes/mine", headers=HTML)).text
+
+
+async def test_a_page_form_without_its_csrf_token_gets_an_expired_page_not_json(client):
+    import httpx
+
+    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as bare:
+        response = await bare.post("/login", data={"username": "x", "password": "y"}, headers=HTML)
+    assert response.status_code == 403 and "页面已过期" in response.text and "<html" in response.text
+
+
+async def test_a_bad_page_address_says_so_in_the_users_language(client):
+    response = await client.get("/wishes", params={"offset": "abc"}, headers=HTML)
+    assert response.status_code == 400 and "请检查填写的内容" in response.text
+    assert (await client.get("/api/wishes/public", params={"offset": "abc"})).headers["content-type"].startswith(
+        "application/json")
+
+
+async def test_a_full_occurrence_says_so_and_gives_a_waitlist_place_that_moves_up_on_a_cancel(app, client):
+    from tests.volunteers.factories import make_occurrence, volunteer_with_profile
+
+    community, grid = await make_place()
+    occurrence = await make_occurrence(capacity=1, title="周六服务日")
+    await volunteer_with_profile(client, community, grid)
+    taken = await client.post(f"/occurrences/{occurrence}/sign-up", headers=HTML)
+    assert taken.headers["location"].endswith("done=signed_up")
+    async with make_client(app) as second:
+        await volunteer_with_profile(second, community, grid)
+        full = await second.post(f"/occurrences/{occurrence}/sign-up", headers=HTML)
+        assert full.headers["location"].endswith("done=waitlisted&n=1")
+        page = await second.get(full.headers["location"], headers=HTML)
+        assert "名额已满，您已进入候补第 1 位" in page.text and 'data-status="waitlisted"' in page.text
+
+        schedule = await client.get("/me/sign-ups", headers=HTML)
+        sign_up = schedule.text.split('action="/sign-ups/', 1)[1].split("/", 1)[0]
+        assert (await client.post(f"/sign-ups/{sign_up}/cancel", headers=HTML)).status_code in (302, 303)
+        assert 'data-status="confirmed"' in (await second.get("/me/sign-ups", headers=HTML)).text
+
+
+async def test_home_tells_each_role_its_next_step(app, client):
+    assert "注册成为志愿者" in (await client.get("/", headers=HTML)).text
+    for role, words in (("volunteer", "第一步：填写志愿者资料"), ("guardian", "为孩子申请小小安全员"),
+                        ("org_member", "登记组织")):
+        async with make_client(app) as person:
+            await login(person, (await make_user(role))["username"])
+            assert words in (await person.get("/", headers=HTML)).text, role

@@ -30,6 +30,9 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
             return Redirect(path=f"/login?next={request.url.path}")
         if exc.status == 404:
             return not_found_page(request)
+        from tongxin.web.pages import error_page
+
+        return error_page(request, exc.status, code=exc.code, message=exc.message)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     body = {"error": exc.code, "message": exc.message}
     if exc.field:
@@ -39,6 +42,10 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
 
 def validation_error_handler(request: Request, exc: ValidationException) -> Response:
     """Litestar's validation errors, reshaped: each field with the reason."""
+    if wants_page(request):
+        from tongxin.web.pages import error_page
+
+        return error_page(request, 400)
     fields = [
         {"field": item.get("key"), "reason": item.get("message"), "source": item.get("source")}
         for item in (exc.extra or []) if isinstance(item, dict)
@@ -59,6 +66,12 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
         from tongxin.web.pages import not_found_page
 
         return not_found_page(request)
+    if wants_page(request):
+        from tongxin.web.pages import error_page
+
+        if not isinstance(exc, HTTPException):
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_page(request, exc.status_code if isinstance(exc, HTTPException) else 500)
     if isinstance(exc, HTTPException):
         return Response({"error": "http_error", "message": exc.detail}, status_code=exc.status_code,
                         headers=exc.headers)

@@ -55,6 +55,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # errors
     "invalid_input": ("请检查填写的内容", "Please check what you entered"),
     "conflict": ("操作无法完成", "This could not be done"),
+    "page_expired": ("页面已过期，请返回刷新后再试一次。", "This page has expired; go back, reload and try again."),
+    "server_error": ("抱歉，系统出了点问题，请稍后再试。", "Sorry, something went wrong on our side; please try again later."),
+    "go_back": ("返回上一页", "Go back"),
+    "home_guest": ("注册成为志愿者、社会组织成员或小小安全员家长，一起服务邻里。",
+                   "Register as a volunteer, an organization member or a guardian and help your neighbours."),
+    "home_volunteer_profile": ("第一步：填写志愿者资料（技能、证书、空闲时间、所在社区），就能找到适合您的活动。",
+                               "First step: fill in your profile (skills, certificates, free time, community) to find what fits you."),
+    "home_org": ("登记组织，审核通过后即可发布活动、查看报名并登记到场。",
+                 "Register your organization; once approved, publish activities, see sign-ups and mark attendance."),
+    "home_guardian": ("为孩子申请小小安全员，查看孩子的评估和活动记录。",
+                      "Apply for your child as a little safety officer and follow their assessments and activities."),
+    "home_grid_worker": ("为网格内有困难的居民登记微心愿；实现后请为居民确认并评价。",
+                         "Post micro-wishes for residents of your grids; confirm and rate them once fulfilled."),
+    "home_activities": ("吾爱邻便民志愿服务日、应急演练、安全教育", "service days, drills, safety education"),
+    "home_wishes": ("居民的小小心愿，等您来帮忙", "residents' small wishes waiting for a helper"),
     "required": ("必填", "Required"), "too_short": ("太短", "Too short"),
     # notifications
     "no_notifications": ("暂无消息。报名活动或参与微心愿后，进展会在这里通知您。",
@@ -113,7 +128,9 @@ ERROR_CODES_ZH: dict[str, str] = {
     "bad_credentials": "用户名或密码不正确", "rate_limited": "登录失败次数过多，请稍后再试",
     "username_taken": "该用户名已被使用", "occurrence_full": "名额已满", "already_signed_up": "您已经报名了这场活动",
     "sign_ups_closed": "报名已截止", "already_decided": "该事项已被处理", "not_approved": "组织尚未通过审核",
-    "not_found": "没有找到", "not_authenticated": "请先登录",
+    "not_found": "没有找到", "not_authenticated": "请先登录", "not_started": "活动开始后才能登记到场情况",
+    "already_marked": "已经登记过到场情况", "wrong_status": "该事项当前状态下不能这样操作",
+    "not_a_draft": "只有草稿可以修改或提交", "not_published": "活动尚未发布", "already_cancelled": "已经取消过了",
 }
 
 

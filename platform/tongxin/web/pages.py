@@ -57,12 +57,31 @@ async def render(request: Request, name: str, status_code: int = 200, **values: 
     return Template(template_name=name, context=await context(request, **values), status_code=status_code)
 
 
+def _bare_context(request: Request, lang: str) -> dict[str, Any]:
+    """The layout's context without a database read (exception handlers are synchronous)."""
+    return {"lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": None,
+            "label": lambda code: i18n.label(code, lang), "unread": 0, "when": local_time,
+            "request_path": request.url.path, "flash": "", "errors": {}, "values": {}}
+
+
 def not_found_page(request: Request) -> Template:
-    """The 404 page (built without a database read: exception handlers are synchronous)."""
+    """The 404 page."""
+    return Template(template_name="404.html", status_code=404, context=_bare_context(request, lang_of(request)))
+
+
+def error_page(request: Request, status_code: int, *, code: str = "", message: str = "") -> Template:
+    """Any other failure of a page request, said in the user's language with a way back."""
     lang = lang_of(request)
-    return Template(template_name="404.html", status_code=404, context={
-        "lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": None,
-        "label": lambda code: i18n.label(code, lang), "unread": 0, "request_path": request.url.path, "flash": "", "errors": {}, "values": {}})
+    if status_code == 403:
+        text = i18n.translate("page_expired", lang)
+    elif status_code >= 500:
+        text = i18n.translate("server_error", lang)
+    elif code:
+        text = i18n.error_text(code, message, lang)
+    else:
+        text = i18n.translate("invalid_input", lang)
+    return Template(template_name="error.html", status_code=status_code,
+                    context={**_bare_context(request, lang), "status": status_code, "message": text})
 
 
 async def _require(request: Request, *roles: str):
