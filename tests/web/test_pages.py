@@ -113,7 +113,7 @@ async def test_activity_form_keeps_skills_certificates_and_grid_and_refuses_a_ba
     await make_organization(member["id"])
     await login(client, member["username"])
     form = {"title": "应急演练", "kind": "training_drill", "starts_at": "2027-03-20T09:00", "duration_minutes": "180",
-            "repeat": "", "place": f"{community}:{grid}", "address": "明日社区广场", "capacity": "20",
+            "repeat": "once", "place": f"{community}:{grid}", "address": "明日社区广场", "capacity": "20",
             "min_age": "30", "max_age": "20", "required_skills": "first_aid", "required_certificates": "rescue_cert"}
     bad = await client.post("/org/activities/new", data=form, headers=HTML)
     assert bad.status_code == 400 and 'data-field="min_age"' in bad.text

@@ -21,6 +21,7 @@ from tongxin.reports import service as reports
 from tongxin.scheduling import service as scheduling
 from tongxin.volunteers import service as volunteers
 from tongxin.web import i18n
+from tongxin.web import service as web
 from tongxin.web.service import bar_chart, local_time
 from tongxin.wishes import service as wishes
 
@@ -50,6 +51,7 @@ async def context(request: Request, **values: Any) -> dict[str, Any]:
             (Notification.recipient == actor.id) & Notification.read_at.is_null())
     return {"lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": actor,
             "label": lambda code: i18n.label(code, lang), "unread": unread, "when": local_time,
+            "rule_text": lambda rule: web.rrule_text(rule, lang),
             "request_path": request.url.path, "flash": flash, "errors": {}, "values": {}, **values}
 
 
@@ -406,23 +408,13 @@ async def notification_read(request: Request, notification_id: int) -> Template 
 
 # ---- organizations ---------------------------------------------------------------------------------
 
-REPEATS = (
-    ("", "不重复(一次性) / One-off"),
-    ("FREQ=MONTHLY;BYDAY=+3SA", "每月第三个周六 / Monthly, third Saturday"),
-    ("FREQ=MONTHLY;BYDAY=+1SA", "每月第一个周六 / Monthly, first Saturday"),
-    ("FREQ=WEEKLY;BYDAY=SA", "每周六 / Every Saturday"),
-    ("FREQ=MONTHLY;INTERVAL=3;BYDAY=+2SU", "每季度第二个周日 / Quarterly, second Sunday"),
-)
-
-
 async def _org_page(request: Request, actor, **values: Any) -> Template:
     organization = None
     activity_list: list = []
     if actor.organization_id is not None:
         organization = await organizations.get_organization(actor=actor, organization_id=actor.organization_id)
         activity_list = (await activities.list_activities(actor=actor, mine=True, limit=100))["items"]
-    return await render(request, "org.html", organization=organization, activities=activity_list,
-                        repeat_labels=dict(REPEATS), **values)
+    return await render(request, "org.html", organization=organization, activities=activity_list, **values)
 
 
 @get("/org", include_in_schema=False)
@@ -458,7 +450,9 @@ async def activity_form(request: Request) -> Template:
 async def _activity_form(request: Request, status_code: int = 200, **values: Any) -> Template:
     look = await volunteers.lookups()
     return await render(request, "activity_form.html", status_code=status_code, kinds=ACTIVITY_KINDS,
-                        repeats=REPEATS, communities=look["communities"], skills=look["skills"],
+                        repeats=web.REPEAT_KINDS, nths=web.NTH, weekdays=web.WEEKDAYS,
+                        nth_words=web.NTH_WORDS[lang_of(request)], weekday_words=web.WEEKDAY_WORDS[lang_of(request)],
+                        communities=look["communities"], skills=look["skills"],
                         certificate_kinds=look["certificate_kinds"], **values)
 
 
@@ -469,7 +463,7 @@ async def activity_create(request: Request) -> Template | Redirect:
 
     actor = await _require(request, "org_member")
     form = await request.form()
-    values = _texts(form, ("title", "kind", "starts_at", "duration_minutes", "repeat",
+    values = _texts(form, ("title", "kind", "starts_at", "duration_minutes", "repeat", "nth", "weekday",
                                                     "place", "address", "capacity", "min_age", "max_age", "lat", "lon"))
     lang = lang_of(request)
     errors: dict[str, str] = {}
@@ -497,13 +491,15 @@ async def activity_create(request: Request) -> Template | Redirect:
         errors["starts_at"] = i18n.translate("required", lang)
     if len(values["title"]) < 2:
         errors["title"] = i18n.translate("too_short", lang)
-    if values["repeat"] not in {r for r, _ in REPEATS}:
+    try:
+        rrule = web.build_rrule(values["repeat"], nth=values["nth"], weekday=values["weekday"])
+    except ValueError:
         errors["rrule"] = i18n.translate("required", lang)
     if not errors:
         try:
             await activities.create_activity(
                 actor=actor, title=values["title"], kind=values["kind"], starts_at=starts_at, description="",
-                duration_minutes=numbers["duration_minutes"], rrule=values["repeat"],
+                duration_minutes=numbers["duration_minutes"], rrule=rrule,
                 community_id=community, grid_id=grid, lat=point["lat"],
                 lon=point["lon"], address=values["address"], capacity=numbers["capacity"], signup_deadline_hours=24,
                 min_age=numbers["min_age"], max_age=numbers["max_age"],

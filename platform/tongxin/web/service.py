@@ -32,3 +32,47 @@ def bar_chart(rows: list[dict[str, Any]], *, label: str, value: str, width: int 
         parts.append(f'<text x="{114 + length:.1f}" y="{y + bar - 5}">{row[value]}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+WEEKDAY_WORDS = {"zh-CN": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+                 "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
+NTH = ("1", "2", "3", "4", "-1")
+NTH_WORDS = {"zh-CN": {"1": "第一个", "2": "第二个", "3": "第三个", "4": "第四个", "-1": "最后一个"},
+             "en": {"1": "first", "2": "second", "3": "third", "4": "fourth", "-1": "last"}}
+REPEAT_KINDS = ("once", "weekly", "monthly", "quarterly")
+
+
+def build_rrule(repeat: str, *, nth: str, weekday: str) -> str:
+    """The RFC 5545 rule for a friendly choice ("monthly", third, Saturday → FREQ=MONTHLY;BYDAY=+3SA); ValueError if unknown."""
+    if repeat == "once":
+        return ""
+    if repeat not in REPEAT_KINDS or weekday not in WEEKDAYS:
+        raise ValueError("unknown repeat choice")
+    if repeat == "weekly":
+        return f"FREQ=WEEKLY;BYDAY={weekday}"
+    if nth not in NTH:
+        raise ValueError("unknown week of the month")
+    position = nth if nth.startswith("-") else "+" + nth
+    interval = ";INTERVAL=3" if repeat == "quarterly" else ""
+    return f"FREQ=MONTHLY{interval};BYDAY={position}{weekday}"
+
+
+def rrule_text(rrule: str | None, lang: str) -> str:
+    """A rule the form can build, in words ("每月第三个周六" / "monthly on the third Saturday"); others as written."""
+    if not rrule:
+        return ""
+    parts = dict(p.partition("=")[::2] for p in rrule.split(";"))
+    day = parts.get("BYDAY", "")
+    weekday, position = day[-2:], day[:-2].lstrip("+")
+    if weekday not in WEEKDAYS:
+        return rrule
+    day_word = WEEKDAY_WORDS[lang][WEEKDAYS.index(weekday)]
+    if parts.get("FREQ") == "WEEKLY" and not position and parts.get("INTERVAL", "1") == "1":
+        return f"每{day_word}" if lang == "zh-CN" else f"weekly on {day_word}"
+    if parts.get("FREQ") == "MONTHLY" and position in NTH and parts.get("INTERVAL", "1") in ("1", "3"):
+        nth = NTH_WORDS[lang][position]
+        if parts.get("INTERVAL", "1") == "3":
+            return f"每季度{nth}{day_word}" if lang == "zh-CN" else f"every three months on the {nth} {day_word}"
+        return f"每月{nth}{day_word}" if lang == "zh-CN" else f"monthly on the {nth} {day_word}"
+    return rrule
