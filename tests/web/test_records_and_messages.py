@@ -156,3 +156,15 @@ async def test_home_tells_each_role_its_next_step(app, client):
         async with make_client(app) as person:
             await login(person, (await make_user(role))["username"])
             assert words in (await person.get("/", headers=HTML)).text, role
+
+
+async def test_forms_switch_wholly_to_english_and_back(app, client):
+    from tests.volunteers.factories import make_place
+
+    await make_place()
+    await login(client, (await make_user("volunteer"))["username"])
+    chinese = (await client.get("/me/profile", headers=HTML)).text
+    assert "每周可服务时间" in chinese and "Weekly availability" not in chinese
+    await client.get("/language", params={"to": "en"}, headers=HTML)
+    english = (await client.get("/me/profile", headers=HTML)).text
+    assert "Weekly availability" in english and "每周可服务时间" not in english

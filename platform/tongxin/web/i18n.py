@@ -145,6 +145,12 @@ def language_of(value: str | None) -> str:
     return "en" if value and value.lower().startswith("en") else DEFAULT
 
 
+def both(text: str, lang: str) -> str:
+    """The half of a "中文 / English" pair for `lang` (templates keep short pairs side by side)."""
+    zh, sep, en = text.partition(" / ")
+    return zh if lang == "zh-CN" or not sep else en
+
+
 def translate(key: str, lang: str, **values) -> str:
     """One message in `lang` (zh-CN or en), formatted with `values`; the key itself if unknown."""
     pair = MESSAGES.get(key)

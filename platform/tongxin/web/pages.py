@@ -51,7 +51,7 @@ async def context(request: Request, **values: Any) -> dict[str, Any]:
             (Notification.recipient == actor.id) & Notification.read_at.is_null())
     return {"lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": actor,
             "label": lambda code: i18n.label(code, lang), "unread": unread, "when": local_time,
-            "rule_text": lambda rule: web.rrule_text(rule, lang),
+            "rule_text": lambda rule: web.rrule_text(rule, lang), "bi": lambda text: i18n.both(text, lang),
             "request_path": request.url.path, "flash": flash, "errors": {}, "values": {}, **values}
 
 
@@ -63,6 +63,7 @@ def _bare_context(request: Request, lang: str) -> dict[str, Any]:
     """The layout's context without a database read (exception handlers are synchronous)."""
     return {"lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": None,
             "label": lambda code: i18n.label(code, lang), "unread": 0, "when": local_time,
+            "bi": lambda text: i18n.both(text, lang), "rule_text": lambda rule: web.rrule_text(rule, lang),
             "request_path": request.url.path, "flash": "", "errors": {}, "values": {}}
 
 
@@ -596,7 +597,7 @@ async def youth_apply(request: Request) -> Template | Redirect:
     except ValueError:
         errors["birth_date"] = i18n.translate("required", lang)
     if form.get("consent") != "true":
-        errors["consent"] = "请阅读并勾选同意 / Please read and tick the consent" if lang == "zh-CN" else "Please read and tick the consent"
+        errors["consent"] = i18n.both("请阅读并勾选同意 / Please read and tick the consent", lang)
     community_id, grid_id = _place(values["grid_id"])
     if grid_id is None:
         errors["grid_id"] = i18n.translate("required", lang)
@@ -639,10 +640,12 @@ async def youth_withdraw_confirm(request: Request, youth_id: int) -> Template:
     """Withdrawing consent is destructive: ask first."""
     actor = await _require(request, "guardian")
     youth = await volunteers.get_youth(actor=actor, youth_id=youth_id)
-    return await render(request, "confirm.html", title="撤回同意 / Withdraw consent",
-                        question=f"撤回后，{youth['child_name']}将立即退出所有未来的活动报名和匹配。确定吗？ / "
-                                 "The child leaves every future sign-up and proposal at once. Are you sure?",
-                        action=f"/youth/{youth_id}/withdraw", confirm_label="确定撤回 / Withdraw",
+    lang = lang_of(request)
+    return await render(request, "confirm.html", title=i18n.both("撤回同意 / Withdraw consent", lang),
+                        question=i18n.both(f"撤回后，{youth['child_name']}将立即退出所有未来的活动报名和匹配。确定吗？ / "
+                                           f"{youth['child_name']} leaves every future sign-up and proposal at once. "
+                                           "Are you sure?", lang),
+                        action=f"/youth/{youth_id}/withdraw", confirm_label=i18n.both("确定撤回 / Withdraw", lang),
                         back=f"/youth/{youth_id}")
 
 
@@ -789,7 +792,7 @@ async def profile_save(request: Request) -> Template | Redirect:
                     "end_minute": _minutes(values["to_time"])} for d in values["days"]]
         volunteers.check_windows(windows)
     except (ValueError, DomainError):
-        errors["to_time"] = "结束时间要晚于开始时间 / the end must be after the start"
+        errors["to_time"] = i18n.both("结束时间要晚于开始时间 / The end must be after the start", lang)
     if not errors:
         try:
             await volunteers.save_profile(actor=actor, real_name=values["real_name"], phone=values["phone"],
