@@ -168,3 +168,22 @@ async def test_forms_switch_wholly_to_english_and_back(app, client):
     await client.get("/language", params={"to": "en"}, headers=HTML)
     english = (await client.get("/me/profile", headers=HTML)).text
     assert "Weekly availability" in english and "每周可服务时间" not in english
+
+
+async def test_schedule_page_gives_a_calendar_feed_of_the_sign_ups_that_parses(app, client):
+    import icalendar
+
+    from tests.volunteers.factories import make_occurrence, volunteer_with_profile
+
+    community, grid = await make_place()
+    occurrence = await make_occurrence(title="周六服务日")
+    await volunteer_with_profile(client, community, grid)
+    await client.post(f"/occurrences/{occurrence}/sign-up", headers=HTML)
+    page = (await client.get("/me/sign-ups", headers=HTML)).text
+    url = page.split('readonly value="', 1)[1].split('"', 1)[0]
+    assert url.startswith("http://testserver/api/volunteers/calendar/")
+    feed = await client.get(url.removeprefix("http://testserver"))
+    events = icalendar.Calendar.from_ical(feed.content).walk("VEVENT")
+    assert [str(e["SUMMARY"]) for e in events] == ["周六服务日"]
+    past = (await client.get("/me/sign-ups", params={"when": "past"}, headers=HTML)).text
+    assert "周六服务日" not in past and "还没有已经过去的报名" in past

@@ -249,18 +249,23 @@ async def sign_up_page(request: Request, occurrence_id: int) -> Redirect | Templ
 
 
 @get("/me/sign-ups", include_in_schema=False)
-async def schedule_page(request: Request) -> Template:
+async def schedule_page(request: Request, when: str = "upcoming", offset: int = 0) -> Template:
+    """Own sign-ups (upcoming soonest first, or past newest first), hours and points, the calendar feed."""
     actor = await _require(request, "volunteer")
-    sign_ups, totals, calendar_url = [], None, ""
+    when = when if when in ("upcoming", "past") else "upcoming"
+    page, totals, calendar_url = {"items": [], "total": 0, "limit": PAGE, "offset": 0}, None, ""
     if actor.volunteer_id is not None:
-        sign_ups = (await volunteers.sign_ups_of(volunteer_id=actor.volunteer_id, limit=100))["items"]
-        for s in sign_ups:
+        page = await volunteers.sign_ups_of(volunteer_id=actor.volunteer_id, upcoming=when == "upcoming",
+                                            sort="starts_at" if when == "upcoming" else "-starts_at",
+                                            limit=PAGE, offset=max(offset, 0))
+        for s in page["items"]:
             s["local_start"] = local_time(s["starts_at"])
             s["title"] = s["activity_title"]
         totals = await volunteers.ledger(actor=actor, limit=1, offset=0)
         token = await volunteers.own_calendar_token(actor=actor, secret_key=request.app.state.settings.secret_key)
-        calendar_url = f"/api/volunteers/calendar/{token}.ics"
-    return await render(request, "schedule.html", sign_ups=sign_ups, totals=totals, calendar_url=calendar_url)
+        calendar_url = str(request.base_url).rstrip("/") + f"/api/volunteers/calendar/{token}.ics"
+    return await render(request, "schedule.html", page=page, sign_ups=page["items"], totals=totals,
+                        calendar_url=calendar_url, when=when)
 
 
 @post("/sign-ups/{sign_up_id:int}/cancel", include_in_schema=False)
@@ -415,6 +420,7 @@ async def _org_page(request: Request, actor, **values: Any) -> Template:
     if actor.organization_id is not None:
         organization = await organizations.get_organization(actor=actor, organization_id=actor.organization_id)
         activity_list = (await activities.list_activities(actor=actor, mine=True, limit=100))["items"]
+        activity_list.sort(key=lambda a: (a["status"] not in ("draft", "submitted"), -a["id"]))  # to-dos first
     return await render(request, "org.html", organization=organization, activities=activity_list, **values)
 
 
