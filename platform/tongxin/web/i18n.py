@@ -58,6 +58,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "page_expired": ("页面已过期，请返回刷新后再试一次。", "This page has expired; go back, reload and try again."),
     "server_error": ("抱歉，系统出了点问题，请稍后再试。", "Sorry, something went wrong on our side; please try again later."),
     "go_back": ("返回上一页", "Go back"),
+    "no_figures": ("暂无数据：组织登记到场、心愿确认实现后，这里会出现统计。",
+                   "No figures yet: they appear once organizations mark attendance and wishes are confirmed."),
     "new_activity": ("新建活动", "New activity"), "repeat": ("重复", "Repeat"),
     "repeat_once": ("不重复(一次性)", "One-off"), "repeat_weekly": ("每周", "Every week"),
     "repeat_monthly": ("每月", "Every month"), "repeat_quarterly": ("每季度", "Every three months"),

@@ -361,13 +361,18 @@ async def dashboard_page(request: Request) -> Template:
     figures = await reports.dashboard()
     lang = lang_of(request)
     t = lambda key: i18n.translate(key, lang)  # noqa: E731
+    none = t("no_figures")
+    places = [{**row, "community": i18n.both(str(row["community"]), lang)} for row in figures["by_community"]]
     charts = [
-        {"title": f"{t('hours')} · {t('by_community')}", "svg": bar_chart(figures["by_community"], label="community", value="hours")},
+        {"title": f"{t('hours')} · {t('by_community')}", "svg": bar_chart(places, label="community", value="hours", empty=none)},
+        {"title": f"{t('people_served')} · {t('by_community')}",
+         "svg": bar_chart(places, label="community", value="people_served", empty=none)},
         {"title": f"{t('activities_held')} · {t('by_community')}",
-         "svg": bar_chart(figures["by_community"], label="community", value="activities_held")},
-        {"title": f"{t('hours')} · {t('by_month')}", "svg": bar_chart(figures["by_month"], label="month", value="hours")},
+         "svg": bar_chart(places, label="community", value="activities_held", empty=none)},
+        {"title": f"{t('hours')} · {t('by_month')}",
+         "svg": web.column_chart(figures["by_month"], label="month", value="hours", empty=none)},
         {"title": f"{t('wishes_fulfilled')} · {t('by_month')}",
-         "svg": bar_chart(figures["by_month"], label="month", value="wishes_fulfilled")},
+         "svg": web.column_chart(figures["by_month"], label="month", value="wishes_fulfilled", empty=none)},
     ]
     return await render(request, "dashboard.html", figures=figures, charts=charts)
 

@@ -17,11 +17,12 @@ def local_time(value: datetime | None) -> str:
     return local.strftime("%Y-%m-%d ") + "一二三四五六日"[local.weekday()].join(("周", "")) + local.strftime(" %H:%M")
 
 
-def bar_chart(rows: list[dict[str, Any]], *, label: str, value: str, width: int = 340, bar: int = 18) -> str:
+def bar_chart(rows: list[dict[str, Any]], *, label: str, value: str, empty: str = "—", width: int = 340,
+              bar: int = 18) -> str:
     """A horizontal bar chart as inline SVG (no script, no external library)."""
-    if not rows:
-        return '<p class="muted">—</p>'
-    top = max((float(r[value]) for r in rows), default=0.0) or 1.0
+    if not rows or not any(float(r[value]) for r in rows):
+        return f'<p class="muted">{escape(empty)}</p>'
+    top = max(float(r[value]) for r in rows)
     height = len(rows) * (bar + 6) + 4
     parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(value)}">']
     for i, row in enumerate(rows):
@@ -76,3 +77,32 @@ def rrule_text(rrule: str | None, lang: str) -> str:
             return f"每季度{nth}{day_word}" if lang == "zh-CN" else f"every three months on the {nth} {day_word}"
         return f"每月{nth}{day_word}" if lang == "zh-CN" else f"monthly on the {nth} {day_word}"
     return rrule
+
+
+def column_chart(rows: list[dict[str, Any]], *, label: str, value: str, empty: str = "—", width: int = 340,
+                 height: int = 160) -> str:
+    """A vertical column chart as inline SVG for figures by month ("2026-03"): months left to right."""
+    if not rows or not any(float(r[value]) for r in rows):
+        return f'<p class="muted">{escape(empty)}</p>'
+    top = max(float(r[value]) for r in rows)
+    slot = width / len(rows)
+    base = height - 30  # below: the month and, under January and the first column, the year
+    plot = base - 14  # above: the value
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(value)}">',
+             f'<line x1="0" y1="{base}" x2="{width}" y2="{base}" stroke="#ccc"></line>']
+    for i, row in enumerate(rows):
+        amount, month = float(row[value]), str(row[label])
+        tall = plot * amount / top
+        x = i * slot + slot * 0.15
+        middle = x + slot * 0.35
+        parts.append(f'<rect x="{x:.1f}" y="{base - tall:.1f}" width="{slot * 0.7:.1f}" height="{tall:.1f}" '
+                     f'fill="#c0392b"><title>{escape(month)}: {row[value]}</title></rect>')
+        if amount:
+            shown = f"{amount:g}" if amount < 1000 else f"{amount / 1000:.1f}k"
+            parts.append(f'<text x="{middle:.1f}" y="{base - tall - 3:.1f}" text-anchor="middle">{shown}</text>')
+        parts.append(f'<text x="{middle:.1f}" y="{base + 13}" text-anchor="middle">{escape(month[-2:])}</text>')
+        if i == 0 or month.endswith("-01"):
+            parts.append(f'<text x="{middle:.1f}" y="{base + 26}" text-anchor="middle" fill="#888">'
+                         f'{escape(month[:4])}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
