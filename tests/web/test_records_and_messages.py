@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import make_client
 from tests.factories import login, make_user
-from tests.volunteers.factories import make_organization, make_place, years_ago
+from tests.volunteers.factories import make_grid, make_grid_worker, make_organization, make_place, years_ago
 from tests.wishes.test_wishes import posted_wish
 from tongxin.accounts.service import load_actor
 from tongxin.activities.service import create_activity
@@ -33,18 +33,23 @@ async def test_records_the_role_may_not_see_are_the_404_page(app, client):
         min_age=18, max_age=65, youth_allowed=False, required_skills=[], required_certificates=[],
         hours_credit=None, points_credit=10)
     _, wish, _ = await posted_wish(app)
-
-    visitors = {"guardian": [f"/youth/{child['id']}"], "org_member": [f"/org/activities/{draft['id']}"],
-                "volunteer": [f"/wishes/{wish['id']}", f"/youth/{child['id']}"]}
-    for role, paths in visitors.items():
+    records = [f"/youth/{child['id']}", f"/org/activities/{draft['id']}", f"/wishes/{wish['id']}"]
+    other_member = await make_user("org_member")
+    await make_organization(other_member["id"])
+    visitors = {"another guardian": await make_user("guardian"), "another organization": other_member,
+                "volunteer": await make_user("volunteer"),
+                "another grid's worker": await make_grid_worker(await make_grid(community))}
+    for role, user in visitors.items():
         async with make_client(app) as other:
-            await login(other, (await make_user(role))["username"])
-            for path in paths:
+            await login(other, user["username"])
+            for path in records:
                 response = await other.get(path, headers=HTML)
                 assert response.status_code == 404 and "没有找到" in response.text, (role, path)
                 assert "小安" not in response.text and "应急演练" not in response.text
     await login(client, guardian.username)
     assert (await client.get(f"/youth/{child['id']}", headers=HTML)).status_code == 200, "the guardian sees it"
+    await login(client, member["username"])
+    assert (await client.get(f"/org/activities/{draft['id']}", headers=HTML)).status_code == 200, "its organization"
 
 
 async def test_unknown_page_is_the_html_404_in_english_when_switched_and_api_stays_json(client):
