@@ -192,3 +192,14 @@ async def test_schedule_page_gives_a_calendar_feed_of_the_sign_ups_that_parses(a
     assert [str(e["SUMMARY"]) for e in events] == ["周六服务日"]
     past = (await client.get("/me/sign-ups", params={"when": "past"}, headers=HTML)).text
     assert "周六服务日" not in past and "还没有已经过去的报名" in past
+
+
+async def test_a_refused_sign_up_says_why_in_chinese(app, client):
+    from tests.volunteers.factories import make_occurrence, volunteer_with_profile
+
+    community, grid = await make_place()
+    occurrence = await make_occurrence(title="周六服务日")
+    await volunteer_with_profile(client, community, grid, birth_date=years_ago(80).isoformat())
+    refused = await client.post(f"/occurrences/{occurrence}/sign-up", headers=HTML)
+    assert refused.status_code == 409 and "不符合报名条件：您的年龄不在这项活动的年龄范围内" in refused.text
+    assert "您还没有报名" in (await client.get("/me/sign-ups", headers=HTML)).text

@@ -142,6 +142,16 @@ ERROR_CODES_ZH: dict[str, str] = {
 }
 
 
+# Why a sign-up is refused (the first reason travels in the code "not_eligible:<reason>").
+ELIGIBILITY_ZH: dict[str, str] = {
+    "sign_ups_closed": "这场活动的报名已截止", "age": "您的年龄不在这项活动的年龄范围内",
+    "no_birth_date": "请先在“我的资料”中填写出生日期(活动有年龄限制)", "certificate": "缺少所需证书，或证书在活动当天前到期",
+    "overlap": "您在同一时间已报名了其他活动", "youth_not_allowed": "这项活动不接受小小安全员",
+    "youth_night": "小小安全员只参加白天(08:00-18:00)的活动", "youth_inactive": "孩子需先通过评估并编入应急小队",
+    "youth_consent": "监护人同意书未生效", "youth_no_leader": "还没有成年带队人报名",
+}
+
+
 def language_of(value: str | None) -> str:
     """The supported language a cookie or header asks for (zh-CN unless it clearly asks for English)."""
     return "en" if value and value.lower().startswith("en") else DEFAULT
@@ -167,5 +177,6 @@ def error_text(code: str, message: str, lang: str) -> str:
     if code in ERROR_CODES_ZH:
         return ERROR_CODES_ZH[code]
     if code.startswith("not_eligible"):
-        return "不符合报名条件：" + message
+        reason = code.partition(":")[2]
+        return "不符合报名条件：" + ELIGIBILITY_ZH.get(reason, message)
     return message
