@@ -60,7 +60,7 @@ def test_organization_registers_publishes_and_marks_attendance(phone, database_f
                    "JOIN occurrence o ON o.id = sign_up.occurrence JOIN activity a ON a.id = o.activity "
                    "WHERE a.title = '邻里便民服务日' LIMIT 1)", (begun, ends))
     org.goto("/org")
-    org.locator(".card", has_text="邻里便民服务日").locator("a").click()
+    org.locator(".card", has_text="邻里便民服务日").locator("text=场次与报名").click()
     row = org.locator("tr:has(td[data-status=confirmed])").first
     row.locator("button", has_text="到场").click()
     org.wait_for_selector("td.status[data-status=attended]")

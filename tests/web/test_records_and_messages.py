@@ -203,3 +203,42 @@ async def test_a_refused_sign_up_says_why_in_chinese(app, client):
     refused = await client.post(f"/occurrences/{occurrence}/sign-up", headers=HTML)
     assert refused.status_code == 409 and "不符合报名条件：您的年龄不在这项活动的年龄范围内" in refused.text
     assert "您还没有报名" in (await client.get("/me/sign-ups", headers=HTML)).text
+
+
+async def test_an_organization_offers_a_resource_and_a_bad_quantity_saves_nothing(app, client):
+    from tongxin.organizations.tables import ResourceOffer
+
+    member = await make_user("org_member")
+    await make_organization(member["id"])
+    await login(client, member["username"])
+    form = {"offer_title": "冬季棉被", "offer_category": "daily_goods", "offer_kind": "goods", "offer_quantity": "0"}
+    bad = await client.post("/org/offers", data=form, headers=HTML)
+    assert bad.status_code == 400 and 'data-field="offer_quantity"' in bad.text and 'value="冬季棉被"' in bad.text
+    assert await ResourceOffer.count() == 0
+    good = await client.post("/org/offers", data={**form, "offer_quantity": "20"}, headers=HTML)
+    assert good.status_code in (302, 303)
+    page = (await client.get("/org", headers=HTML)).text
+    assert "冬季棉被" in page and "剩余 20" in page and "生活物资" in page
+
+
+async def test_cancelling_an_activity_asks_first_and_needs_a_reason(app, client):
+    from tongxin.activities.tables import Activity
+
+    community, _ = await make_place()
+    member = await make_user("org_member")
+    await make_organization(member["id"])
+    activity = await create_activity(
+        actor=await load_actor(user_id=member["id"]), title="应急演练", kind="training_drill",
+        starts_at=datetime.now(timezone.utc) + timedelta(days=9), description="", duration_minutes=120, rrule="",
+        community_id=community, grid_id=None, lat=None, lon=None, address="", capacity=5, signup_deadline_hours=24,
+        min_age=18, max_age=65, youth_allowed=False, required_skills=[], required_certificates=[],
+        hours_credit=None, points_credit=10)
+    await login(client, member["username"])
+    ask = await client.get(f"/org/activities/{activity['id']}/cancel", headers=HTML)
+    assert ask.status_code == 200 and "取消“应急演练”后" in ask.text and 'id="confirm"' in ask.text
+    refused = await client.post(f"/org/activities/{activity['id']}/cancel", data={"reason": " "}, headers=HTML)
+    assert refused.status_code == 400 and 'data-field="reason"' in refused.text
+    assert await Activity.select(Activity.status).where(Activity.id == activity["id"]).first() == {"status": "draft"}
+    done = await client.post(f"/org/activities/{activity['id']}/cancel", data={"reason": "天气原因"}, headers=HTML)
+    assert done.status_code in (302, 303)
+    assert (await Activity.select(Activity.status).where(Activity.id == activity["id"]).first())["status"] == "cancelled"

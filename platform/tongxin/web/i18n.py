@@ -121,6 +121,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "companionship": ("陪伴", "companionship"), "health": ("健康", "health"), "other": ("其他", "other"),
     "organization": ("组织", "organization"), "activity": ("活动", "activity"), "wish": ("微心愿", "wish"),
     "youth": ("小小安全员", "youth member"), "proposal": ("匹配建议", "match proposal"),
+    "goods": ("物资", "goods"), "money": ("资金", "money"), "service": ("服务", "service"),
 }
 
 

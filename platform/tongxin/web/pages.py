@@ -419,14 +419,22 @@ async def notification_read(request: Request, notification_id: int) -> Template 
 
 # ---- organizations ---------------------------------------------------------------------------------
 
+OFFER_KINDS = ("goods", "money", "service")
+
+
 async def _org_page(request: Request, actor, **values: Any) -> Template:
+    from tongxin.wishes.tables import WISH_CATEGORIES
+
     organization = None
     activity_list: list = []
+    offers: list = []
     if actor.organization_id is not None:
         organization = await organizations.get_organization(actor=actor, organization_id=actor.organization_id)
         activity_list = (await activities.list_activities(actor=actor, mine=True, limit=100))["items"]
         activity_list.sort(key=lambda a: (a["status"] not in ("draft", "submitted"), -a["id"]))  # to-dos first
-    return await render(request, "org.html", organization=organization, activities=activity_list, **values)
+        offers = (await organizations.list_offers(organization_id=actor.organization_id, limit=100))["items"]
+    return await render(request, "org.html", organization=organization, activities=activity_list, offers=offers,
+                        categories=WISH_CATEGORIES, offer_kinds=OFFER_KINDS, **values)
 
 
 @get("/org", include_in_schema=False)
@@ -450,6 +458,75 @@ async def org_register(request: Request) -> Template | Redirect:
         page = await _org_page(request, actor, errors=_error_for(exc, lang), values=values)
         page.status_code = exc.status
         return page
+    return Redirect(path="/org")
+
+
+@post("/org/offers", include_in_schema=False)
+async def offer_create(request: Request) -> Template | Redirect:
+    """An approved organization offers goods, money or a service that matching can propose for wishes."""
+    from tongxin.wishes.tables import WISH_CATEGORIES
+
+    actor = await _require(request, "org_member")
+    form = await request.form()
+    values = _texts(form, ("offer_title", "offer_category", "offer_kind", "offer_quantity"))
+    lang = lang_of(request)
+    errors: dict[str, str] = {}
+    if len(values["offer_title"]) < 2:
+        errors["offer_title"] = i18n.translate("too_short", lang)
+    if values["offer_category"] not in WISH_CATEGORIES or values["offer_kind"] not in OFFER_KINDS:
+        errors["_offer"] = i18n.translate("invalid_input", lang)
+    quantity = int(values["offer_quantity"]) if values["offer_quantity"].isdigit() else 0
+    if not 1 <= quantity <= 10_000:
+        errors["offer_quantity"] = "1–10000"
+    if not errors:
+        try:
+            await organizations.create_offer(actor=actor, title=values["offer_title"], kind=values["offer_kind"],
+                                             category=values["offer_category"], quantity=quantity)
+        except DomainError as exc:
+            errors = {"_offer": i18n.error_text(exc.code, exc.message, lang)}
+        else:
+            return Redirect(path="/org")
+    return await _org_page(request, actor, status_code=400, errors=errors, values=values)
+
+
+@get("/org/activities/{activity_id:int}/cancel", include_in_schema=False)
+async def activity_cancel_confirm(request: Request, activity_id: int) -> Template:
+    """Cancelling tells everyone signed up: ask first, with the reason they will read."""
+    actor = await _require(request, "org_member", "staff")
+    activity = await activities.get_activity(actor=actor, activity_id=activity_id)
+    if not actor.is_staff and actor.organization_id != activity["organization"]:
+        raise NotFound("activity not found")
+    return await _cancel_confirm(request, activity)
+
+
+async def _cancel_confirm(request: Request, activity: dict, status_code: int = 200, **values: Any) -> Template:
+    lang = lang_of(request)
+    return await render(request, "confirm.html", status_code=status_code,
+                        title=i18n.both("取消活动 / Cancel the activity", lang),
+                        question=i18n.both(f"取消“{activity['title']}”后，所有未来场次和报名都会取消，并通知已报名的志愿者。 / "
+                                           f"Cancelling “{activity['title']}” cancels every future occurrence and "
+                                           "sign-up and tells the volunteers.", lang),
+                        action=f"/org/activities/{activity['id']}/cancel", ask_reason=True,
+                        confirm_label=i18n.both("确定取消 / Cancel it", lang), back="/org", **values)
+
+
+@post("/org/activities/{activity_id:int}/cancel", include_in_schema=False)
+async def activity_cancel(request: Request, activity_id: int) -> Template | Redirect:
+    actor = await _require(request, "org_member", "staff")
+    activity = await activities.get_activity(actor=actor, activity_id=activity_id)
+    if not actor.is_staff and actor.organization_id != activity["organization"]:
+        raise NotFound("activity not found")
+    reason = (await request.form()).get("reason", "").strip()
+    lang = lang_of(request)
+    try:
+        await activities.cancel_activity(actor=actor, activity_id=activity_id, reason=reason)
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        message = i18n.translate("reason_required", lang) if exc.field == "reason" else \
+            i18n.error_text(exc.code, exc.message, lang)
+        return await _cancel_confirm(request, activity, status_code=exc.status, errors={"reason": message},
+                                     values={"reason": reason})
     return Redirect(path="/org")
 
 
@@ -840,7 +917,7 @@ PAGES = [
     profile_page, profile_save, certificate_add,
     youth_page, youth_apply, youth_detail, youth_assess, youth_activate, youth_withdraw_confirm, youth_withdraw,
     wish_form, wish_post, my_wishes_page, wish_detail, wish_step,
-    org_page, org_register, activity_form, activity_create, activity_submit, activity_roster, attendance_row,
+    org_page, org_register, offer_create, activity_cancel_confirm, activity_cancel, activity_form, activity_create, activity_submit, activity_roster, attendance_row,
     home, language, login_form, login_submit, register_form, register_submit, logout, occurrences_page,
     sign_up_page, schedule_page, cancel_page, wishes_page, queue_page, decide_page, matching_page,
     dashboard_page, jobs_page, notifications_list, notification_read,
