@@ -117,6 +117,7 @@ async def test_activity_form_keeps_skills_certificates_and_grid_and_refuses_a_ba
             "min_age": "30", "max_age": "20", "required_skills": "first_aid", "required_certificates": "rescue_cert"}
     bad = await client.post("/org/activities/new", data=form, headers=HTML)
     assert bad.status_code == 400 and 'data-field="min_age"' in bad.text
+    assert re.search(r'value="first_aid"\s+checked', bad.text), "the ticked skill stays ticked"
     assert await Activity.count() == 0
     good = await client.post("/org/activities/new", data={**form, "min_age": "18"}, headers=HTML)
     assert good.status_code in (302, 303), good.text[:300]

@@ -598,6 +598,7 @@ async def activity_create(request: Request) -> Template | Redirect:
             errors = _error_for(exc, lang)
         else:
             return Redirect(path="/org")
+    values = {**values, **chosen, "youth_allowed": form.get("youth_allowed") == "true"}  # ticked boxes stay ticked
     return await _activity_form(request, status_code=400, errors=errors, values=values)
 
 
