@@ -242,3 +242,37 @@ async def test_cancelling_an_activity_asks_first_and_needs_a_reason(app, client)
     done = await client.post(f"/org/activities/{activity['id']}/cancel", data={"reason": "天气原因"}, headers=HTML)
     assert done.status_code in (302, 303)
     assert (await Activity.select(Activity.status).where(Activity.id == activity["id"]).first())["status"] == "cancelled"
+
+
+async def test_a_draft_comes_back_in_the_form_with_its_rule_split_and_is_saved_edited(app, client):
+    import re
+
+    from tongxin.activities.tables import Activity
+
+    community, grid = await make_place()
+    member = await make_user("org_member")
+    await make_organization(member["id"])
+    draft = await create_activity(
+        actor=await load_actor(user_id=member["id"]), title="吾爱邻服务日", kind="service_day",
+        starts_at=datetime(2027, 1, 16, 1, 0, tzinfo=timezone.utc), description="", duration_minutes=120,
+        rrule="FREQ=MONTHLY;BYDAY=+3SA", community_id=community, grid_id=grid, lat=None, lon=None, address="广场",
+        capacity=5, signup_deadline_hours=24, min_age=18, max_age=65, youth_allowed=False, required_skills=[],
+        required_certificates=[], hours_credit=None, points_credit=10)
+    await login(client, member["username"])
+    form = (await client.get(f"/org/activities/{draft['id']}/edit", headers=HTML)).text
+    assert 'value="吾爱邻服务日"' in form and 'value="2027-01-16T09:00"' in form
+    for name, value in (("repeat", "monthly"), ("nth", "3"), ("weekday", "SA"), ("place", f"{community}:{grid}")):
+        assert re.search(rf'<option value="{value}" selected', form.split(f'name="{name}"', 1)[1]), name
+    edited = {"title": "吾爱邻周三服务", "kind": "service_day", "starts_at": "2027-01-20T09:00",
+              "duration_minutes": "90", "repeat": "weekly", "nth": "1", "weekday": "WE", "place": f"{community}:{grid}",
+              "address": "广场", "capacity": "8", "min_age": "18", "max_age": "65"}
+    assert (await client.post(f"/org/activities/{draft['id']}/edit", data=edited, headers=HTML)).status_code in (302, 303)
+    saved = await Activity.select(Activity.title, Activity.rrule, Activity.capacity).where(
+        Activity.id == draft["id"]).first()
+    assert saved == {"title": "吾爱邻周三服务", "rrule": "FREQ=WEEKLY;BYDAY=WE", "capacity": 8}
+
+    async with make_client(app) as other:
+        stranger = await make_user("org_member")
+        await make_organization(stranger["id"])
+        await login(other, stranger["username"])
+        assert (await other.get(f"/org/activities/{draft['id']}/edit", headers=HTML)).status_code == 404

@@ -545,16 +545,12 @@ async def _activity_form(request: Request, status_code: int = 200, **values: Any
                         certificate_kinds=look["certificate_kinds"], **values)
 
 
-@post("/org/activities/new", include_in_schema=False)
-async def activity_create(request: Request) -> Template | Redirect:
-    """The activity form: friendly repeat choices become the RFC 5545 rule."""
+def _activity_fields(form, lang: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """The activity form read into the service's fields, what was typed (to show again) and the errors."""
     from datetime import datetime
 
-    actor = await _require(request, "org_member")
-    form = await request.form()
-    values = _texts(form, ("title", "kind", "starts_at", "duration_minutes", "repeat", "nth", "weekday",
-                                                    "place", "address", "capacity", "min_age", "max_age", "lat", "lon"))
-    lang = lang_of(request)
+    values: dict[str, Any] = _texts(form, ("title", "kind", "starts_at", "duration_minutes", "repeat", "nth", "weekday",
+                                           "place", "address", "capacity", "min_age", "max_age", "lat", "lon"))
     errors: dict[str, str] = {}
     numbers: dict[str, int] = {}
     community, grid = _place(values["place"])
@@ -574,32 +570,104 @@ async def activity_create(request: Request) -> Template | Redirect:
         except ValueError:
             errors[name] = f"|{name}| ≤ {bound}"
     chosen = {k: _all(form, k) for k in ("required_skills", "required_certificates")}
+    youth_allowed = form.get("youth_allowed") == "true"
+    values.update(chosen, youth_allowed=youth_allowed)  # ticked boxes stay ticked when the form comes back
+    starts_at = None
     try:
         starts_at = datetime.fromisoformat(values["starts_at"]).replace(tzinfo=activities.LOCAL_TZ)
     except ValueError:
         errors["starts_at"] = i18n.translate("required", lang)
     if len(values["title"]) < 2:
         errors["title"] = i18n.translate("too_short", lang)
+    rrule = ""
     try:
         rrule = web.build_rrule(values["repeat"], nth=values["nth"], weekday=values["weekday"])
     except ValueError:
         errors["rrule"] = i18n.translate("required", lang)
+    fields = {} if errors else dict(
+        title=values["title"], kind=values["kind"], starts_at=starts_at, description="",
+        duration_minutes=numbers["duration_minutes"], rrule=rrule, community_id=community, grid_id=grid,
+        lat=point["lat"], lon=point["lon"], address=values["address"], capacity=numbers["capacity"],
+        signup_deadline_hours=24, min_age=numbers["min_age"], max_age=numbers["max_age"], youth_allowed=youth_allowed,
+        required_skills=chosen["required_skills"], required_certificates=chosen["required_certificates"],
+        hours_credit=None, points_credit=10)
+    return fields, values, errors
+
+
+def _activity_values(activity: dict[str, Any]) -> dict[str, Any]:
+    """A stored activity as the form shows it (the rule split back into its friendly choices)."""
+    rule = dict(p.partition("=")[::2] for p in (activity["rrule"] or "").split(";") if p)
+    day = rule.get("BYDAY", "")
+    repeat = "once"
+    if rule.get("FREQ") == "WEEKLY":
+        repeat = "weekly"
+    elif rule.get("FREQ") == "MONTHLY":
+        repeat = "quarterly" if rule.get("INTERVAL") == "3" else "monthly"
+    start = activity["starts_at"].astimezone(activities.LOCAL_TZ)
+    return {"title": activity["title"], "kind": activity["kind"], "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+            "duration_minutes": str(activity["duration_minutes"]), "repeat": repeat, "nth": day[:-2].lstrip("+") or "3",
+            "weekday": day[-2:] or "SA", "place": f"{activity['community'] or ''}:{activity['grid'] or ''}",
+            "address": activity["address"], "capacity": str(activity["capacity"]), "min_age": str(activity["min_age"]),
+            "max_age": str(activity["max_age"]), "lat": "" if activity["lat"] is None else str(activity["lat"]),
+            "lon": "" if activity["lon"] is None else str(activity["lon"]), "youth_allowed": activity["youth_allowed"],
+            "required_skills": list(activity["required_skills"] or []),
+            "required_certificates": list(activity["required_certificates"] or [])}
+
+
+@post("/org/activities/new", include_in_schema=False)
+async def activity_create(request: Request) -> Template | Redirect:
+    """The activity form: friendly repeat choices become the RFC 5545 rule."""
+    actor = await _require(request, "org_member")
+    lang = lang_of(request)
+    fields, values, errors = _activity_fields(await request.form(), lang)
     if not errors:
         try:
-            await activities.create_activity(
-                actor=actor, title=values["title"], kind=values["kind"], starts_at=starts_at, description="",
-                duration_minutes=numbers["duration_minutes"], rrule=rrule,
-                community_id=community, grid_id=grid, lat=point["lat"],
-                lon=point["lon"], address=values["address"], capacity=numbers["capacity"], signup_deadline_hours=24,
-                min_age=numbers["min_age"], max_age=numbers["max_age"],
-                youth_allowed=form.get("youth_allowed") == "true", required_skills=chosen["required_skills"],
-                required_certificates=chosen["required_certificates"], hours_credit=None, points_credit=10)
+            await activities.create_activity(actor=actor, **fields)
         except DomainError as exc:
             errors = _error_for(exc, lang)
         else:
             return Redirect(path="/org")
-    values = {**values, **chosen, "youth_allowed": form.get("youth_allowed") == "true"}  # ticked boxes stay ticked
     return await _activity_form(request, status_code=400, errors=errors, values=values)
+
+
+async def _own_activity(actor, activity_id: int) -> dict[str, Any]:
+    activity = await activities.get_activity(actor=actor, activity_id=activity_id)
+    if actor.organization_id != activity["organization"]:
+        raise NotFound("activity not found")
+    if isinstance(activity["required_skills"], str):  # JSON columns come back as text unless loaded
+        import json
+
+        activity["required_skills"] = json.loads(activity["required_skills"])
+        activity["required_certificates"] = json.loads(activity["required_certificates"])
+    return activity
+
+
+@get("/org/activities/{activity_id:int}/edit", include_in_schema=False)
+async def activity_edit_form(request: Request, activity_id: int) -> Template:
+    """A draft (or a rejected activity, with the reason) back in the form to fix before submitting."""
+    actor = await _require(request, "org_member")
+    activity = await _own_activity(actor, activity_id)
+    return await _activity_form(request, values=_activity_values(activity), activity=activity,
+                                action=f"/org/activities/{activity_id}/edit")
+
+
+@post("/org/activities/{activity_id:int}/edit", include_in_schema=False)
+async def activity_edit(request: Request, activity_id: int) -> Template | Redirect:
+    actor = await _require(request, "org_member")
+    activity = await _own_activity(actor, activity_id)
+    lang = lang_of(request)
+    fields, values, errors = _activity_fields(await request.form(), lang)
+    if not errors:
+        try:
+            await activities.update_activity(actor=actor, activity_id=activity_id, **fields)
+        except DomainError as exc:
+            if isinstance(exc, NotFound):
+                raise
+            errors = _error_for(exc, lang)
+        else:
+            return Redirect(path="/org")
+    return await _activity_form(request, status_code=400, errors=errors, values=values, activity=activity,
+                                action=f"/org/activities/{activity_id}/edit")
 
 
 @post("/org/activities/{activity_id:int}/submit", include_in_schema=False)
@@ -918,7 +986,8 @@ PAGES = [
     profile_page, profile_save, certificate_add,
     youth_page, youth_apply, youth_detail, youth_assess, youth_activate, youth_withdraw_confirm, youth_withdraw,
     wish_form, wish_post, my_wishes_page, wish_detail, wish_step,
-    org_page, org_register, offer_create, activity_cancel_confirm, activity_cancel, activity_form, activity_create, activity_submit, activity_roster, attendance_row,
+    org_page, org_register, offer_create, activity_cancel_confirm, activity_cancel, activity_form,
+    activity_edit_form, activity_edit, activity_create, activity_submit, activity_roster, attendance_row,
     home, language, login_form, login_submit, register_form, register_submit, logout, occurrences_page,
     sign_up_page, schedule_page, cancel_page, wishes_page, queue_page, decide_page, matching_page,
     dashboard_page, jobs_page, notifications_list, notification_read,
