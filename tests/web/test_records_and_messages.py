@@ -143,6 +143,8 @@ async def test_a_full_occurrence_says_so_and_gives_a_waitlist_place_that_moves_u
     assert taken.headers["location"].endswith("done=signed_up")
     async with make_client(app) as second:
         await volunteer_with_profile(second, community, grid)
+        listing = (await second.get("/occurrences", headers=HTML)).text
+        assert "名额已满，报名将进入候补" in listing, "the card says it is full before anyone clicks"
         full = await second.post(f"/occurrences/{occurrence}/sign-up", headers=HTML)
         assert full.headers["location"].endswith("done=waitlisted&n=1")
         page = await second.get(full.headers["location"], headers=HTML)
