@@ -65,13 +65,28 @@ async def test_empty_lists_say_what_to_do_next(client):
     assert "目前没有公开的微心愿" in wishes.text
 
 
-async def test_no_page_loads_anything_from_another_host(client):
-    await login(client, (await make_user("staff"))["username"])
-    for path in ("/", "/occurrences", "/wishes", "/login", "/register", "/staff/queue", "/staff/dashboard"):
-        text = (await client.get(path, headers=HTML)).text
-        external = re.findall(r'(?:src|href)="(https?:)?//', text)
-        assert not external, f"{path} loads from another host"
+async def test_no_page_loads_anything_from_another_host(app, client):
+    from tests.conftest import make_client
+    from tests.volunteers.factories import make_organization, make_place
+
+    await make_place()
+    member = await make_user("org_member")
+    await make_organization(member["id"])
+    pages = {"staff": ("/", "/occurrences", "/wishes", "/staff/queue", "/staff/dashboard", "/staff/jobs",
+                       "/me/notifications", "/wishes/mine", "/wishes/new", "/no-such-page"),
+             "volunteer": ("/me/profile", "/me/sign-ups"), "guardian": ("/youth",),
+             member["username"]: ("/org", "/org/activities/new"), None: ("/login", "/register")}
+    for who, paths in pages.items():
+        async with make_client(app) as person:
+            if who is not None:
+                await login(person, who if who == member["username"] else (await make_user(who))["username"])
+            for path in paths:
+                text = (await person.get(path, headers=HTML)).text
+                external = re.findall(r'(?:src|href|action)="(?:https?:)?//(?!testserver/)[^"]*', text)
+                assert not external, f"{path} loads from another host: {external}"
     assert (await client.get("/static/htmx.min.js")).status_code == 200
+    css = (await client.get("/static/tongxin.css")).text
+    assert "http" not in css and "@import" not in css, "no web fonts or stylesheets from elsewhere"
 
 
 async def test_long_lists_page_in_the_users_language(client):

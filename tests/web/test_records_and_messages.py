@@ -278,3 +278,24 @@ async def test_a_draft_comes_back_in_the_form_with_its_rule_split_and_is_saved_e
         await make_organization(stranger["id"])
         await login(other, stranger["username"])
         assert (await other.get(f"/org/activities/{draft['id']}/edit", headers=HTML)).status_code == 404
+
+
+async def test_staff_record_assessments_with_scores_and_a_bad_score_saves_none(app, client):
+    from tongxin.volunteers.tables import YouthAssessment
+
+    community, grid = await make_place()
+    guardian = await load_actor(user_id=(await make_user("guardian"))["id"])
+    child = await volunteers.apply_for_child(
+        actor=guardian, child_name="小安", birth_date=years_ago(12), community_id=community, grid_id=grid,
+        relationship="parent", consent=True, consent_text_version=volunteers.CONSENT_TEXT_VERSION)
+    await login(client, (await make_user("staff"))["username"])
+    form = {"fitness": "true", "fitness_score": "88", "fitness_notes": "跑步优秀", "self_rescue": "true",
+            "self_rescue_score": "120", "personality": "true"}
+    bad = await client.post(f"/youth/{child['id']}/assessments", data=form, headers=HTML)
+    assert bad.status_code == 400 and 'data-field="self_rescue_score"' in bad.text and 'value="跑步优秀"' in bad.text
+    assert await YouthAssessment.count() == 0
+    good = await client.post(f"/youth/{child['id']}/assessments", data={**form, "self_rescue_score": "90"},
+                             headers=HTML)
+    assert good.status_code in (302, 303)
+    record = (await client.get(f"/youth/{child['id']}", headers=HTML)).text
+    assert "88" in record and "跑步优秀" in record and 'data-status="assessed"' in record

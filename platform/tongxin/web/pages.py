@@ -777,11 +777,28 @@ async def youth_detail(request: Request, youth_id: int) -> Template:
 
 
 @post("/youth/{youth_id:int}/assessments", include_in_schema=False)
-async def youth_assess(request: Request, youth_id: int) -> Redirect:
+async def youth_assess(request: Request, youth_id: int) -> Template | Redirect:
+    """Staff record the three assessments with an optional score (0-100) and notes; any bad score saves none."""
     actor = await _require(request, "staff")
     form = await request.form()
-    for kind in ("fitness", "self_rescue", "personality"):
-        await volunteers.record_assessment(actor=actor, youth_id=youth_id, kind=kind, passed=form.get(kind) == "true")
+    kinds = ("fitness", "self_rescue", "personality")
+    values = {k: form.get(k) == "true" for k in kinds} | _texts(form, [f"{k}_{x}" for k in kinds for x in ("score", "notes")])
+    errors: dict[str, str] = {}
+    scores: dict[str, float | None] = {}
+    for kind in kinds:
+        text = values[f"{kind}_score"]
+        try:
+            scores[kind] = float(text) if text else None
+            if scores[kind] is not None and not 0 <= scores[kind] <= 100:
+                raise ValueError
+        except ValueError:
+            errors[f"{kind}_score"] = "0–100"
+    if errors:
+        youth = await volunteers.get_youth(actor=actor, youth_id=youth_id)
+        return await render(request, "youth_detail.html", status_code=400, youth=youth, errors=errors, values=values)
+    for kind in kinds:
+        await volunteers.record_assessment(actor=actor, youth_id=youth_id, kind=kind, passed=values[kind],
+                                           score=scores[kind], notes=values[f"{kind}_notes"])
     return Redirect(path=f"/youth/{youth_id}")
 
 
