@@ -156,6 +156,8 @@ def test_guardian_applies_staff_assess_and_activate_guardian_withdraws(phone):
     assert staff.inner_text("#youth-status") == "已评估"
     staff.click("form[action$='/activate'] button")
     assert staff.inner_text("#youth-status") == "在队"
+    staff.goto("/staff/squads")
+    assert staff.locator(".card", has_text="张小明").count() == 1, "the child is listed in the squad"
 
     guardian.goto(youth_url)
     assert "小小安全员应急小队" in guardian.inner_text("main")

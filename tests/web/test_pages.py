@@ -53,7 +53,8 @@ async def test_staff_pages_are_not_found_for_volunteers_and_ask_strangers_to_sig
 
 async def test_staff_see_the_queue_dashboard_and_jobs(client):
     await login(client, (await make_user("staff"))["username"])
-    for path, words in (("/staff/queue", "没有待审核的事项"), ("/staff/dashboard", "暂无数据"), ("/staff/jobs", "expand_occurrences")):
+    for path, words in (("/staff/queue", "没有待审核的事项"), ("/staff/dashboard", "暂无数据"), ("/staff/jobs", "expand_occurrences"),
+                        ("/staff/squads", "还没有小队")):
         response = await client.get(path, headers=HTML)
         assert response.status_code == 200 and words in response.text, path
 

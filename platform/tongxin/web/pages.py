@@ -802,6 +802,14 @@ async def youth_assess(request: Request, youth_id: int) -> Template | Redirect:
     return Redirect(path=f"/youth/{youth_id}")
 
 
+@get("/staff/squads", include_in_schema=False)
+async def squads_page(request: Request, offset: int = 0) -> Template:
+    """Staff: each community's squad of little safety officers with its active members."""
+    actor = await _require(request, "staff")
+    page = await volunteers.list_squads(actor=actor, limit=PAGE, offset=max(offset, 0))
+    return await render(request, "squads.html", page=page)
+
+
 @post("/youth/{youth_id:int}/activate", include_in_schema=False)
 async def youth_activate(request: Request, youth_id: int) -> Redirect:
     actor = await _require(request, "staff")
@@ -1001,7 +1009,7 @@ async def certificate_add(request: Request) -> Template | Redirect:
 
 PAGES = [
     profile_page, profile_save, certificate_add,
-    youth_page, youth_apply, youth_detail, youth_assess, youth_activate, youth_withdraw_confirm, youth_withdraw,
+    squads_page, youth_page, youth_apply, youth_detail, youth_assess, youth_activate, youth_withdraw_confirm, youth_withdraw,
     wish_form, wish_post, my_wishes_page, wish_detail, wish_step,
     org_page, org_register, offer_create, activity_cancel_confirm, activity_cancel, activity_form,
     activity_edit_form, activity_edit, activity_create, activity_submit, activity_roster, attendance_row,
