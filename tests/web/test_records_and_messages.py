@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.conftest import make_client
-from tests.factories import login, make_user
+from tests.factories import PASSWORD, login, make_user
 from tests.volunteers.factories import make_grid, make_grid_worker, make_organization, make_place, years_ago
 from tests.wishes.test_wishes import posted_wish
 from tongxin.accounts.service import load_actor
@@ -299,3 +299,16 @@ async def test_staff_record_assessments_with_scores_and_a_bad_score_saves_none(a
     assert good.status_code in (302, 303)
     record = (await client.get(f"/youth/{child['id']}", headers=HTML)).text
     assert "88" in record and "跑步优秀" in record and 'data-status="assessed"' in record
+
+
+async def test_language_switch_and_sign_in_come_back_to_the_same_filtered_page(app, client):
+    listing = (await client.get("/wishes", params={"sort": "urgency", "offset": 0}, headers=HTML)).text
+    assert "next=/wishes%3Fsort%3Durgency%26offset%3D0" in listing
+    away = await client.get("/me/sign-ups", params={"when": "past"}, headers=HTML)
+    assert away.headers["location"] == "/login?next=/me/sign-ups%3Fwhen%3Dpast"
+    user = await make_user("volunteer")
+    form = (await client.get(away.headers["location"], headers=HTML)).text
+    assert 'name="next" value="/me/sign-ups?when=past"' in form
+    signed_in = await client.post("/login", data={"username": user["username"], "password": PASSWORD,
+                                                  "next": "/me/sign-ups?when=past"}, headers=HTML)
+    assert signed_in.headers["location"] == "/me/sign-ups?when=past"

@@ -27,7 +27,11 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
         from tongxin.web.pages import not_found_page
 
         if isinstance(exc, NotAuthenticated):
-            return Redirect(path=f"/login?next={request.url.path}")
+            from urllib.parse import quote
+
+            from tongxin.web.pages import _here
+
+            return Redirect(path=f"/login?next={quote(_here(request), safe='/')}")
         if exc.status == 404:
             return not_found_page(request)
         from tongxin.web.pages import error_page

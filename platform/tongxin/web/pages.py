@@ -52,11 +52,17 @@ async def context(request: Request, **values: Any) -> dict[str, Any]:
     return {"lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": actor,
             "label": lambda code: i18n.label(code, lang), "unread": unread, "when": local_time,
             "rule_text": lambda rule: web.rrule_text(rule, lang), "bi": lambda text: i18n.both(text, lang),
-            "request_path": request.url.path, "flash": flash, "errors": {}, "values": {}, **values}
+            "request_path": request.url.path, "here": _here(request), "flash": flash, "errors": {}, "values": {}, **values}
 
 
 async def render(request: Request, name: str, status_code: int = 200, **values: Any) -> Template:
     return Template(template_name=name, context=await context(request, **values), status_code=status_code)
+
+
+def _here(request: Request) -> str:
+    """This page's path with its query (filters, page), to come back to after a language switch or sign-in."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
 
 
 def _bare_context(request: Request, lang: str) -> dict[str, Any]:
@@ -64,7 +70,7 @@ def _bare_context(request: Request, lang: str) -> dict[str, Any]:
     return {"lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": None,
             "label": lambda code: i18n.label(code, lang), "unread": 0, "when": local_time,
             "bi": lambda text: i18n.both(text, lang), "rule_text": lambda rule: web.rrule_text(rule, lang),
-            "request_path": request.url.path, "flash": "", "errors": {}, "values": {}}
+            "request_path": request.url.path, "here": _here(request), "flash": "", "errors": {}, "values": {}}
 
 
 def not_found_page(request: Request) -> Template:
