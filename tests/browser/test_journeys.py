@@ -1,7 +1,7 @@
 """The journeys in headless Chromium on a phone-sized screen, against a real server and demo district."""
 
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -54,7 +54,7 @@ def test_organization_registers_publishes_and_marks_attendance(phone, database_f
 
     # The day has come: the occurrence started an hour ago.
     with sqlite3.connect(database_file) as db:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         begun, ends = ((now + timedelta(hours=h)).strftime("%Y-%m-%d %H:%M:%S+00:00") for h in (-1, 1))
         db.execute("UPDATE occurrence SET starts_at = ?, ends_at = ? WHERE id = (SELECT occurrence FROM sign_up "
                    "JOIN occurrence o ON o.id = sign_up.occurrence JOIN activity a ON a.id = o.activity "

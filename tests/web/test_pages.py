@@ -120,7 +120,13 @@ async def test_browsing_filters_by_community_and_distance_from_home(app, client)
 
 async def test_activity_form_keeps_skills_certificates_and_grid_and_refuses_a_bad_age_range(app, client):
     from tongxin.activities.tables import Activity
-    from tests.volunteers.factories import make_certificate_kind, make_organization, make_place, make_skill
+
+    from tests.volunteers.factories import (
+        make_certificate_kind,
+        make_organization,
+        make_place,
+        make_skill,
+    )
 
     community, grid = await make_place()
     await make_skill("first_aid")
@@ -144,6 +150,7 @@ async def test_activity_form_keeps_skills_certificates_and_grid_and_refuses_a_ba
 
 async def test_profile_with_no_skills_or_days_ticked_is_saved(app, client):
     from tongxin.volunteers.tables import Volunteer
+
     from tests.volunteers.factories import make_place
 
     community, grid = await make_place()

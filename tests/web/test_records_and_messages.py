@@ -1,18 +1,24 @@
 """Pages over records: what a role may not see is the 404 page, messages are read, the queue asks for reasons."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-
-from tests.conftest import make_client
-from tests.factories import PASSWORD, login, make_user
-from tests.volunteers.factories import make_grid, make_grid_worker, make_organization, make_place, years_ago
-from tests.wishes.test_wishes import posted_wish
 from tongxin.accounts.service import load_actor
 from tongxin.activities.service import create_activity
 from tongxin.scheduling.service import notify
 from tongxin.volunteers import service as volunteers
 from tongxin.wishes.tables import Wish
+
+from tests.conftest import make_client
+from tests.factories import PASSWORD, login, make_user
+from tests.volunteers.factories import (
+    make_grid,
+    make_grid_worker,
+    make_organization,
+    make_place,
+    years_ago,
+)
+from tests.wishes.test_wishes import posted_wish
 
 pytestmark = pytest.mark.anyio
 HTML = {"accept": "text/html"}
@@ -28,7 +34,7 @@ async def test_records_the_role_may_not_see_are_the_404_page(app, client):
     await make_organization(member["id"])
     draft = await create_activity(
         actor=await load_actor(user_id=member["id"]), title="应急演练", kind="training_drill",
-        starts_at=datetime.now(timezone.utc) + timedelta(days=9), description="", duration_minutes=120, rrule="",
+        starts_at=datetime.now(UTC) + timedelta(days=9), description="", duration_minutes=120, rrule="",
         community_id=community, grid_id=None, lat=None, lon=None, address="", capacity=5, signup_deadline_hours=24,
         min_age=18, max_age=65, youth_allowed=False, required_skills=[], required_certificates=[],
         hours_credit=None, points_credit=10)
@@ -231,7 +237,7 @@ async def test_cancelling_an_activity_asks_first_and_needs_a_reason(app, client)
     await make_organization(member["id"])
     activity = await create_activity(
         actor=await load_actor(user_id=member["id"]), title="应急演练", kind="training_drill",
-        starts_at=datetime.now(timezone.utc) + timedelta(days=9), description="", duration_minutes=120, rrule="",
+        starts_at=datetime.now(UTC) + timedelta(days=9), description="", duration_minutes=120, rrule="",
         community_id=community, grid_id=None, lat=None, lon=None, address="", capacity=5, signup_deadline_hours=24,
         min_age=18, max_age=65, youth_allowed=False, required_skills=[], required_certificates=[],
         hours_credit=None, points_credit=10)
@@ -256,7 +262,7 @@ async def test_a_draft_comes_back_in_the_form_with_its_rule_split_and_is_saved_e
     await make_organization(member["id"])
     draft = await create_activity(
         actor=await load_actor(user_id=member["id"]), title="吾爱邻服务日", kind="service_day",
-        starts_at=datetime(2027, 1, 16, 1, 0, tzinfo=timezone.utc), description="", duration_minutes=120,
+        starts_at=datetime(2027, 1, 16, 1, 0, tzinfo=UTC), description="", duration_minutes=120,
         rrule="FREQ=MONTHLY;BYDAY=+3SA", community_id=community, grid_id=grid, lat=None, lon=None, address="广场",
         capacity=5, signup_deadline_hours=24, min_age=18, max_age=65, youth_allowed=False, required_skills=[],
         required_certificates=[], hours_credit=None, points_credit=10)

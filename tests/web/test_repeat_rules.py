@@ -2,7 +2,6 @@
 
 import pytest
 from dateutil.rrule import rrulestr
-
 from tongxin.web.service import build_rrule, rrule_text
 
 

@@ -366,7 +366,7 @@ async def dashboard_page(request: Request) -> Template:
     await _require(request, "staff")
     figures = await reports.dashboard()
     lang = lang_of(request)
-    t = lambda key: i18n.translate(key, lang)  # noqa: E731
+    t = lambda key: i18n.translate(key, lang)
     none = t("no_figures")
     places = [{**row, "community": i18n.both(str(row["community"]), lang)} for row in figures["by_community"]]
     charts = [
