@@ -1,7 +1,7 @@
 """The journeys in headless Chromium on a phone-sized screen, against a real server and demo district."""
 
 import sqlite3
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 

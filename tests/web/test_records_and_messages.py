@@ -1,6 +1,6 @@
 """Pages over records: what a role may not see is the 404 page, messages are read, the queue asks for reasons."""
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from tongxin.accounts.service import load_actor
