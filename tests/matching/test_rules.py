@@ -1,9 +1,16 @@
 """Each hard rule excludes exactly what it must."""
 
 import numpy as np
-
-from matching import Commitments, PAIR_RULES, RuleConfig, eligible, rule_failures, why_not
 from matching_factories import local, targets, volunteers, youth
+
+from matching import (
+    PAIR_RULES,
+    Commitments,
+    RuleConfig,
+    eligible,
+    rule_failures,
+    why_not,
+)
 
 
 def failing(vols, tgts, commitments=None, config=RuleConfig()):
