@@ -198,7 +198,8 @@ def _solve_repaired(vols, tgts, pairs: CandidatePairs, u: np.ndarray, commitment
 def match_batch(volunteers, targets, model=None, commitments=None, *, fairness: float = 0.0, k_per_day: int = 1,
                 now: float | None = None, radius_km: float = 10.0, neighbours: int = 64,
                 config: RuleConfig = RuleConfig(), load: np.ndarray | None = None, max_repair_rounds: int = 5,
-                report_fairness_cost: bool = True, index: VolunteerIndex | None = None) -> Assignment:
+                report_fairness_cost: bool = True, index: VolunteerIndex | None = None,
+                exclude: tuple[np.ndarray, np.ndarray] | None = None) -> Assignment:
     """Best global assignment of volunteers to targets under every hard rule.
 
     Candidates: up to `neighbours` nearest volunteers within radius_km of each target; eligible
@@ -206,6 +207,7 @@ def match_batch(volunteers, targets, model=None, commitments=None, *, fairness: 
     target up to capacity_remaining and each volunteer up to k_per_day per local day, minus
     fairness × Σ_v Σ_j (load_v + j − 1) (load: recent_load by default). With fairness > 0 the
     unfair optimum is solved too so fairness_cost reports the utility given up.
+    `exclude` = (volunteer indexes, target indexes) of pairs never to propose (rejected or declined before).
     Bad input gives an empty Assignment, never an exception.
     """
     vols, tgts, commitments = _inputs(volunteers, targets, commitments)
@@ -219,6 +221,9 @@ def match_batch(volunteers, targets, model=None, commitments=None, *, fairness: 
     pairs = pairs.take(tgts.capacity_remaining[pairs.target] > 0)
     out.n_candidates = len(pairs)
     ok = ~rule_failures(vols, tgts, pairs.volunteer, pairs.target, commitments, config).any(axis=1)
+    if exclude is not None and len(exclude[0]):
+        m = len(tgts)
+        ok &= ~np.isin(pairs.volunteer * m + pairs.target, np.asarray(exclude[0]) * m + np.asarray(exclude[1]))
     pairs = pairs.take(ok)
     out.n_eligible = len(pairs)
     if len(pairs) == 0:

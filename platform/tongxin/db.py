@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
+import random
 import sqlite3
 from pathlib import Path
 from typing import AsyncIterator
@@ -75,6 +77,40 @@ def write_transaction(engine: Engine | None = None):
     if is_sqlite(engine):
         return engine.transaction(transaction_type=TransactionType.immediate)
     return engine.transaction()
+
+
+async def lock_rows(table, ids) -> None:
+    """Lock these rows until the transaction ends (PostgreSQL `FOR UPDATE`, in id order so two
+    transactions never wait on each other in a circle). SQLite needs nothing: a write transaction
+    holds the whole database from BEGIN IMMEDIATE."""
+    ids = sorted({int(i) for i in ids})
+    engine = table._meta.db
+    if not ids or is_sqlite(engine):
+        return
+    placeholders = ", ".join("{}" for _ in ids)
+    await table.raw(f"SELECT id FROM {table._meta.tablename} WHERE id IN ({placeholders}) ORDER BY id FOR UPDATE",
+                    *ids)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """PostgreSQL's deadlock and serialization failures: the transaction may simply be run again."""
+    return getattr(exc, "sqlstate", None) in ("40P01", "40001")
+
+
+async def in_write_transaction(work, *, attempts: int = 4):
+    """Run `await work()` in one write transaction, again from the start if PostgreSQL aborted it for a
+    deadlock; inside an existing transaction it just joins it."""
+    engine = current_engine()
+    if engine.current_transaction.get() is not None:
+        return await work()
+    for attempt in range(attempts):
+        try:
+            async with write_transaction(engine):
+                return await work()
+        except Exception as exc:
+            if not is_retryable(exc) or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
 
 
 def is_database_locked(exc: BaseException) -> bool:

@@ -8,8 +8,9 @@ from typing import Callable
 
 from tongxin.accounts.passwords import hash_password
 from tongxin.accounts.tables import Community, Grid, GridAssignment, User
-from tongxin.activities.service import LOCAL_TZ, expand_occurrences
+from tongxin.activities.recurrence import expand_occurrences
 from tongxin.activities.tables import Activity
+from tongxin.dates import LOCAL_TZ
 from tongxin.organizations.tables import Organization, OrganizationMember, ResourceOffer
 from tongxin.volunteers.tables import (
     AvailabilityWindow,
@@ -250,7 +251,7 @@ async def load_demo(*, scale: int = 1, progress: Callable[[str], None] = print, 
                 community=community_id, lat=CENTER[0], lon=CENTER[1], address="明日社区党群服务中心广场",
                 capacity=capacity, youth_allowed=youth, min_age=10 if youth else 18,
                 max_age=17 if youth else 65, required_skills=needs, required_certificates=certs,
-                created_by=users[org_code], hours_credit=minutes / 60,
+                created_by=users[org_code], credit_minutes=minutes,
             )).returning(Activity.id))[0]["id"]
             await expand_occurrences(activity_id=activity, until=datetime.now(timezone.utc) + timedelta(days=120))
     counts = {

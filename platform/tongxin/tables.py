@@ -10,7 +10,7 @@ from tongxin.accounts.tables import (
     WebSession,
 )
 from tongxin.activities.tables import Activity, Occurrence, SignUp
-from tongxin.matches.tables import MatchRun, ModelVersion, Proposal
+from tongxin.matches.tables import Invitation, MatchRun, ModelVersion, Proposal
 from tongxin.notifications.tables import Notification
 from tongxin.organizations.tables import Organization, OrganizationMember, ResourceOffer
 from tongxin.scheduling.tables import JobRun, JobSchedule
@@ -35,6 +35,6 @@ ALL_TABLES = (
     Squad, YouthMember, YouthAssessment, LedgerEntry,
     Household, Wish,
     Activity, Occurrence, SignUp,
-    ModelVersion, MatchRun, Proposal,
+    ModelVersion, MatchRun, Proposal, Invitation,
     JobSchedule, JobRun, Notification,
 )

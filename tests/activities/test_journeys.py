@@ -61,7 +61,7 @@ async def test_organization_publishes_a_monthly_service_day_with_its_occurrences
     starts = [datetime.fromisoformat(o["starts_at"]) if isinstance(o["starts_at"], str) else o["starts_at"]
               for o in activity["occurrences"]]
     assert 1 <= len(starts) <= 3
-    from tongxin.activities.service import LOCAL_TZ
+    from tongxin.dates import LOCAL_TZ
 
     for start in starts:
         local = start.astimezone(LOCAL_TZ)
@@ -115,11 +115,11 @@ async def test_full_occurrence_puts_volunteer_on_waitlist_and_a_cancellation_pro
     second = await clients[1].post(f"/api/occurrences/{occurrence}/sign-ups", json={})
     third = await clients[2].post(f"/api/occurrences/{occurrence}/sign-ups", json={})
     assert [r.json()["status"] for r in (first, second, third)] == ["confirmed", "confirmed", "waitlisted"]
-    assert third.json()["waitlist_position"] == 1 and "waitlist" in third.json()["message"]
+    assert third.json()["waitlist_position"] == 1
     again = await clients[0].post(f"/api/occurrences/{occurrence}/sign-ups", json={})
     assert again.status_code == 409
     cancelled = await clients[0].delete(f"/api/sign-ups/{first.json()['id']}")
-    assert cancelled.json()["promoted_sign_up"] == third.json()["id"]
+    assert cancelled.json()["promoted"] == [third.json()["id"]]
     assert await Notification.exists().where((Notification.recipient == people[2]["id"])
                                              & (Notification.kind == "waitlist_promoted"))
     for c in clients:
@@ -127,7 +127,7 @@ async def test_full_occurrence_puts_volunteer_on_waitlist_and_a_cancellation_pro
 
 
 async def test_thirty_concurrent_sign_ups_never_overfill_five_places(app):
-    from tongxin.activities import service
+    from tongxin.activities import signups
     from tongxin.activities.tables import Occurrence, SignUp
     from tongxin.volunteers.tables import Volunteer
 
@@ -136,7 +136,7 @@ async def test_thirty_concurrent_sign_ups_never_overfill_five_places(app):
     occurrence = activity["occurrences"][0]["id"]
     ids = [(await Volunteer.insert(Volunteer(real_name=f"v{n}", birth_date=years_ago(30))).returning(Volunteer.id))[0]["id"]
            for n in range(30)]
-    results = await asyncio.gather(*[service.sign_up(volunteer_id=v, occurrence_id=occurrence) for v in ids])
+    results = await asyncio.gather(*[signups.apply(volunteer_id=v, occurrence_id=occurrence) for v in ids])
     assert sorted(r["status"] for r in results).count("confirmed") == 5
     assert await SignUp.count().where(SignUp.status == "confirmed") == 5
     assert await SignUp.count().where(SignUp.status == "waitlisted") == 25
@@ -197,11 +197,11 @@ async def test_attendance_credits_hours_and_points_once(app):
         assert roster["items"][0]["name"]
         marked = await org.post(f"/api/sign-ups/{sign_up['id']}/attendance", json={"attended": True})
         twice = await org.post(f"/api/sign-ups/{sign_up['id']}/attendance", json={"attended": True})
-    assert marked.status_code == 200 and marked.json()["credited"] is True
-    assert twice.status_code == 409
-    volunteer = await Volunteer.select(Volunteer.hours_total, Volunteer.points_total).where(
+    assert marked.status_code == 200 and marked.json()["credited_minutes"] == 180
+    assert twice.status_code == 200, "marking the same again changes nothing"
+    volunteer = await Volunteer.select(Volunteer.minutes_total, Volunteer.points_total).where(
         Volunteer.id == person["volunteer_id"]).first()
-    assert volunteer == {"hours_total": 3.0, "points_total": 10}
+    assert volunteer == {"minutes_total": 180, "points_total": 10}
     assert await LedgerEntry.count() == 1
 
 
@@ -220,7 +220,7 @@ async def test_other_organizations_cannot_see_sign_ups_or_mark_attendance(app):
 
 
 async def test_no_shows_are_marked_after_the_grace_period(app):
-    from tongxin.activities import service
+    from tongxin.activities import attendance
     from tongxin.activities.tables import Occurrence, SignUp
 
     community, grid = await make_place()
@@ -232,8 +232,8 @@ async def test_no_shows_are_marked_after_the_grace_period(app):
     ended = datetime.now(timezone.utc) - timedelta(hours=30)
     await Occurrence.update({Occurrence.starts_at: ended - timedelta(hours=3), Occurrence.ends_at: ended}).where(
         Occurrence.id == occurrence)
-    assert await service.mark_no_shows_after(grace=timedelta(hours=48)) == 0
-    assert await service.mark_no_shows_after(grace=timedelta(hours=24)) == 1
+    assert await attendance.mark_no_shows_after(grace=timedelta(hours=48)) == 0
+    assert await attendance.mark_no_shows_after(grace=timedelta(hours=24)) == 1
     assert (await SignUp.select(SignUp.status).first())["status"] == "no_show"
 
 
@@ -256,8 +256,8 @@ async def test_cancelling_an_activity_cancels_future_sign_ups_and_tells_people(a
 
 
 async def test_changing_the_rule_moves_only_future_occurrences_and_keeps_history(app):
-    from tongxin.activities.service import LOCAL_TZ
     from tongxin.activities.tables import Occurrence
+    from tongxin.dates import LOCAL_TZ
 
     community, grid = await make_place()
     activity, org_user = await published_activity(app, community, rrule="FREQ=WEEKLY;BYDAY=SA")
@@ -276,7 +276,14 @@ async def test_changing_the_rule_moves_only_future_occurrences_and_keeps_history
         bad = await org.put(f"/api/activities/{activity['id']}/rule", json={"rrule": "FREQ=NEVER"})
     assert response.status_code == 200, response.text
     assert bad.status_code == 400 and bad.json()["field"] == "rrule"
-    assert response.json()["changes"]["cancelled"] == 1
+    assert response.json()["pending_rrule"] == "FREQ=WEEKLY;BYDAY=SU", "a rule change waits for staff review"
+    assert await Occurrence.count().where((Occurrence.activity == activity["id"])
+                                          & (Occurrence.status == "cancelled")) == 0
+    async with signed_in(app, "staff") as staff:
+        decided = await staff.post(f"/api/activities/{activity['id']}/decision", json={"approve": True})
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["changes"]["cancelled"] >= 1
+    assert (await Occurrence.select(Occurrence.status).where(Occurrence.id == second).first())["status"] == "cancelled"
     kept = await Occurrence.select(Occurrence.starts_at, Occurrence.status).where(Occurrence.id == first).first()
     assert kept["starts_at"] == past and kept["status"] == "open", "history stays as it was"
     moved = await Occurrence.select(Occurrence.starts_at).where(
@@ -286,7 +293,7 @@ async def test_changing_the_rule_moves_only_future_occurrences_and_keeps_history
 
 
 async def test_scheduler_credit_catch_up_credits_each_attended_sign_up_once(app):
-    from tongxin.activities import service
+    from tongxin.activities import attendance
     from tongxin.activities.tables import SignUp
     from tongxin.volunteers.tables import Volunteer
 
@@ -296,8 +303,8 @@ async def test_scheduler_credit_catch_up_credits_each_attended_sign_up_once(app)
         person = await volunteer_with_profile(client, community, grid, birth_date=years_ago(30).isoformat())
         await client.post(f"/api/occurrences/{activity['occurrences'][0]['id']}/sign-ups", json={})
     await SignUp.update({SignUp.status: "attended"}).where(SignUp.volunteer == person["volunteer_id"])
-    assert await service.credit_attendance() == 1
-    assert await service.credit_attendance() == 0
-    totals = await Volunteer.select(Volunteer.hours_total, Volunteer.attended_count).where(
+    assert await attendance.credit_attendance() == 1
+    assert await attendance.credit_attendance() == 0
+    totals = await Volunteer.select(Volunteer.minutes_total, Volunteer.attended_count).where(
         Volunteer.id == person["volunteer_id"]).first()
-    assert totals == {"hours_total": 3.0, "attended_count": 1}
+    assert totals == {"minutes_total": 180, "attended_count": 1}

@@ -115,8 +115,20 @@ async def test_empty_district_runs_cleanly(app):
     assert run.json()["proposals"] == 0
 
 
-async def test_approval_confirms_a_sign_up_and_a_second_approval_is_refused(app):
+async def volunteer_client(app, volunteer_id: int):
+    """A signed-in client of the volunteer behind a proposal."""
+    from tongxin.accounts.tables import User
+    from tongxin.volunteers.tables import Volunteer
+
+    user = (await Volunteer.select(Volunteer.user).where(Volunteer.id == volunteer_id).first())["user"]
+    client = make_client(app)
+    await login(client, (await User.select(User.username).where(User.id == user).first())["username"])
+    return client
+
+
+async def test_approval_invites_and_only_the_volunteers_acceptance_signs_them_up(app):
     from tongxin.activities.tables import Occurrence, SignUp
+    from tongxin.notifications.tables import Notification
 
     district = await small_district(volunteers=3, capacity=2)
     async with staff_client(app) as client:
@@ -126,14 +138,45 @@ async def test_approval_confirms_a_sign_up_and_a_second_approval_is_refused(app)
         second = await client.post(f"/api/proposals/{proposal['id']}/approve")
     assert first.status_code == 200, first.text
     assert second.status_code == 409
+    assert await SignUp.count() == 0, "nobody is committed by staff"
+    person = await volunteer_client(app, proposal["candidate_id"])
+    invitations = (await person.get("/api/invitations", params={"status": "pending"})).json()["items"]
+    assert len(invitations) == 1 and invitations[0]["target_id"] == district["occurrence"]
+    assert await Notification.exists().where(Notification.kind == "invitation")
+    accepted = await person.post(f"/api/invitations/{invitations[0]['id']}/accept")
+    again = await person.post(f"/api/invitations/{invitations[0]['id']}/accept")
+    await person.aclose()
+    assert accepted.status_code == 200, accepted.text
+    assert again.status_code == 409
     sign_up = await SignUp.select().where(SignUp.volunteer == proposal["candidate_id"]).first()
-    assert sign_up["status"] == "confirmed" and sign_up["source"] == "proposal"
+    assert sign_up["status"] == "confirmed" and sign_up["source"] == "invitation"
     taken = await Occurrence.select(Occurrence.taken).where(Occurrence.id == district["occurrence"]).first()
     assert taken["taken"] == 1
 
 
+async def test_a_declined_invitation_is_training_data_and_the_pair_is_not_proposed_again(app):
+    from tongxin.activities.tables import SignUp
+    from tongxin.matches.tables import Proposal
+
+    await small_district(volunteers=1, capacity=1)
+    async with staff_client(app) as client:
+        await client.post("/api/matching/runs", json={})
+        proposal = (await client.get("/api/proposals")).json()["items"][0]
+        await client.post(f"/api/proposals/{proposal['id']}/approve")
+        person = await volunteer_client(app, proposal["candidate_id"])
+        invitation = (await person.get("/api/invitations")).json()["items"][0]
+        declined = await person.post(f"/api/invitations/{invitation['id']}/decline", json={"reason": "那天要上班"})
+        await person.aclose()
+        assert declined.status_code == 200
+        again = await client.post("/api/matching/runs", json={})
+    assert again.json()["proposals"] == 0
+    assert await SignUp.count() == 0
+    assert (await Proposal.select(Proposal.outcome).where(Proposal.id == proposal["id"]).first())["outcome"] == "declined"
+
+
 async def test_two_staff_approving_at_once_decide_the_proposal_once(app):
     from tongxin.activities.tables import SignUp
+    from tongxin.matches.tables import Invitation
 
     await small_district(volunteers=2, capacity=2)
     async with staff_client(app) as one, staff_client(app) as two:
@@ -142,7 +185,7 @@ async def test_two_staff_approving_at_once_decide_the_proposal_once(app):
         answers = await asyncio.gather(one.post(f"/api/proposals/{proposal['id']}/approve"),
                                        two.post(f"/api/proposals/{proposal['id']}/approve"))
     assert sorted(a.status_code for a in answers) == [200, 409]
-    assert await SignUp.count() == 1
+    assert await Invitation.count() == 1 and await SignUp.count() == 0
 
 
 async def test_approving_into_a_full_occurrence_is_refused_and_nothing_changes(app):
@@ -193,6 +236,7 @@ async def test_retraining_activates_a_model_only_when_it_beats_the_current_one(a
         liked = features["distance_km"] < 4 and rng.random() < 0.9 or rng.random() < 0.05
         rows.append(Proposal(target_type="wish", target_id=n, candidate_type="volunteer", candidate_id=n,
                              features=features, status="approved" if liked else "rejected",
+                             outcome="accepted" if liked else "",
                              decided_at=start + timedelta(hours=n)))
     await Proposal.insert(*rows)
     first = await service.train_and_maybe_activate()

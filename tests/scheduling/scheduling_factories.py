@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from tongxin.activities.service import LOCAL_TZ
 from tongxin.activities.tables import Activity, Occurrence, SignUp
+from tongxin.dates import LOCAL_TZ
 from tongxin.organizations.tables import Organization, OrganizationMember
 from tongxin.volunteers.tables import (
     Certificate,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tongxin.activities.service import occurrence_starts
+from tongxin.activities.recurrence import occurrence_starts
 from tongxin.activities.tables import Activity, Occurrence
 from tongxin.scheduling import jobs, service
 from tongxin.scheduling.tables import JobRun, JobSchedule
@@ -51,7 +51,7 @@ async def test_a_month_of_ticks_by_two_schedulers_expands_each_service_day_once(
     rows = await occurrences_of(activity)
     starts = [r["starts_at"] for r in rows]
     row = await Activity.select().where(Activity.id == activity).first()
-    expected = occurrence_starts(row, after=MONDAY, until=end + timedelta(weeks=jobs.EXPAND_WEEKS))
+    expected = await occurrence_starts(row, after=MONDAY, until=end + timedelta(weeks=jobs.EXPAND_WEEKS))
     assert starts == expected
     assert len(starts) == len(set(starts)) >= 12
     runs = await runs_of("expand_occurrences")
@@ -126,15 +126,6 @@ async def test_a_failing_job_is_recorded_and_the_others_still_run(app, monkeypat
     results = await service.run_due_jobs(now=MONDAY, only={"close_sign_ups", "expand_occurrences"})
     assert {r["job"]: r["status"] for r in results} == {"close_sign_ups": "failed", "expand_occurrences": "ok"}
     assert (await runs_of("close_sign_ups"))[0]["outcome"] == "RuntimeError: disk full"
-
-
-async def test_a_job_whose_domain_function_is_missing_is_recorded_as_skipped(app, monkeypatch):
-    import tongxin.matches.service as matches
-
-    monkeypatch.delattr(matches, "run_matching_batch", raising=False)
-    await service.run_due_jobs(now=MONDAY, only={"matching"})
-    run = (await runs_of("matching"))[0]
-    assert run["status"] == "skipped" and run["outcome"] == "skipped: run_matching_batch not available"
 
 
 async def test_a_disabled_job_does_not_fire(app):

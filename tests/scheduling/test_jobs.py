@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tongxin.activities.service import LOCAL_TZ
+from tongxin.activities import recurrence
 from tongxin.activities.tables import Activity, Occurrence, SignUp
+from tongxin.dates import LOCAL_TZ
 from tongxin.notifications import service as notifications
 from tongxin.notifications.tables import Notification
 from tongxin.scheduling import jobs, service
@@ -50,12 +51,14 @@ class TestReschedule:
         await confirm(vid, signed["id"])
         now = MONDAY + timedelta(days=7)
         await Activity.update({Activity.rrule: "FREQ=WEEKLY;BYDAY=SU"}).where(Activity.id == activity)
-        result = await service.reschedule_activity(activity_id=activity, now=now)
+        result = await recurrence.reschedule_activity(activity_id=activity, now=now)
 
         after = {o["id"]: o for o in await occurrences_of(activity)}
         assert after[past["id"]] == past
         assert after[signed["id"]]["status"] == "cancelled"
-        assert result["cancelled"] == 1 and result["deleted"] == len(before) - 2 and result["created"] >= 7
+        # Occurrences are never deleted: every future Saturday is cancelled, so ids keep their day.
+        assert result["cancelled"] == len(before) - 1 and result["created"] >= 7
+        assert all(o["id"] in after for o in before)
         future = [o for o in after.values() if o["starts_at"] > now and o["status"] != "cancelled"]
         assert {o["starts_at"].astimezone(LOCAL_TZ).weekday() for o in future} == {6}
         sign_up = await SignUp.select(SignUp.status).where(SignUp.volunteer == vid).first()
@@ -68,9 +71,9 @@ class TestReschedule:
     async def test_rescheduling_twice_changes_nothing_the_second_time(self, app):
         activity, _, _ = await expanded_activity()
         await Activity.update({Activity.rrule: "FREQ=WEEKLY;BYDAY=SU"}).where(Activity.id == activity)
-        await service.reschedule_activity(activity_id=activity, now=MONDAY)
-        again = await service.reschedule_activity(activity_id=activity, now=MONDAY)
-        assert again == {"deleted": 0, "cancelled": 0, "created": 0}
+        await recurrence.reschedule_activity(activity_id=activity, now=MONDAY)
+        again = await recurrence.reschedule_activity(activity_id=activity, now=MONDAY)
+        assert again == {"cancelled": 0, "cancelled_ids": [], "reopened": 0, "created": 0}
 
 
 class TestReminders:

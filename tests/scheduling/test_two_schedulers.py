@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tongxin.activities.service import expand_occurrences, occurrence_starts
+from tongxin.activities.recurrence import expand_occurrences, occurrence_starts
 from tongxin.activities.tables import Activity
 from tongxin.notifications.tables import Notification
 from tongxin.scheduling import jobs
@@ -90,7 +90,7 @@ async def test_two_schedulers_and_a_kill_leave_every_occurrence_and_message_exac
 
     for activity_id in activities:
         row = await Activity.select().where(Activity.id == activity_id).first()
-        expected = occurrence_starts(row, after=MONDAY, until=END + timedelta(weeks=jobs.EXPAND_WEEKS))
+        expected = await occurrence_starts(row, after=MONDAY, until=END + timedelta(weeks=jobs.EXPAND_WEEKS))
         assert [o["starts_at"] for o in await occurrences_of(activity_id)] == expected
 
     reminders = sorted(m["target_key"] for m in await Notification.select().where(Notification.recipient == user))

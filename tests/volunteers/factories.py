@@ -86,3 +86,19 @@ async def volunteer_with_profile(client, community_id: int, grid_id: int, **fiel
     response = await client.put("/api/volunteers/me", json=body)
     assert response.status_code == 200, response.text
     return {**user, "volunteer_id": response.json()["id"]}
+
+
+async def enrol(*, volunteer_id: int, occurrence_id: int) -> dict:
+    """Test set-up: put someone on an occurrence as the state machine would (confirmed while places last,
+    then waitlisted), without its rule checks: for tests about what happens to existing sign-ups."""
+    from tongxin.activities.signups import recount, waitlist_position
+    from tongxin.activities.tables import SignUp
+
+    occurrence = await Occurrence.select(Occurrence.capacity, Occurrence.taken).where(
+        Occurrence.id == occurrence_id).first()
+    status = "confirmed" if occurrence["taken"] < occurrence["capacity"] else "waitlisted"
+    seq = await SignUp.count().where(SignUp.occurrence == occurrence_id) + 1
+    rows = await SignUp.insert(SignUp(occurrence=occurrence_id, volunteer=volunteer_id, status=status,
+                                      queue_seq=seq if status == "waitlisted" else None)).returning(SignUp.id)
+    await recount(occurrence_id)
+    return {"id": rows[0]["id"], "status": status, "waitlist_position": await waitlist_position(sign_up_id=rows[0]["id"])}

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
-from tongxin.activities.service import cancel_sign_up, sign_up
+from tongxin.activities.signups import apply as sign_up
+from tongxin.activities.signups import cancel as cancel_sign_up
 
 from tests.volunteers.factories import (
     make_occurrence,

@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
-from tongxin.activities.service import sign_up
+from tongxin.activities.signups import apply as sign_up
 from tongxin.volunteers.tables import LedgerEntry, Volunteer
 
 from tests.factories import signed_in_as
@@ -193,14 +193,14 @@ async def test_weekday_out_of_range_is_a_validation_error(app, client):
 async def test_ledger_shows_totals_and_entries(app, client):
     community_id, grid_id = await make_place()
     user = await volunteer_with_profile(client, community_id, grid_id)
-    await Volunteer.update({Volunteer.hours_total: 5.5, Volunteer.points_total: 30}).where(
+    await Volunteer.update({Volunteer.minutes_total: 60, Volunteer.points_total: 30}).where(
         Volunteer.id == user["volunteer_id"])
-    await LedgerEntry.insert(LedgerEntry(volunteer=user["volunteer_id"], hours=3.0, points=20),
-                             LedgerEntry(volunteer=user["volunteer_id"], hours=2.5, points=10))
+    # Three 20-minute sessions make exactly one hour, not 0.99.
+    await LedgerEntry.insert(*[LedgerEntry(volunteer=user["volunteer_id"], minutes=20, points=10) for _ in range(3)])
     body = (await client.get("/api/volunteers/me/ledger?limit=1")).json()
-    assert (body["hours_total"], body["points_total"]) == (5.5, 30)
-    assert body["entries"]["total"] == 2 and len(body["entries"]["items"]) == 1
-    assert body["entries"]["items"][0]["hours"] == 2.5
+    assert (body["minutes_total"], body["hours_total"], body["points_total"]) == (60, "1", 30)
+    assert body["entries"]["total"] == 3 and len(body["entries"]["items"]) == 1
+    assert body["entries"]["items"][0]["minutes"] == 20 and body["entries"]["items"][0]["hours"] == "0.33"
 
 
 async def test_own_sign_ups_are_listed_sorted_and_filtered(app, client):

@@ -6,8 +6,8 @@ import pytest
 from tongxin.accounts.service import load_actor
 from tongxin.activities.service import create_activity
 from tongxin.notifications.service import notify
-from tongxin.volunteers import service as volunteers
 from tongxin.wishes.tables import Wish
+from tongxin.youth import service as youth_roster
 
 from tests.conftest import make_client
 from tests.factories import PASSWORD, login, make_user
@@ -27,9 +27,9 @@ HTML = {"accept": "text/html"}
 async def test_records_the_role_may_not_see_are_the_404_page(app, client):
     community, grid = await make_place()
     guardian = await load_actor(user_id=(await make_user("guardian"))["id"])
-    child = await volunteers.apply_for_child(
+    child = await youth_roster.apply_for_child(
         actor=guardian, child_name="小安", birth_date=years_ago(12), community_id=community, grid_id=grid,
-        relationship="parent", consent=True, consent_text_version=volunteers.CONSENT_TEXT_VERSION)
+        relationship="parent", consent=True, consent_text_version=youth_roster.CONSENT_TEXT_VERSION)
     member = await make_user("org_member")
     await make_organization(member["id"])
     draft = await create_activity(
@@ -37,7 +37,7 @@ async def test_records_the_role_may_not_see_are_the_404_page(app, client):
         starts_at=datetime.now(UTC) + timedelta(days=9), description="", duration_minutes=120, rrule="",
         community_id=community, grid_id=None, lat=None, lon=None, address="", capacity=5, signup_deadline_hours=24,
         min_age=18, max_age=65, youth_allowed=False, required_skills=[], required_certificates=[],
-        hours_credit=None, points_credit=10)
+        credit_minutes=None, points_credit=10)
     _, wish, _ = await posted_wish(app)
     records = [f"/youth/{child['id']}", f"/org/activities/{draft['id']}", f"/wishes/{wish['id']}"]
     other_member = await make_user("org_member")
@@ -240,7 +240,7 @@ async def test_cancelling_an_activity_asks_first_and_needs_a_reason(app, client)
         starts_at=datetime.now(UTC) + timedelta(days=9), description="", duration_minutes=120, rrule="",
         community_id=community, grid_id=None, lat=None, lon=None, address="", capacity=5, signup_deadline_hours=24,
         min_age=18, max_age=65, youth_allowed=False, required_skills=[], required_certificates=[],
-        hours_credit=None, points_credit=10)
+        credit_minutes=None, points_credit=10)
     await login(client, member["username"])
     ask = await client.get(f"/org/activities/{activity['id']}/cancel", headers=HTML)
     assert ask.status_code == 200 and "取消“应急演练”后" in ask.text and 'id="confirm"' in ask.text
@@ -265,7 +265,7 @@ async def test_a_draft_comes_back_in_the_form_with_its_rule_split_and_is_saved_e
         starts_at=datetime(2027, 1, 16, 1, 0, tzinfo=UTC), description="", duration_minutes=120,
         rrule="FREQ=MONTHLY;BYDAY=+3SA", community_id=community, grid_id=grid, lat=None, lon=None, address="广场",
         capacity=5, signup_deadline_hours=24, min_age=18, max_age=65, youth_allowed=False, required_skills=[],
-        required_certificates=[], hours_credit=None, points_credit=10)
+        required_certificates=[], credit_minutes=None, points_credit=10)
     await login(client, member["username"])
     form = (await client.get(f"/org/activities/{draft['id']}/edit", headers=HTML)).text
     assert 'value="吾爱邻服务日"' in form and 'value="2027-01-16T09:00"' in form
@@ -291,9 +291,9 @@ async def test_staff_record_assessments_with_scores_and_a_bad_score_saves_none(a
 
     community, grid = await make_place()
     guardian = await load_actor(user_id=(await make_user("guardian"))["id"])
-    child = await volunteers.apply_for_child(
+    child = await youth_roster.apply_for_child(
         actor=guardian, child_name="小安", birth_date=years_ago(12), community_id=community, grid_id=grid,
-        relationship="parent", consent=True, consent_text_version=volunteers.CONSENT_TEXT_VERSION)
+        relationship="parent", consent=True, consent_text_version=youth_roster.CONSENT_TEXT_VERSION)
     await login(client, (await make_user("staff"))["username"])
     form = {"fitness": "true", "fitness_score": "88", "fitness_notes": "跑步优秀", "self_rescue": "true",
             "self_rescue_score": "120", "personality": "true"}

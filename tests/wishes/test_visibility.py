@@ -12,8 +12,8 @@ from tongxin.accounts.service import load_actor
 from tongxin.accounts.tables import AuditEntry
 from tongxin.activities.service import create_activity
 from tongxin.organizations.service import register_organization
-from tongxin.volunteers import service as volunteers
 from tongxin.wishes import service as wishes
+from tongxin.youth import service as youth_roster
 
 from tests.conftest import make_client
 from tests.factories import login, make_user
@@ -67,15 +67,15 @@ async def world(app):
             starts_at=datetime.now(timezone.utc) + timedelta(days=9), description="", duration_minutes=120, rrule="",
             community_id=community_id, grid_id=None, lat=None, lon=None, address="", capacity=5,
             signup_deadline_hours=24, min_age=18, max_age=65, youth_allowed=False, required_skills=[],
-            required_certificates=[], hours_credit=None, points_credit=10)
+            required_certificates=[], credit_minutes=None, points_credit=10)
         newcomer = await load_actor(user_id=(await make_user("org_member"))["id"])
         pending = await register_organization(actor=newcomer, name="新来的志愿队", kind="enterprise_group")
         for role, user in users.items():
             await login(clients[role], user["username"])
-        minor = await volunteers.apply_for_child(
+        minor = await youth_roster.apply_for_child(
             actor=await load_actor(user_id=users["guardian"]["id"]), child_name="小安", birth_date=years_ago(12),
             community_id=community_id, grid_id=grid_id, relationship="parent", consent=True,
-            consent_text_version=volunteers.CONSENT_TEXT_VERSION)
+            consent_text_version=youth_roster.CONSENT_TEXT_VERSION)
         wish = await wishes.post_wish(
             actor=await load_actor(user_id=users["grid_worker"]["id"]), grid_id=grid_id, household_name="赵桂兰",
             household_phone="13900002222", household_address="1栋101室", category="companionship",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -14,11 +15,15 @@ from tongxin.accounts.passwords import (
 from tongxin.accounts.tables import (
     ROLES,
     AuditEntry,
+    Community,
+    Grid,
     GridAssignment,
     LoginAttempt,
     User,
 )
 from tongxin.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
+from tongxin.organizations.tables import OrganizationMember
+from tongxin.volunteers.tables import Volunteer
 
 STAFF_ROLES = frozenset({"admin", "staff"})
 
@@ -101,8 +106,6 @@ async def authenticate(
 
 async def load_actor(*, user_id: int) -> Actor | None:
     """Build the `Actor` for a session's user id, with their organization, volunteer row and grids."""
-    from tongxin.organizations.tables import OrganizationMember
-    from tongxin.volunteers.tables import Volunteer
 
     row = await User.select(
         User.id, User.username, User.role, User.display_name, User.locale, User.is_active
@@ -142,3 +145,28 @@ async def list_audit(*, limit: int = 50, offset: int = 0, action: str | None = N
     if action:
         query = query.where(AuditEntry.action == action)
     return await query
+
+
+# A place more than this far from every community's centre is not in the district.
+DISTRICT_REACH_KM = 15.0
+
+
+async def inside_district(*, lat: float, lon: float) -> bool:
+    """Whether a point lies within reach of one of the district's communities."""
+    centres = await Community.select(Community.lat, Community.lon).where(Community.lat.is_not_null())
+    if not centres:
+        return True  # a district without mapped communities cannot tell
+    return any(haversine_km(lat, lon, c["lat"], c["lon"]) <= DISTRICT_REACH_KM for c in centres)
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in kilometres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, a)))
+
+
+async def grids_named(*, grid_ids: list[int]) -> list[dict[str, Any]]:
+    """Ids and names of these grids (a grid worker's own, for their forms)."""
+    return await Grid.select(Grid.id, Grid.name, Grid.community).where(Grid.id.is_in(grid_ids or [-1])).order_by(
+        Grid.code)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, delete, get, post, put
+import msgspec
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import Provide
 from litestar.params import Parameter
 
@@ -16,17 +17,27 @@ from tongxin.accounts.guards import (
     signed_in,
 )
 from tongxin.accounts.service import Actor
-from tongxin.activities import service
+from tongxin.activities import (
+    attendance,
+    browse,
+    invitations,
+    schedule,
+    service,
+    signups,
+)
 from tongxin.activities.schemas import (
     ActivityIn,
     AttendanceIn,
     CancelIn,
     DecisionIn,
+    DeclineIn,
     RuleIn,
     SignUpIn,
     activity_fields,
 )
+from tongxin.matches import invitations as matches_invitations
 from tongxin.paging import Limit, Offset
+from tongxin.volunteers.schemas import CalendarLinkOut, SignUpPage
 
 
 class ActivityController(Controller):
@@ -84,22 +95,30 @@ class OccurrenceController(Controller):
                      lat: Annotated[float, Parameter(ge=-90, le=90)] | None = None,
                      lon: Annotated[float, Parameter(ge=-180, le=180)] | None = None,
                      radius_km: Annotated[float, Parameter(gt=0, le=200)] | None = None, fits_me: bool = False,
+                     q: Annotated[str, Parameter(max_length=50, description="words in the title, place or organization")]
+                     | None = None,
                      sort: str = "starts_at", limit: Limit = 20, offset: Offset = 0) -> dict[str, Any]:
-        """Published future occurrences; filter by date, kind, community, distance and "fits me"."""
-        return await service.list_occurrences(
+        """Published future occurrences; filter by date, kind, community, words, distance and "fits me".
+        A signed-in volunteer sees on each their own status and, if they may not sign up, why not."""
+        return await browse.list_occurrences(
             actor=viewer, date_from=date_from, date_to=date_to, kind=kind, community_id=community_id, lat=lat,
-            lon=lon, radius_km=radius_km, fits_me=fits_me, sort=sort, limit=limit, offset=offset)
+            lon=lon, radius_km=radius_km, fits_me=fits_me, q=q, sort=sort, limit=limit, offset=offset)
 
     @post("/{occurrence_id:int}/sign-ups", guards=[role_in("volunteer", "guardian")], status_code=201)
     async def sign_up(self, actor: Actor, occurrence_id: int, data: SignUpIn) -> dict[str, Any]:
         """Sign up (a guardian: their child); a full occurrence puts you on the waitlist."""
-        return await service.sign_up_for(actor=actor, occurrence_id=occurrence_id, volunteer_id=data.volunteer_id,
+        return await signups.sign_up_for(actor=actor, occurrence_id=occurrence_id, volunteer_id=data.volunteer_id,
                                          as_leader=data.as_leader)
 
     @get("/{occurrence_id:int}/sign-ups", guards=[signed_in])
     async def sign_ups(self, actor: Actor, occurrence_id: int) -> dict[str, Any]:
-        """The organization's (and staff's) view of who signed up."""
-        return await service.occurrence_sign_ups(actor=actor, occurrence_id=occurrence_id)
+        """The organization's (and staff's) view of who signed up, with the credit each earned."""
+        return await attendance.roster(actor=actor, occurrence_id=occurrence_id)
+
+    @post("/{occurrence_id:int}/attendance", guards=[signed_in], status_code=200)
+    async def all_attended(self, actor: Actor, occurrence_id: int) -> dict[str, Any]:
+        """Mark every confirmed sign-up attended at once (from the start until 7 days after the end)."""
+        return await attendance.mark_all_attended(actor=actor, occurrence_id=occurrence_id)
 
 
 class SignUpController(Controller):
@@ -111,12 +130,79 @@ class SignUpController(Controller):
     @delete("/{sign_up_id:int}", status_code=200)
     async def cancel(self, actor: Actor, sign_up_id: int) -> dict[str, Any]:
         """Cancel a sign-up; the first on the waitlist takes the place."""
-        return await service.cancel_for(actor=actor, sign_up_id=sign_up_id)
+        return await signups.cancel_for(actor=actor, sign_up_id=sign_up_id)
 
     @post("/{sign_up_id:int}/attendance", status_code=200)
     async def attendance(self, actor: Actor, sign_up_id: int, data: AttendanceIn) -> dict[str, Any]:
-        """The organization marks attended (hours and points credited once) or no-show."""
-        return await service.mark_attendance(actor=actor, sign_up_id=sign_up_id, attended=data.attended)
+        """The organization marks (or corrects, for 7 days after the end) attended or no-show; minutes and
+        points are credited or taken back exactly."""
+        return await attendance.mark_attendance(actor=actor, sign_up_id=sign_up_id, attended=data.attended)
+
+    @delete("/{sign_up_id:int}/attendance", status_code=200)
+    async def undo_attendance(self, actor: Actor, sign_up_id: int) -> dict[str, Any]:
+        """Take an attendance mark back within the correction window."""
+        return await attendance.undo_attendance(actor=actor, sign_up_id=sign_up_id)
 
 
-ROUTES = [ActivityController, OccurrenceController, SignUpController]
+class InvitationController(Controller):
+    path = "/api/invitations"
+    tags = ["invitations"]
+    guards = [signed_in]
+    dependencies = {"actor": Provide(provide_actor)}
+
+    @get("/")
+    async def list_invitations(self, actor: Actor, status: Literal["pending", "accepted", "declined", "expired",
+                                                                     "withdrawn"] | None = None,
+                               limit: Limit = 20, offset: Offset = 0) -> dict[str, Any]:
+        """The invitations you answer (yours, or your children's), newest first."""
+        return await matches_invitations.list_invitations(actor=actor, status=status, limit=limit, offset=offset)
+
+    @get("/{invitation_id:int}")
+    async def get_invitation(self, actor: Actor, invitation_id: int) -> dict[str, Any]:
+        return await matches_invitations.get_invitation(actor=actor, invitation_id=invitation_id)
+
+    @post("/{invitation_id:int}/accept", status_code=200)
+    async def accept(self, actor: Actor, invitation_id: int) -> dict[str, Any]:
+        """Say yes: you are signed up (or become the wish's helper); if it filled up, you join the waitlist."""
+        return await invitations.accept(actor=actor, invitation_id=invitation_id)
+
+    @post("/{invitation_id:int}/decline", status_code=200)
+    async def decline(self, actor: Actor, invitation_id: int, data: DeclineIn) -> dict[str, Any]:
+        """Say no, optionally with a reason; you will not be proposed for the same thing again."""
+        return await matches_invitations.decline(actor=actor, invitation_id=invitation_id, reason=data.reason)
+
+
+class ScheduleController(Controller):
+    path = "/api/volunteers"
+    tags = ["volunteers"]
+
+    @get("/me/sign-ups", guards=[role_in("volunteer")], dependencies={"actor": Provide(provide_actor)})
+    async def sign_ups(
+        self, actor: Actor, status: Literal["confirmed", "waitlisted", "waiting_for_leader", "attended", "no_show",
+                                            "cancelled"] | None = None,
+        upcoming: bool | None = None, sort: Literal["starts_at", "-starts_at"] = "starts_at",
+        limit: Limit = 20, offset: Offset = 0,
+    ) -> SignUpPage:
+        """Your sign-ups, filtered by status and upcoming/past, sorted by start."""
+        page = await schedule.own_sign_ups(actor=actor, status=status, upcoming=upcoming, sort=sort,
+                                           limit=limit, offset=offset)
+        return msgspec.convert(page, SignUpPage)
+
+    @get("/me/calendar", guards=[role_in("volunteer")], dependencies={"actor": Provide(provide_actor)})
+    async def calendar_link(self, request: Request, actor: Actor) -> CalendarLinkOut:
+        """Your secret calendar feed address; anyone holding it can read your sign-ups, so keep it private."""
+        token = await schedule.own_calendar_token(actor=actor, secret_key=request.app.state.settings.secret_key)
+        return CalendarLinkOut(token=token, url=str(request.url_for("volunteer_calendar", filename=f"{token}.ics")))
+
+    @get("/calendar/{filename:str}", name="volunteer_calendar", media_type="text/calendar")
+    async def calendar(self, request: Request, filename: str) -> Response[bytes]:
+        """The iCalendar feed behind a secret token (no sign-in: calendar apps fetch it); wrong token 404."""
+        token = filename.removesuffix(".ics")
+        volunteer_id = schedule.volunteer_of_calendar_token(
+            token=token if filename.endswith(".ics") else "", secret_key=request.app.state.settings.secret_key)
+        body = await schedule.calendar_ics(volunteer_id=volunteer_id)
+        return Response(body, media_type="text/calendar; charset=utf-8",
+                        headers={"Cache-Control": "private, max-age=300"})
+
+
+ROUTES = [ActivityController, OccurrenceController, SignUpController, InvitationController, ScheduleController]

@@ -30,8 +30,12 @@ class ActivityIn(msgspec.Struct, forbid_unknown_fields=True):
     youth_allowed: bool = False
     required_skills: list[Code] = []
     required_certificates: list[Code] = []
-    hours_credit: Annotated[float, msgspec.Meta(gt=0, le=24)] | None = None
+    credit_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440, description="fixed credit; default: the length")] \
+        | None = None
     points_credit: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 10
+    preferred_skills: list[Code] = []
+    contact_name: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    contact_phone: Annotated[str, msgspec.Meta(max_length=32)] = ""
 
 
 class RuleIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -60,3 +64,9 @@ class AttendanceIn(msgspec.Struct, forbid_unknown_fields=True):
 def activity_fields(data: ActivityIn) -> dict:
     """The struct as the service's keyword arguments."""
     return {f: getattr(data, f) for f in data.__struct_fields__}
+
+
+class DeclineIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Why not (optional): it helps the community office ask better next time."""
+
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""

@@ -1,12 +1,13 @@
 """Activities, their occurrences and the sign-ups for them."""
 
+from datetime import timedelta
+
 from piccolo.columns import (
     JSON,
     Boolean,
     DoublePrecision,
     ForeignKey,
     Integer,
-    Real,
     Text,
     Timestamptz,
     Varchar,
@@ -22,8 +23,14 @@ from tongxin.volunteers.tables import Volunteer
 ACTIVITY_KINDS = ("service_day", "training_drill", "safety_education", "wish_work", "emergency")
 ACTIVITY_STATUSES = ("draft", "submitted", "approved", "rejected", "closed", "cancelled")
 SIGN_UP_STATUSES = (
-    "applied", "confirmed", "waitlisted", "attended", "no_show", "cancelled", "rejected",
+    "confirmed", "waitlisted", "waiting_for_leader", "attended", "no_show", "cancelled",
 )
+# Sign-ups that hold one of the occurrence's places (`Occurrence.taken` counts exactly these).
+HOLDING_PLACE = ("confirmed", "waiting_for_leader")
+# Attendance can be marked and corrected until this long after an occurrence ends; only then is it final.
+CORRECTION_WINDOW = timedelta(days=7)
+# Sign-ups still in play before the occurrence: a person has at most one per occurrence.
+ACTIVE_SIGN_UP = (*HOLDING_PLACE, "waitlisted")
 
 
 class Activity(Table):
@@ -37,6 +44,9 @@ class Activity(Table):
     starts_at = Timestamptz()
     duration_minutes = Integer(default=120)
     rrule = Text(default="")
+    # A published activity's rule change waits here for staff review; the current rule runs meanwhile.
+    pending_rrule = Text(default="")
+    pending_starts_at = Timestamptz(null=True, default=None)
     rule_changed_at = Timestamptz(null=True, default=None)
     community = ForeignKey(references=Community, null=True, on_delete=OnDelete.set_null)
     grid = ForeignKey(references=Grid, null=True, on_delete=OnDelete.set_null)
@@ -49,9 +59,12 @@ class Activity(Table):
     max_age = Integer(default=70)
     youth_allowed = Boolean(default=False)
     required_skills = JSON(default="[]")
+    preferred_skills = JSON(default="[]")
     required_certificates = JSON(default="[]")
-    hours_credit = Real(null=True, default=None)
+    credit_minutes = Integer(null=True, default=None)
     points_credit = Integer(default=10)
+    contact_name = Varchar(length=64, default="")
+    contact_phone = Varchar(length=32, default="")
     created_by = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
     created_at = Timestamptz(default=TimestamptzNow())
     submitted_at = Timestamptz(null=True, default=None)
@@ -60,7 +73,8 @@ class Activity(Table):
 
 
 class Occurrence(Table):
-    """One dated run of an activity; unique by (activity, starts_at); taken <= capacity by CHECK."""
+    """One dated run of an activity; unique by (activity, starts_at). Never deleted: cancelled with a
+    reason, so an id always means the same day. `taken` counts the sign-ups holding a place."""
 
     activity = ForeignKey(references=Activity, null=False, on_delete=OnDelete.cascade)
     starts_at = Timestamptz(index=True)
@@ -74,11 +88,15 @@ class Occurrence(Table):
     lat = DoublePrecision(null=True, default=None)
     lon = DoublePrecision(null=True, default=None)
     address = Varchar(length=200, default="")
+    cancel_reason = Text(default="")
+    cancelled_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 
 
 class SignUp(Table):
-    """Volunteer × occurrence, unique per pair: applied → confirmed → attended / no_show."""
+    """Volunteer × occurrence, unique per pair; `tongxin.activities.signups` owns every transition:
+    confirmed / waitlisted / waiting_for_leader → attended / no_show (correctable for 7 days), or cancelled.
+    `queue_seq` orders the waitlist (unique per occurrence, new at every waitlisting)."""
 
     occurrence = ForeignKey(references=Occurrence, null=False, on_delete=OnDelete.cascade)
     volunteer = ForeignKey(references=Volunteer, null=False, on_delete=OnDelete.cascade)
@@ -87,4 +105,6 @@ class SignUp(Table):
     source = Varchar(length=16, default="self")
     created_at = Timestamptz(default=TimestamptzNow())
     cancelled_at = Timestamptz(null=True, default=None)
+    queue_seq = Integer(null=True, default=None)
     attendance_marked_at = Timestamptz(null=True, default=None)
+    attendance_source = Varchar(length=16, default="")

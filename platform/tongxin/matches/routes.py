@@ -10,7 +10,7 @@ from litestar.params import Parameter
 
 from tongxin.accounts.guards import provide_actor, role_in
 from tongxin.accounts.service import Actor
-from tongxin.matches import service
+from tongxin.matches import decisions, service
 from tongxin.matches.schemas import (
     MatchingRunRequest,
     ProposalStatus,
@@ -58,17 +58,17 @@ class ProposalController(Controller):
     async def list_proposals(self, status: ProposalStatus | None = "proposed", target_type: TargetType | None = None,
                              sort: str = "-score", limit: Limit = 20, offset: Offset = 0) -> dict[str, Any]:
         """Proposals with score explanations; sort by score, created or id (prefix - for descending)."""
-        return await service.list_proposals(status=status, target_type=target_type, sort=sort, limit=limit,
+        return await decisions.list_proposals(status=status, target_type=target_type, sort=sort, limit=limit,
                                             offset=offset)
 
     @post("/{proposal_id:int}/approve", status_code=200)
     async def approve(self, actor: Actor, proposal_id: int) -> dict[str, Any]:
         """Approve once (two staff clicking at once: one wins, the other gets 409)."""
-        return await service.approve_proposal(actor=actor, proposal_id=proposal_id)
+        return await decisions.approve_proposal(actor=actor, proposal_id=proposal_id)
 
     @post("/{proposal_id:int}/reject", status_code=200)
     async def reject(self, actor: Actor, proposal_id: int, data: RejectRequest) -> dict[str, Any]:
-        return await service.reject_proposal(actor=actor, proposal_id=proposal_id, reason=data.reason)
+        return await decisions.reject_proposal(actor=actor, proposal_id=proposal_id, reason=data.reason)
 
 
 ROUTES = [MatchingController, ProposalController]

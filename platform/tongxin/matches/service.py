@@ -15,17 +15,15 @@ from typing import Any
 import numpy as np
 
 import matching
-from tongxin.accounts.service import Actor, record_audit
-from tongxin.activities.tables import Occurrence
+from tongxin.activities.tables import CORRECTION_WINDOW, Occurrence, SignUp
 from tongxin.db import current_engine, write_transaction
-from tongxin.errors import Conflict, InvalidInput, NotFound
+from tongxin.errors import InvalidInput, NotFound
 from tongxin.matches import snapshot
-from tongxin.matches.tables import MatchRun, ModelVersion, Proposal
-from tongxin.volunteers.tables import Volunteer
+from tongxin.matches.decisions import volunteer_names
+from tongxin.matches.tables import Invitation, MatchRun, ModelVersion, Proposal
 from tongxin.wishes.tables import Wish
 
 PRIOR_VERSION = "prior-v1"
-PROPOSAL_SORTS = {"score": Proposal.score, "created": Proposal.created_at, "id": Proposal.id}
 MIN_TRAINING_ROWS = 40
 # Nearest volunteers considered per target: availability filters most, so look wider than the bare minimum.
 BATCH_NEIGHBOURS = 256
@@ -70,8 +68,14 @@ async def list_models() -> list[dict[str, Any]]:
     return rows
 
 
+# A proposal's outcome once it is final: the label the model learns from.
+POSITIVE = ("attended", "accepted")
+NEGATIVE = ("no_show", "declined", "expired")
+
+
 async def training_log() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Staff decisions with outcomes as (X, y, timestamps): y = approved and (for occurrences) attended."""
+    """Staff decisions with their final outcomes as (X, y, timestamps): rejected, declined, expired and
+    no-show are 0; attended (and an accepted wish) are 1. Pending or still correctable outcomes are skipped."""
     rows = await Proposal.select(
         Proposal.features, Proposal.status, Proposal.outcome, Proposal.target_type, Proposal.decided_at,
     ).where(Proposal.status.is_in(["approved", "rejected"]) & (Proposal.candidate_type == "volunteer"))
@@ -80,10 +84,10 @@ async def training_log() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         features = _json(r["features"], {})
         if not features or r["decided_at"] is None:
             continue
-        if r["status"] == "approved" and r["target_type"] == "occurrence" and r["outcome"] not in ("attended", "no_show"):
-            continue  # attendance not known yet: not a label
+        if r["status"] == "approved" and r["outcome"] not in POSITIVE + NEGATIVE:
+            continue  # the person has not answered, or attendance can still be corrected: not a label yet
         X.append([float(features.get(name, 0.0)) for name in matching.FEATURE_NAMES])
-        y.append(int(r["status"] == "approved" and r["outcome"] != "no_show"))
+        y.append(int(r["status"] == "approved" and r["outcome"] in POSITIVE))
         ts.append(r["decided_at"].timestamp())
     return np.array(X, float).reshape(-1, len(matching.FEATURE_NAMES)), np.array(y, int), np.array(ts, float)
 
@@ -134,13 +138,6 @@ def _json(value: Any, default: Any) -> Any:
 
 # ---- ranking -------------------------------------------------------------------------------------
 
-async def _volunteer_names(ids: list[int]) -> dict[int, str]:
-    rows = await Volunteer.select(Volunteer.id, Volunteer.real_name, Volunteer.is_youth).where(
-        Volunteer.id.is_in(ids or [-1]))
-    # Staff may see names; a minor's name is shortened so lists shown on screens stay discreet.
-    return {r["id"]: (r["real_name"][:1] + "同学" if r["is_youth"] else r["real_name"]) for r in rows}
-
-
 _DISTRICT_CACHE: dict[int, tuple[float, Any]] = {}
 
 
@@ -183,7 +180,7 @@ async def rank_for_target(*, target_type: str, target_id: int, top_k: int = 20, 
                                        now=now.timestamp(), why_not=why_not, radius_km=radius_km,
                                        commitments=matching.Commitments.from_obj(volunteers))
     elapsed_ms = (time.perf_counter() - started) * 1000
-    names = await _volunteer_names([int(v) for v in ranking.volunteer_ids] +
+    names = await volunteer_names([int(v) for v in ranking.volunteer_ids] +
                                    [int(volunteers.ids[i]) for i in ranking.excluded])
     candidates = [{
         "volunteer_id": int(vid), "name": names.get(int(vid), ""), "score": round(float(ranking.score[i]), 4),
@@ -249,9 +246,10 @@ async def run_matching_batch(*, actor_id: int | None = None, community_id: int |
         targets.capacity_remaining = np.maximum(
             targets.capacity_remaining - np.array([open_counts.get(int(t), 0) for t in targets.ids], np.int64), 0)
         say(f"{PLURAL[target_type]}: {len(targets)} open, matching against {len(volunteers.ids)} volunteers")
+        exclude = await _refused_pairs(target_type, volunteers, targets)
         result = await asyncio.to_thread(
             matching.match_batch, volunteers, targets, model, fairness=fairness, k_per_day=k_per_day,
-            now=now.timestamp(), neighbours=BATCH_NEIGHBOURS)
+            now=now.timestamp(), neighbours=BATCH_NEIGHBOURS, exclude=exclude)
         written = await _write_proposals(run_id, target_type, result, version)
         totals["targets"] += len(targets)
         totals["proposals"] += written
@@ -298,6 +296,20 @@ async def _propose_offers(run_id: int, wish_rows, vocab, now: datetime, version:
     return await _write_proposals(run_id, "wish", result, version, candidate_type="resource")
 
 
+async def _refused_pairs(target_type: str, volunteers, targets) -> tuple[np.ndarray, np.ndarray]:
+    """(volunteer index, target index) of pairs staff rejected or the person declined or let expire:
+    never proposed again for that target."""
+    rows = await Proposal.select(Proposal.candidate_id, Proposal.target_id).where(
+        (Proposal.target_type == target_type) & (Proposal.candidate_type == "volunteer")
+        & ((Proposal.status == "rejected") | Proposal.outcome.is_in(["declined", "expired"])
+           | Proposal.id.is_in(Invitation.select(Invitation.proposal).where(
+               Invitation.status.is_in(["declined", "expired"])))))
+    target_index = {int(t): j for j, t in enumerate(targets.ids)}
+    pairs = [(volunteers.index_of(r["candidate_id"]), target_index.get(r["target_id"])) for r in rows]
+    pairs = [(i, j) for i, j in pairs if i is not None and j is not None]
+    return np.array([i for i, _ in pairs], np.int64), np.array([j for _, j in pairs], np.int64)
+
+
 async def _hold_proposed_times(volunteers: snapshot.VolunteerRows) -> None:
     """Treat open occurrence proposals as commitments, so nobody is proposed twice for the same time."""
     rows = await Proposal.select(Proposal.candidate_id, Proposal.target_id).where(
@@ -308,6 +320,8 @@ async def _hold_proposed_times(volunteers: snapshot.VolunteerRows) -> None:
     held = [(volunteers.index_of(r["candidate_id"]), times.get(r["target_id"])) for r in rows]
     held = [(i, t) for i, t in held if i is not None and t is not None]
     if held:
+        volunteers.commitment_target = np.concatenate(
+            [volunteers.commitment_target, np.array([t["id"] for _, t in held], np.int64)])
         volunteers.commitment_volunteer = np.concatenate(
             [volunteers.commitment_volunteer, np.array([i for i, _ in held], np.int64)])
         volunteers.commitment_start = np.concatenate(
@@ -342,148 +356,30 @@ async def _write_proposals(run_id: int, target_type: str, result: matching.Assig
     return written
 
 
-# ---- proposals and decisions ---------------------------------------------------------------------
-
-async def list_proposals(*, status: str | None = "proposed", target_type: str | None = None,
-                         sort: str = "-score", limit: int = 20, offset: int = 0) -> dict[str, Any]:
-    """Proposals for staff with candidate names, target titles and explanations."""
-    key = sort.lstrip("-")
-    if key not in PROPOSAL_SORTS:
-        raise InvalidInput(f"sort must be one of {', '.join(PROPOSAL_SORTS)} (prefix - for descending)", field="sort")
-    where = []
-    if status:
-        where.append(Proposal.status == status)
-    if target_type:
-        where.append(Proposal.target_type == target_type)
-    query = Proposal.select().order_by(PROPOSAL_SORTS[key], ascending=not sort.startswith("-")).order_by(Proposal.id)
-    count = Proposal.count()
-    for condition in where:
-        query = query.where(condition)
-        count = count.where(condition)
-    rows = await query.limit(limit).offset(offset)
-    names = await _volunteer_names([r["candidate_id"] for r in rows if r["candidate_type"] == "volunteer"])
-    titles = await _target_titles(rows)
-    items = [{
-        "id": r["id"], "status": r["status"], "target_type": r["target_type"], "target_id": r["target_id"],
-        "target_title": titles.get((r["target_type"], r["target_id"]), ""),
-        "candidate_type": r["candidate_type"], "candidate_id": r["candidate_id"],
-        "candidate_name": names.get(r["candidate_id"], "") if r["candidate_type"] == "volunteer" else "",
-        "score": round(r["score"], 4), "explanation": _json(r["explanation"], {}),
-        "model_version": r["model_version"], "reason": r["reason"], "created_at": r["created_at"],
-        "decided_at": r["decided_at"],
-    } for r in rows]
-    return {"items": items, "total": await count, "limit": limit, "offset": offset}
-
-
-async def _target_titles(rows: list[dict]) -> dict[tuple[str, int], str]:
-    occurrences = [r["target_id"] for r in rows if r["target_type"] == "occurrence"]
-    wishes = [r["target_id"] for r in rows if r["target_type"] == "wish"]
-    titles: dict[tuple[str, int], str] = {}
-    for r in await Occurrence.select(Occurrence.id, Occurrence.activity.title, Occurrence.starts_at).where(
-            Occurrence.id.is_in(occurrences or [-1])):
-        local = r["starts_at"].astimezone(snapshot_tz())
-        titles[("occurrence", r["id"])] = f"{r['activity.title']} {local:%Y-%m-%d %H:%M}"
-    for r in await Wish.select(Wish.id, Wish.title).where(Wish.id.is_in(wishes or [-1])):
-        titles[("wish", r["id"])] = r["title"]
-    return titles
-
-
-def snapshot_tz():
-    from tongxin.activities.service import LOCAL_TZ
-
-    return LOCAL_TZ
-
-
-async def _claim_decision(proposal_id: int, status: str, actor: Actor, reason: str) -> dict[str, Any]:
-    """Decide a proposal once: the UPDATE only matches while it is still 'proposed'."""
-    rows = await Proposal.update({
-        Proposal.status: status, Proposal.decided_by: actor.id, Proposal.decided_at: _now(),
-        Proposal.reason: reason,
-    }).where((Proposal.id == proposal_id) & (Proposal.status == "proposed")).returning(
-        Proposal.id, Proposal.target_type, Proposal.target_id, Proposal.candidate_type, Proposal.candidate_id)
-    if not rows:
-        if await Proposal.exists().where(Proposal.id == proposal_id):
-            raise Conflict("this proposal has already been decided", code="already_decided")
-        raise NotFound("proposal not found")
-    return rows[0]
-
-
-async def approve_proposal(*, actor: Actor, proposal_id: int) -> dict[str, Any]:
-    """Approve once; an occurrence proposal becomes a confirmed sign-up within capacity, a wish gets its helper."""
-    from tongxin.activities import service as activities
-    from tongxin.wishes import service as wishes
-
-    async with write_transaction():
-        proposal = await _claim_decision(proposal_id, "approved", actor, "")
-        if proposal["target_type"] == "occurrence":
-            reasons = []
-            if hasattr(activities, "check_eligibility"):
-                reasons = await activities.check_eligibility(volunteer_id=proposal["candidate_id"],
-                                                             occurrence_id=proposal["target_id"])
-            if reasons:
-                raise Conflict("the volunteer can no longer join: " + ", ".join(reasons), code="not_eligible")
-            result = await activities.sign_up(volunteer_id=proposal["candidate_id"],
-                                              occurrence_id=proposal["target_id"], source="proposal", waitlist=False)
-        else:
-            kwargs = {f"{proposal['candidate_type']}_id": proposal["candidate_id"]}
-            result = await wishes.assign_helper(actor=actor, wish_id=proposal["target_id"], **kwargs)
-        await record_audit(actor_id=actor.id, action="approve_proposal", target_type="proposal",
-                           target_id=proposal_id, detail={"target": f"{proposal['target_type']}:{proposal['target_id']}"})
-    return {"id": proposal_id, "status": "approved", "result": result}
-
-
-async def reject_proposal(*, actor: Actor, proposal_id: int, reason: str) -> dict[str, Any]:
-    """Reject once, with the reason staff give (it becomes training data)."""
-    if not reason.strip():
-        raise InvalidInput("say why the proposal is rejected", field="reason")
-    async with write_transaction():
-        await _claim_decision(proposal_id, "rejected", actor, reason.strip())
-        await record_audit(actor_id=actor.id, action="reject_proposal", target_type="proposal",
-                           target_id=proposal_id, detail={"reason": reason.strip()})
-    return {"id": proposal_id, "status": "rejected"}
-
-
 async def record_outcomes(*, now: datetime | None = None) -> int:
-    """Copy attendance onto approved occurrence proposals (attended / no_show): the model's labels."""
-    from tongxin.activities.tables import SignUp
-
-    rows = await Proposal.select(Proposal.id, Proposal.target_id, Proposal.candidate_id).where(
-        (Proposal.status == "approved") & (Proposal.target_type == "occurrence") & (Proposal.outcome == ""))
+    """Copy final outcomes onto approved proposals: declined or expired invitations at once, attended or
+    no-show once the 7-day correction window after the occurrence has closed, an accepted wish at once."""
+    now = now or _now()
+    rows = await Invitation.select(
+        Invitation.proposal, Invitation.status, Invitation.target_type, Invitation.sign_up,
+    ).where(Invitation.status.is_in(["accepted", "declined", "expired"]) & (Invitation.proposal.outcome == ""))
+    settled = {r["id"]: r for r in await SignUp.select(SignUp.id, SignUp.status, SignUp.occurrence.ends_at).where(
+        SignUp.id.is_in([r["sign_up"] for r in rows if r["sign_up"]] or [-1]))}
     updated = 0
     for r in rows:
-        sign_up = await SignUp.select(SignUp.status).where(
-            (SignUp.occurrence == r["target_id"]) & (SignUp.volunteer == r["candidate_id"])).first()
-        if sign_up and sign_up["status"] in ("attended", "no_show"):
-            await Proposal.update({Proposal.outcome: sign_up["status"]}).where(Proposal.id == r["id"])
+        outcome = r["status"] if r["status"] != "accepted" or r["target_type"] == "wish" else ""
+        sign_up = settled.get(r["sign_up"])
+        if r["status"] == "accepted" and sign_up and sign_up["status"] in ("attended", "no_show") \
+                and sign_up["occurrence.ends_at"] + CORRECTION_WINDOW < now:
+            outcome = sign_up["status"]
+        if outcome:
+            await Proposal.update({Proposal.outcome: outcome}).where(Proposal.id == r["proposal"])
             updated += 1
     return updated
 
 
-async def withdraw_open_proposals(*, candidate_type: str, candidate_id: int, reason: str) -> int:
-    """Withdraw every undecided proposal of a candidate (e.g. a minor whose consent was withdrawn)."""
-    rows = await Proposal.update({
-        Proposal.status: "withdrawn", Proposal.reason: reason, Proposal.decided_at: _now(),
-    }).where(
-        (Proposal.candidate_type == candidate_type) & (Proposal.candidate_id == candidate_id)
-        & (Proposal.status == "proposed")
-    ).returning(Proposal.id)
-    return len(rows)
-
-
-
-async def withdraw_target_proposals(*, target_type: str, target_id: int, reason: str) -> int:
-    """Withdraw every undecided proposal for a target (a cancelled wish or occurrence)."""
-    rows = await Proposal.update({
-        Proposal.status: "withdrawn", Proposal.reason: reason, Proposal.decided_at: _now(),
-    }).where(
-        (Proposal.target_type == target_type) & (Proposal.target_id == target_id) & (Proposal.status == "proposed")
-    ).returning(Proposal.id)
-    return len(rows)
-
-
 __all__ = (
     "active_model", "list_models", "training_log", "train_and_maybe_activate", "rank_for_target",
-    "run_matching_batch", "list_proposals", "approve_proposal", "reject_proposal", "record_outcomes",
-    "withdraw_open_proposals", "withdraw_target_proposals", "explanation_json",
+    "run_matching_batch", "record_outcomes", "explanation_json",
 )
 

@@ -16,8 +16,10 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from tongxin.accounts.tables import User
+from tongxin.volunteers.tables import Volunteer
 
 PROPOSAL_STATUSES = ("proposed", "approved", "rejected", "withdrawn")
+INVITATION_STATUSES = ("pending", "accepted", "declined", "expired", "withdrawn")
 TARGET_TYPES = ("occurrence", "wish")
 CANDIDATE_TYPES = ("volunteer", "organization", "resource")
 
@@ -66,4 +68,21 @@ class Proposal(Table):
     decided_at = Timestamptz(null=True, default=None)
     reason = Text(default="")
     outcome = Varchar(length=16, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Invitation(Table):
+    """A staff-approved match put to the person (or a child's guardian): pending → accepted (a sign-up or
+    the wish's helper), declined or expired. Nobody is committed without saying yes."""
+
+    proposal = ForeignKey(references=Proposal, null=False, unique=True, on_delete=OnDelete.cascade)
+    volunteer = ForeignKey(references=Volunteer, null=False, on_delete=OnDelete.cascade)
+    recipient = ForeignKey(references=User, null=False, on_delete=OnDelete.cascade)
+    target_type = Varchar(length=16)
+    target_id = Integer()
+    status = Varchar(length=16, default="pending", index=True)
+    expires_at = Timestamptz()
+    responded_at = Timestamptz(null=True, default=None)
+    reason = Text(default="")
+    sign_up = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())

@@ -10,6 +10,7 @@ import logging
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
+from tongxin.accounts.tables import User
 from tongxin.errors import NotFound
 from tongxin.notifications.tables import Notification
 from tongxin.paging import page_bounds
@@ -22,14 +23,30 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# A message in each language the pages speak: {"zh-CN": "...", "en": "..."}; plain text is one language.
+Text = str | dict[str, str]
+
+
+def in_language(text: Text, locale: str) -> str:
+    """The reader's half of a two-language text (Chinese when the reader's language is missing)."""
+    if isinstance(text, str):
+        return text
+    return text.get(locale) or text.get("zh-CN") or next(iter(text.values()), "")
+
+
 async def notify(
-    *, recipient_id: int, kind: str, target_key: str, title: str, body: str = "",
+    *, recipient_id: int, kind: str, target_key: str, title: Text, body: Text = "",
     payload: dict[str, Any] | None = None,
 ) -> bool:
-    """Queue one message; the same (recipient, kind, target) is queued once. True if queued now."""
+    """Queue one message in the recipient's own language; the same (recipient, kind, target) is queued once.
+    True if queued now."""
+    locale = "zh-CN"
+    if not (isinstance(title, str) and isinstance(body, str)):
+        row = await User.select(User.locale).where(User.id == recipient_id).first()
+        locale = row["locale"] if row else locale
     rows = await Notification.insert(Notification(
-        recipient=recipient_id, kind=kind, target_key=target_key, title=title, body=body,
-        payload=payload or {},
+        recipient=recipient_id, kind=kind, target_key=target_key, title=in_language(title, locale)[:200],
+        body=in_language(body, locale), payload=payload or {},
     )).on_conflict(action="DO NOTHING").returning(Notification.id)
     return bool(rows)
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from tongxin.accounts.service import Actor
 from tongxin.accounts.tables import Community
-from tongxin.activities.service import LOCAL_TZ
 from tongxin.activities.tables import Activity, SignUp
+from tongxin.dates import LOCAL_TZ
 from tongxin.errors import InvalidInput, NotFound
+from tongxin.matches.decisions import list_proposals
 from tongxin.organizations.tables import Organization
 from tongxin.volunteers.tables import LedgerEntry, YouthAssessment, YouthMember
 from tongxin.wishes.tables import Wish
@@ -45,7 +46,7 @@ async def dashboard(*, now: datetime | None = None) -> dict[str, Any]:
         held[r["occurrence"]] = (r["starts_at"], r["community"])
     wishes = await Wish.select(Wish.id, Wish.household, Wish.community, Wish.fulfilled_at, Wish.confirmed_at).where(
         Wish.status.is_in(["fulfilled", "confirmed"]))
-    ledger = await LedgerEntry.select(LedgerEntry.hours, LedgerEntry.created_at,
+    ledger = await LedgerEntry.select(LedgerEntry.minutes, LedgerEntry.created_at,
                                       LedgerEntry.volunteer.community.as_alias("community"))
 
     def blank() -> dict[str, float]:
@@ -69,14 +70,15 @@ async def dashboard(*, now: datetime | None = None) -> dict[str, Any]:
         if when and _month(when) in by_month:
             by_month[_month(when)]["wishes_fulfilled"] += 1
     for entry in ledger:
-        by_community[entry["community"]]["hours"] += entry["hours"]
+        # Hours on a chart: exact minutes, shown with one decimal.
+        by_community[entry["community"]]["hours"] += entry["minutes"] / 60
         if _month(entry["created_at"]) in by_month:
-            by_month[_month(entry["created_at"])]["hours"] += entry["hours"]
+            by_month[_month(entry["created_at"])]["hours"] += entry["minutes"] / 60
     totals = {
         "activities_held": len(held),
         "people_served": len({r["volunteer"] for r in attended}) + len({w["household"] for w in wishes}),
         "wishes_fulfilled": len(wishes),
-        "hours": round(sum(e["hours"] for e in ledger), 1),
+        "hours": round(sum(e["minutes"] for e in ledger) / 60, 1),
         "volunteers_served": len({r["volunteer"] for r in attended}),
         "households_served": len({w["household"] for w in wishes}),
     }
@@ -129,7 +131,6 @@ async def approval_queue(*, actor: Actor, kinds: list[str] | None = None, limit:
             items.append({"kind": "youth", "id": r["id"], "title": f"小小安全员申请 #{r['id']}",
                           "submitted_at": r["created_at"], "summary": f"{r['community']} · {step}"})
     if "proposal" in kinds:
-        from tongxin.matches.service import list_proposals
 
         proposals = await list_proposals(status="proposed", sort="created", limit=10_000)
         for p in proposals["items"]:

@@ -8,19 +8,22 @@ run of one firing; these keys make even a half-finished run, re-run, harmless.
 
 from __future__ import annotations
 
-import importlib
-import inspect
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
 from tongxin.accounts.tables import User
-from tongxin.activities.service import ACTIVE_SIGN_UP, LOCAL_TZ, expand_occurrences
-from tongxin.activities.tables import Activity, Occurrence, SignUp
+from tongxin.activities import attendance
+from tongxin.activities.recurrence import expand_occurrences
+from tongxin.activities.tables import ACTIVE_SIGN_UP, Activity, Occurrence, SignUp
+from tongxin.dates import LOCAL_TZ
+from tongxin.matches import invitations
+from tongxin.matches import service as matches
 from tongxin.notifications import service as notifications
 from tongxin.organizations.tables import OrganizationMember
 from tongxin.settings import Settings
 from tongxin.volunteers.tables import Certificate, YouthMember
+from tongxin.youth import service as youth_roster
 
 EXPAND_WEEKS = 8
 UNDER_FILLED_SHARE = 0.5
@@ -73,32 +76,6 @@ def job(name: str, *, trigger: str, expression: str, description: str, catch_up:
     return register
 
 
-# --- calling other domains' functions that may not exist yet -----------------------------------
-
-async def call_if_available(module_name: str, function: str, **offered: Any) -> tuple[bool, Any]:
-    """Call `module.function` with the offered keyword arguments it accepts.
-
-    Returns (False, reason) when the function does not exist (yet) or needs an argument we cannot
-    give, so the job records "skipped: ..." instead of failing.
-    """
-    module = importlib.import_module(module_name)
-    if not hasattr(module, function):
-        return False, f"skipped: {function} not available"
-    fn = getattr(module, function)
-    params = inspect.signature(fn).parameters
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    missing = [n for n, p in params.items()
-               if p.default is inspect.Parameter.empty and n not in offered
-               and p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    if missing:
-        return False, f"skipped: {function} needs {', '.join(missing)}"
-    kwargs = offered if takes_any else {k: v for k, v in offered.items() if k in params}
-    result = fn(**kwargs)
-    if inspect.isawaitable(result):
-        result = await result
-    return True, result
-
-
 def _summary(function: str, result: Any) -> str:
     if isinstance(result, dict):
         shown = ", ".join(f"{k} {v}" for k, v in result.items() if isinstance(v, (int, float, str)))
@@ -135,20 +112,17 @@ async def close_sign_ups(ctx: JobContext) -> str:
 @job("attendance", trigger="interval", expression="1h",
      description="After an occurrence ends: no-shows after a grace period; credit hours and points")
 async def settle_attendance(ctx: JobContext) -> str:
-    """Delegates to the activities domain; each part is skipped while its function does not exist."""
-    parts = []
-    offered = dict(now=ctx.now, before=ctx.now - NO_SHOW_GRACE, grace=NO_SHOW_GRACE,
-                   grace_hours=NO_SHOW_GRACE.total_seconds() / 3600)
-    for function in ("mark_no_shows_after", "credit_attendance"):
-        ran, result = await call_if_available("tongxin.activities.service", function, **offered)
-        parts.append(_summary(function, result) if ran else result)
-    return _joined(parts)
+    """Provisional no-shows after the grace period (correctable for 7 days), then any missing credit."""
+    no_shows = await attendance.mark_no_shows_after(grace=NO_SHOW_GRACE, now=ctx.now)
+    credited = await attendance.credit_attendance()
+    return f"done: mark_no_shows_after: {no_shows}; credit_attendance: {credited}"
 
 
-def _joined(parts: list[str]) -> str:
-    # Only a job whose every part was skipped is recorded as skipped, so staff see nothing ran.
-    text = "; ".join(parts)
-    return text if all(p.startswith("skipped") for p in parts) else f"done: {text}"
+@job("expire_invitations", trigger="interval", expression="15m",
+     description="Invitations nobody answered by their deadline expire (counted as declined)")
+async def expire_invitations(ctx: JobContext) -> str:
+    """Pending invitations past their deadline become expired."""
+    return f"{await invitations.expire(now=ctx.now)} invitation(s) expired"
 
 
 # --- reminders ------------------------------------------------------------------------------------
@@ -323,10 +297,9 @@ async def _youth_without_drill(now: datetime) -> list[dict]:
 @job("youth_retirement", trigger="cron", expression="0 1 * * *",
      description="Retire little safety officers who have turned 18")
 async def retire_youth(ctx: JobContext) -> str:
-    """Delegates to the volunteers domain, with the firing's local date."""
-    ran, result = await call_if_available("tongxin.volunteers.service", "retire_adults",
-                                          today=ctx.now.astimezone(LOCAL_TZ).date(), now=ctx.now)
-    return _summary("retire_adults", result) if ran else result
+    """Retire with the firing's local date."""
+    retired = await youth_roster.retire_adults(today=ctx.now.astimezone(LOCAL_TZ).date())
+    return _summary("retire_adults", retired)
 
 
 # --- matching -------------------------------------------------------------------------------------
@@ -335,20 +308,16 @@ async def retire_youth(ctx: JobContext) -> str:
      description="Matching batch for open wishes and under-filled occurrences (proposals for staff)")
 async def run_matching(ctx: JobContext) -> str:
     """Proposals only: staff approve them; nothing here is auto-approved."""
-    ran, result = await call_if_available(
-        "tongxin.matches.service", "run_matching_batch", now=ctx.now, started_by=None, actor=None,
-        seed=int(ctx.scheduled_for.timestamp()), scope="district", settings=ctx.settings)
-    return _summary("run_matching_batch", result) if ran else result
+    result = await matches.run_matching_batch(now=ctx.now, seed=int(ctx.scheduled_for.timestamp()))
+    return _summary("run_matching_batch", result)
 
 
 @job("retrain", trigger="cron", expression="0 3 * * *",
      description="Nightly retraining of the matching model (activated only if better on held-out data)")
 async def retrain(ctx: JobContext) -> str:
     """Delegates to the matches domain, which decides whether the new model is better."""
-    ran, result = await call_if_available(
-        "tongxin.matches.service", "train_and_maybe_activate", now=ctx.now,
-        seed=int(ctx.scheduled_for.timestamp()), settings=ctx.settings)
-    return _summary("train_and_maybe_activate", result) if ran else result
+    result = await matches.train_and_maybe_activate(now=ctx.now)
+    return _summary("train_and_maybe_activate", result)
 
 
 # --- the outbox -----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Scheduling: claimed firings of the jobs, rescheduling occurrences, and the notification outbox.
+"""Scheduling: claimed firings of the jobs, their schedules and runs.
 
 The core is `run_due_jobs(now=...)`: read each job's schedule from the database, work out which
 scheduled times are due (including the ones missed while no scheduler ran), and `fire` each by
@@ -17,15 +17,7 @@ from datetime import datetime, timedelta, timezone
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from tongxin.activities.service import (
-    ACTIVE_SIGN_UP,
-    expand_occurrences,
-    occurrence_starts,
-)
-from tongxin.activities.tables import Activity, Occurrence, SignUp
-from tongxin.db import write_transaction
 from tongxin.errors import InvalidInput, NotFound
-from tongxin.notifications.service import notify
 from tongxin.paging import page_bounds
 from tongxin.scheduling import triggers
 from tongxin.scheduling.tables import JobRun, JobSchedule
@@ -49,56 +41,6 @@ def instance_name() -> str:
     """Who claims a firing: host and process id, shown to staff next to each run."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
-
-
-# --- rescheduling an activity's occurrences ----------------------------------------------------
-
-async def reschedule_activity(*, activity_id: int, now: datetime, weeks: int = 8) -> dict[str, int]:
-    """Apply an edited rule to the future only: drop or cancel occurrences the rule no longer has.
-
-    Past occurrences stay as they were. A future occurrence outside the new rule is deleted when
-    nobody is signed up; otherwise it is cancelled and its volunteers (or their guardians) told.
-    """
-    from tongxin.volunteers.tables import YouthMember
-
-    async with write_transaction():
-        activity = await Activity.select().where(Activity.id == activity_id).first()
-        if activity is None:
-            raise NotFound("activity not found")
-        future = await Occurrence.select(Occurrence.id, Occurrence.starts_at).where(
-            (Occurrence.activity == activity_id) & (Occurrence.starts_at > now)
-            & (Occurrence.status != "cancelled"))
-        until = max([now + timedelta(weeks=weeks)] + [o["starts_at"] for o in future])
-        keep = set(occurrence_starts(activity, after=now, until=until))
-        dropped = [o for o in future if o["starts_at"] not in keep]
-        deleted = cancelled = 0
-        for occurrence in dropped:
-            sign_ups = await SignUp.select(SignUp.id, SignUp.volunteer, SignUp.volunteer.user.as_alias("user")).where(
-                (SignUp.occurrence == occurrence["id"]) & SignUp.status.is_in(list(ACTIVE_SIGN_UP)))
-            if not sign_ups:
-                await Occurrence.delete().where(Occurrence.id == occurrence["id"])
-                deleted += 1
-                continue
-            await Occurrence.update({Occurrence.status: "cancelled", Occurrence.taken: 0}).where(
-                Occurrence.id == occurrence["id"])
-            await SignUp.update({SignUp.status: "cancelled", SignUp.cancelled_at: now}).where(
-                SignUp.id.is_in([s["id"] for s in sign_ups]))
-            guardians = {r["volunteer"]: r["guardian"] for r in await YouthMember.select(
-                YouthMember.volunteer, YouthMember.guardian).where(
-                YouthMember.volunteer.is_in([s["volunteer"] for s in sign_ups]))}
-            when = occurrence["starts_at"].astimezone(triggers.LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
-            for s in sign_ups:
-                for recipient in {s["user"], guardians.get(s["volunteer"])} - {None}:
-                    await notify(
-                        recipient_id=recipient, kind="occurrence_cancelled",
-                        target_key=f"occurrence:{occurrence['id']}",
-                        title=f"活动取消: {activity['title']} {when}",
-                        body="活动时间已调整,这一场不再举行,您的报名已取消。请查看新的时间重新报名。",
-                        payload={"occurrence": occurrence["id"], "activity": activity_id})
-            cancelled += 1
-        await Activity.update({Activity.rule_changed_at: now}).where(Activity.id == activity_id)
-        created = await expand_occurrences(activity_id=activity_id, until=now + timedelta(weeks=weeks), after=now)
-    return {"deleted": deleted, "cancelled": cancelled, "created": created}
 
 
 # --- schedules and firings ------------------------------------------------------------------------

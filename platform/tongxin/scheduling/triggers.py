@@ -13,7 +13,7 @@ from typing import Iterator
 
 from apscheduler.triggers.cron import CronTrigger
 
-from tongxin.activities.service import LOCAL_TZ
+from tongxin.dates import LOCAL_TZ
 from tongxin.errors import InvalidInput
 
 TRIGGERS = ("interval", "cron")

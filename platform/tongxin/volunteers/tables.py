@@ -46,10 +46,11 @@ class Volunteer(Table):
     lat = DoublePrecision(null=True, default=None)
     lon = DoublePrecision(null=True, default=None)
     max_hours_month = Real(default=20.0)
+    max_distance_km = DoublePrecision(null=True, default=None)
     preferred_kinds = JSON(default="[]")
     is_youth = Boolean(default=False, index=True)
     status = Varchar(length=16, default="active")
-    hours_total = Real(default=0.0)
+    minutes_total = Integer(default=0)
     points_total = Integer(default=0)
     attended_count = Integer(default=0)
     no_show_count = Integer(default=0)
@@ -113,11 +114,11 @@ class YouthAssessment(Table):
 
 
 class LedgerEntry(Table):
-    """Service hours and points; one credit per sign-up (unique index on sign_up)."""
+    """Service time (exact minutes) and points; one credit per sign-up (unique index on sign_up)."""
 
     volunteer = ForeignKey(references=Volunteer, null=False, on_delete=OnDelete.cascade)
     sign_up = Integer(null=True, default=None)
-    hours = Real(default=0.0)
+    minutes = Integer(default=0)
     points = Integer(default=0)
     reason = Varchar(length=64, default="attendance")
     created_at = Timestamptz(default=TimestamptzNow())

@@ -6,7 +6,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from tongxin.activities.service import LOCAL_TZ
+from tongxin.dates import LOCAL_TZ
 
 
 def local_time(value: datetime | None) -> str:

@@ -13,10 +13,10 @@ from typing import Any, Iterable
 
 from tongxin.accounts.service import Actor, record_audit
 from tongxin.accounts.tables import Grid
-from tongxin.activities.service import LOCAL_TZ
+from tongxin.dates import LOCAL_TZ
 from tongxin.db import write_transaction
 from tongxin.errors import Conflict, InvalidInput, NotFound
-from tongxin.matches.service import withdraw_target_proposals
+from tongxin.matches.withdrawal import withdraw_target_proposals
 from tongxin.notifications.service import notify
 from tongxin.organizations.tables import Organization, OrganizationMember, ResourceOffer
 from tongxin.volunteers.tables import Skill, Volunteer
@@ -277,14 +277,15 @@ async def _helper_users(*, volunteer_id: int | None, organization_id: int | None
 
 async def assign_helper(
     *, actor: Actor, wish_id: int, volunteer_id: int | None = None, organization_id: int | None = None,
-    resource_id: int | None = None,
+    resource_id: int | None = None, accepted_invitation: bool = False,
 ) -> dict[str, Any]:
-    """Staff approved a proposal: the open wish is matched to its helper, who is notified.
+    """The open wish is matched to its helper, who is notified: staff approved an organization's resource,
+    or a volunteer accepted the invitation staff approved (`accepted_invitation`).
 
     Give a volunteer, or an organization, or a resource offer (its organization becomes the helper).
     Call inside the caller's transaction if the proposal's approval is written there too.
     """
-    if not actor.is_staff:
+    if not (actor.is_staff or accepted_invitation):
         raise NotFound("wish not found")
     if (volunteer_id is None) == (organization_id is None and resource_id is None):
         raise InvalidInput("name exactly one helper: a volunteer, or an organization / resource offer",

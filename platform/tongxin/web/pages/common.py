@@ -8,7 +8,9 @@ from litestar import Request
 from litestar.response import Template
 
 from tongxin.accounts.guards import actor_of
+from tongxin.dates import hours_text
 from tongxin.errors import DomainError, NotAuthenticated, NotFound
+from tongxin.notifications import service as notifications
 from tongxin.web import i18n
 from tongxin.web import service as web
 from tongxin.web.service import local_time
@@ -33,12 +35,9 @@ async def context(request: Request, **values: Any) -> dict[str, Any]:
                                name=actor.display_name if actor else "")
     unread = 0
     if actor is not None:
-        from tongxin.notifications.tables import Notification
-
-        unread = await Notification.count().where(
-            (Notification.recipient == actor.id) & Notification.read_at.is_null())
+        unread = await notifications.unread_count(recipient_id=actor.id)
     return {"lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": actor,
-            "label": lambda code: i18n.label(code, lang), "unread": unread, "when": local_time,
+            "label": lambda code: i18n.label(code, lang), "unread": unread, "when": local_time, "hours": hours_text,
             "rule_text": lambda rule: web.rrule_text(rule, lang), "bi": lambda text: i18n.both(text, lang),
             "request_path": request.url.path, "here": here(request), "flash": flash, "errors": {}, "values": {}, **values}
 
@@ -56,7 +55,7 @@ def here(request: Request) -> str:
 def _bare_context(request: Request, lang: str) -> dict[str, Any]:
     """The layout's context without a database read (exception handlers are synchronous)."""
     return {"lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": None,
-            "label": lambda code: i18n.label(code, lang), "unread": 0, "when": local_time,
+            "label": lambda code: i18n.label(code, lang), "unread": 0, "when": local_time, "hours": hours_text,
             "bi": lambda text: i18n.both(text, lang), "rule_text": lambda rule: web.rrule_text(rule, lang),
             "request_path": request.url.path, "here": here(request), "flash": "", "errors": {}, "values": {}}
 

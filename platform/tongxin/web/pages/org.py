@@ -7,8 +7,10 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
+from tongxin.activities import attendance
 from tongxin.activities import service as activities
 from tongxin.activities.tables import ACTIVITY_KINDS
+from tongxin.dates import LOCAL_TZ
 from tongxin.errors import DomainError, NotFound
 from tongxin.organizations import service as organizations
 from tongxin.volunteers import service as volunteers
@@ -24,13 +26,12 @@ from tongxin.web.pages.common import (
     ticked,
 )
 from tongxin.web.service import local_time
+from tongxin.wishes.tables import WISH_CATEGORIES
 
 OFFER_KINDS = ("goods", "money", "service")
 
 
 async def _org_page(request: Request, actor, **values: Any) -> Template:
-    from tongxin.wishes.tables import WISH_CATEGORIES
-
     organization = None
     activity_list: list = []
     offers: list = []
@@ -70,8 +71,6 @@ async def org_register(request: Request) -> Template | Redirect:
 @post("/org/offers", include_in_schema=False)
 async def offer_create(request: Request) -> Template | Redirect:
     """An approved organization offers goods, money or a service that matching can propose for wishes."""
-    from tongxin.wishes.tables import WISH_CATEGORIES
-
     actor = await require(request, "org_member")
     form = await request.form()
     values = texts(form, ("offer_title", "offer_category", "offer_kind", "offer_quantity"))
@@ -180,7 +179,7 @@ def _activity_fields(form, lang: str) -> tuple[dict[str, Any], dict[str, Any], d
     values.update(chosen, youth_allowed=youth_allowed)  # ticked boxes stay ticked when the form comes back
     starts_at = None
     try:
-        starts_at = datetime.fromisoformat(values["starts_at"]).replace(tzinfo=activities.LOCAL_TZ)
+        starts_at = datetime.fromisoformat(values["starts_at"]).replace(tzinfo=LOCAL_TZ)
     except ValueError:
         errors["starts_at"] = i18n.translate("required", lang)
     if len(values["title"]) < 2:
@@ -196,7 +195,7 @@ def _activity_fields(form, lang: str) -> tuple[dict[str, Any], dict[str, Any], d
         lat=point["lat"], lon=point["lon"], address=values["address"], capacity=numbers["capacity"],
         signup_deadline_hours=24, min_age=numbers["min_age"], max_age=numbers["max_age"], youth_allowed=youth_allowed,
         required_skills=chosen["required_skills"], required_certificates=chosen["required_certificates"],
-        hours_credit=None, points_credit=10)
+        credit_minutes=None, points_credit=10)
     return fields, values, errors
 
 
@@ -209,7 +208,7 @@ def _activity_values(activity: dict[str, Any]) -> dict[str, Any]:
         repeat = "weekly"
     elif rule.get("FREQ") == "MONTHLY":
         repeat = "quarterly" if rule.get("INTERVAL") == "3" else "monthly"
-    start = activity["starts_at"].astimezone(activities.LOCAL_TZ)
+    start = activity["starts_at"].astimezone(LOCAL_TZ)
     return {"title": activity["title"], "kind": activity["kind"], "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
             "duration_minutes": str(activity["duration_minutes"]), "repeat": repeat, "nth": day[:-2].lstrip("+") or "3",
             "weekday": day[-2:] or "SA", "place": f"{activity['community'] or ''}:{activity['grid'] or ''}",
@@ -240,11 +239,6 @@ async def _own_activity(actor, activity_id: int) -> dict[str, Any]:
     activity = await activities.get_activity(actor=actor, activity_id=activity_id)
     if actor.organization_id != activity["organization"]:
         raise NotFound("activity not found")
-    if isinstance(activity["required_skills"], str):  # JSON columns come back as text unless loaded
-        import json
-
-        activity["required_skills"] = json.loads(activity["required_skills"])
-        activity["required_certificates"] = json.loads(activity["required_certificates"])
     return activity
 
 
@@ -292,9 +286,8 @@ async def activity_roster(request: Request, activity_id: int) -> Template:
         raise NotFound("activity not found")
     rosters = []
     for occurrence in activity["occurrences"]:
-        roster = await activities.occurrence_sign_ups(actor=actor, occurrence_id=occurrence["id"])
+        roster = await attendance.roster(actor=actor, occurrence_id=occurrence["id"])
         roster["local_start"] = local_time(occurrence["starts_at"])
-        await _with_credit(roster["items"])
         rosters.append(roster)
     return await render(request, "activity_roster.html", activity=activity, rosters=rosters)
 
@@ -305,27 +298,10 @@ async def attendance_row(request: Request, sign_up_id: int, attended: bool) -> T
     actor = await require(request, "org_member", "staff")
     error = ""
     try:
-        await activities.mark_attendance(actor=actor, sign_up_id=sign_up_id, attended=attended)
+        await attendance.mark_attendance(actor=actor, sign_up_id=sign_up_id, attended=attended)
     except DomainError as exc:
         if isinstance(exc, NotFound):
             raise
         error = i18n.error_text(exc.code, exc.message, lang_of(request))
-    from tongxin.activities.tables import SignUp
-
-    row = await SignUp.select(SignUp.id, SignUp.status, SignUp.occurrence).where(SignUp.id == sign_up_id).first()
-    roster = await activities.occurrence_sign_ups(actor=actor, occurrence_id=row["occurrence"])
-    item = next(s for s in roster["items"] if s["id"] == sign_up_id)
-    await _with_credit([item])
+    item = await attendance.roster_entry(actor=actor, sign_up_id=sign_up_id)
     return await render(request, "roster_row.html", s=item, error=error)
-
-
-async def _with_credit(items: list[dict[str, Any]]) -> None:
-    """Adds the hours and points each attended sign-up earned (its ledger entry) to the roster rows."""
-    from tongxin.volunteers.tables import LedgerEntry
-
-    ids = [s["id"] for s in items if s["status"] == "attended"]
-    entries = {e["sign_up"]: e for e in await LedgerEntry.select(
-        LedgerEntry.sign_up, LedgerEntry.hours, LedgerEntry.points).where(LedgerEntry.sign_up.is_in(ids or [-1]))}
-    for s in items:
-        entry = entries.get(s["id"])
-        s["credit"] = {"hours": round(entry["hours"], 1), "points": entry["points"]} if entry else None

@@ -7,6 +7,7 @@ from litestar.response import Redirect, Template
 
 from tongxin.activities import service as activities
 from tongxin.errors import DomainError, NotFound
+from tongxin.matches import decisions
 from tongxin.matches import service as matches
 from tongxin.organizations import service as organizations
 from tongxin.reports import service as reports
@@ -40,9 +41,9 @@ async def decide_page(request: Request, kind: str, item_id: int) -> Redirect | T
             await activities.decide_activity(actor=actor, activity_id=item_id, approve=approve, reason=reason)
         elif kind == "proposal":
             if approve:
-                await matches.approve_proposal(actor=actor, proposal_id=item_id)
+                await decisions.approve_proposal(actor=actor, proposal_id=item_id)
             else:
-                await matches.reject_proposal(actor=actor, proposal_id=item_id, reason=reason)
+                await decisions.reject_proposal(actor=actor, proposal_id=item_id, reason=reason)
         elif kind == "wish":
             if approve:
                 await wishes.verify_wish(actor=actor, wish_id=item_id)

@@ -9,10 +9,12 @@ from urllib.parse import urlencode
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
+from tongxin.accounts import service as accounts
 from tongxin.errors import DomainError, NotFound
 from tongxin.web import i18n
 from tongxin.web.pages.common import PAGE, error_for, lang_of, render, require
 from tongxin.wishes import service as wishes
+from tongxin.wishes.tables import WISH_CATEGORIES, WISH_STATUSES
 
 WISH_PAGE_SORTS = ("needed_by", "urgency", "-created")
 
@@ -28,8 +30,6 @@ async def wishes_page(request: Request, sort: str = "needed_by", offset: int = 0
 @get("/wishes/mine", include_in_schema=False)
 async def my_wishes_page(request: Request, status: str = "", sort: str = "-created", offset: int = 0) -> Template:
     """Wishes to work on: staff all, grid workers their grids' wishes, helpers the ones they help with."""
-    from tongxin.wishes.tables import WISH_STATUSES
-
     actor = await require(request)
     status = status if status in WISH_STATUSES else ""
     sort = sort if sort in WISH_PAGE_SORTS else "-created"
@@ -39,10 +39,7 @@ async def my_wishes_page(request: Request, status: str = "", sort: str = "-creat
 
 
 async def _wish_form(request: Request, actor, status_code: int = 200, **values: Any) -> Template:
-    from tongxin.accounts.tables import Grid
-    from tongxin.wishes.tables import WISH_CATEGORIES
-
-    grids = await Grid.select(Grid.id, Grid.name).where(Grid.id.is_in(list(actor.grid_ids) or [-1]))
+    grids = await accounts.grids_named(grid_ids=list(actor.grid_ids))
     return await render(request, "wish_form.html", status_code=status_code, grids=grids,
                         categories=WISH_CATEGORIES, **values)
 

@@ -20,12 +20,13 @@ from tongxin.web.pages.common import (
     require,
     texts,
 )
+from tongxin.youth import service as roster
 
 
 async def _youth_page(request: Request, actor, status_code: int = 200, **values: Any) -> Template:
-    children = (await volunteers.list_youth(actor=actor, limit=50))["items"]
+    children = (await roster.list_youth(actor=actor, limit=50))["items"]
     return await render(request, "youth.html", status_code=status_code, children=children,
-                        communities=(await volunteers.lookups())["communities"], consent=volunteers.consent_text(),
+                        communities=(await volunteers.lookups())["communities"], consent=roster.consent_text(),
                         **values)
 
 
@@ -55,7 +56,7 @@ async def youth_apply(request: Request) -> Template | Redirect:
         errors["grid_id"] = i18n.translate("required", lang)
     if not errors:
         try:
-            await volunteers.apply_for_child(actor=actor, child_name=values["child_name"], birth_date=birth,
+            await roster.apply_for_child(actor=actor, child_name=values["child_name"], birth_date=birth,
                                              community_id=community_id, grid_id=grid_id, relationship="parent",
                                              consent=True, consent_text_version=values["consent_text_version"])
         except DomainError as exc:
@@ -68,7 +69,7 @@ async def youth_apply(request: Request) -> Template | Redirect:
 @get("/youth/{youth_id:int}", include_in_schema=False)
 async def youth_detail(request: Request, youth_id: int) -> Template:
     actor = await require(request, "guardian", "staff")
-    return await render(request, "youth_detail.html", youth=await volunteers.get_youth(actor=actor, youth_id=youth_id))
+    return await render(request, "youth_detail.html", youth=await roster.get_youth(actor=actor, youth_id=youth_id))
 
 
 @post("/youth/{youth_id:int}/assessments", include_in_schema=False)
@@ -89,10 +90,10 @@ async def youth_assess(request: Request, youth_id: int) -> Template | Redirect:
         except ValueError:
             errors[f"{kind}_score"] = "0–100"
     if errors:
-        youth = await volunteers.get_youth(actor=actor, youth_id=youth_id)
+        youth = await roster.get_youth(actor=actor, youth_id=youth_id)
         return await render(request, "youth_detail.html", status_code=400, youth=youth, errors=errors, values=values)
     for kind in kinds:
-        await volunteers.record_assessment(actor=actor, youth_id=youth_id, kind=kind, passed=values[kind],
+        await roster.record_assessment(actor=actor, youth_id=youth_id, kind=kind, passed=values[kind],
                                            score=scores[kind], notes=values[f"{kind}_notes"])
     return Redirect(path=f"/youth/{youth_id}")
 
@@ -101,14 +102,14 @@ async def youth_assess(request: Request, youth_id: int) -> Template | Redirect:
 async def squads_page(request: Request, offset: int = 0) -> Template:
     """Staff: each community's squad of little safety officers with its active members."""
     actor = await require(request, "staff")
-    page = await volunteers.list_squads(actor=actor, limit=PAGE, offset=max(offset, 0))
+    page = await roster.list_squads(actor=actor, limit=PAGE, offset=max(offset, 0))
     return await render(request, "squads.html", page=page)
 
 
 @post("/youth/{youth_id:int}/activate", include_in_schema=False)
 async def youth_activate(request: Request, youth_id: int) -> Redirect:
     actor = await require(request, "staff")
-    await volunteers.activate_youth(actor=actor, youth_id=youth_id)
+    await roster.activate_youth(actor=actor, youth_id=youth_id)
     return Redirect(path=f"/youth/{youth_id}")
 
 
@@ -116,7 +117,7 @@ async def youth_activate(request: Request, youth_id: int) -> Redirect:
 async def youth_withdraw_confirm(request: Request, youth_id: int) -> Template:
     """Withdrawing consent is destructive: ask first."""
     actor = await require(request, "guardian")
-    youth = await volunteers.get_youth(actor=actor, youth_id=youth_id)
+    youth = await roster.get_youth(actor=actor, youth_id=youth_id)
     lang = lang_of(request)
     return await render(request, "confirm.html", title=i18n.both("撤回同意 / Withdraw consent", lang),
                         question=i18n.both(f"撤回后，{youth['child_name']}将立即退出所有未来的活动报名和匹配。确定吗？ / "
@@ -129,5 +130,5 @@ async def youth_withdraw_confirm(request: Request, youth_id: int) -> Template:
 @post("/youth/{youth_id:int}/withdraw", include_in_schema=False)
 async def youth_withdraw(request: Request, youth_id: int) -> Redirect:
     actor = await require(request, "guardian")
-    await volunteers.withdraw_consent(actor=actor, youth_id=youth_id)
+    await roster.withdraw_consent(actor=actor, youth_id=youth_id)
     return Redirect(path=f"/youth/{youth_id}")

@@ -5,16 +5,15 @@ from datetime import date, timedelta
 import pytest
 from tongxin.accounts.service import load_actor
 from tongxin.accounts.tables import AuditEntry
-from tongxin.activities.service import sign_up
 from tongxin.activities.tables import Occurrence, SignUp
 from tongxin.matches.tables import Proposal
 from tongxin.notifications.tables import Notification
-from tongxin.volunteers import service
 from tongxin.volunteers.tables import Squad, Volunteer, YouthMember
+from tongxin.youth import service
 
 from tests.conftest import make_client
 from tests.factories import make_user, signed_in_as
-from tests.volunteers.factories import make_occurrence, make_place, years_ago
+from tests.volunteers.factories import enrol, make_occurrence, make_place, years_ago
 
 pytestmark = pytest.mark.anyio
 
@@ -163,12 +162,12 @@ async def _youth_with_future_and_past_work(app, client) -> tuple[dict, dict]:
     youth = await apply(client, community_id, grid_id)
     future = await make_occurrence(starts_in=timedelta(days=4), capacity=1)
     past = await make_occurrence(starts_in=timedelta(days=4))
-    child_sign_up = await sign_up(volunteer_id=youth["volunteer"], occurrence_id=future)
-    past_sign_up = await sign_up(volunteer_id=youth["volunteer"], occurrence_id=past)
+    child_sign_up = await enrol(volunteer_id=youth["volunteer"], occurrence_id=future)
+    past_sign_up = await enrol(volunteer_id=youth["volunteer"], occurrence_id=past)
     await Occurrence.update({Occurrence.starts_at: Occurrence.starts_at - timedelta(days=10)}).where(
         Occurrence.id == past)
-    waiting = await Volunteer.insert(Volunteer(real_name="候补者")).returning(Volunteer.id)
-    waiting_sign_up = await sign_up(volunteer_id=waiting[0]["id"], occurrence_id=future)
+    waiting = await Volunteer.insert(Volunteer(real_name="候补者", birth_date=years_ago(30))).returning(Volunteer.id)
+    waiting_sign_up = await enrol(volunteer_id=waiting[0]["id"], occurrence_id=future)
     assert waiting_sign_up["status"] == "waitlisted"
     await Proposal.insert(Proposal(target_type="occurrence", target_id=future, candidate_type="volunteer",
                                    candidate_id=youth["volunteer"]))
@@ -215,7 +214,7 @@ async def test_retire_adults_retires_those_who_turned_18_and_frees_their_places(
     await signed_in_as(client, "guardian")
     youth = await apply(client, community_id, grid_id, birth_date=years_ago(17).isoformat())
     younger = await apply(client, community_id, grid_id, birth_date=years_ago(12).isoformat())
-    await sign_up(volunteer_id=youth["volunteer"], occurrence_id=await make_occurrence(starts_in=timedelta(days=400)))
+    await enrol(volunteer_id=youth["volunteer"], occurrence_id=await make_occurrence(starts_in=timedelta(days=400)))
     birthday = date.fromisoformat(youth["birth_date"])
     eighteenth = birthday.replace(year=birthday.year + 18)
     assert await service.retire_adults(today=eighteenth - timedelta(days=1)) == 0

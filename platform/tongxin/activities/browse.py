@@ -1,0 +1,116 @@
+"""Browsing published occurrences: filters, keyword, distance, "fits me", and each person's own status.
+
+"Fits me" and the "why not" of each listed occurrence come from one vectorised pass of the eligibility
+engine over the listed occurrences, not a check per occurrence.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from tongxin.accounts.service import haversine_km
+from tongxin.activities.tables import ACTIVE_SIGN_UP, Occurrence, SignUp
+from tongxin.eligibility import service as eligibility
+from tongxin.errors import InvalidInput
+from tongxin.paging import page
+from tongxin.volunteers.tables import Volunteer
+
+OCCURRENCE_SORTS = ("starts_at", "-starts_at", "distance", "places_left")
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), eligibility.LOCAL_TZ)
+
+
+async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: datetime | None = None) -> dict[int, dict]:
+    """For one person and these occurrences: their sign-up status (if any) and, if they may not sign up,
+    the rules that refuse them (as the sign-up itself would)."""
+    if not occurrence_ids:
+        return {}
+    signed = {r["occurrence"]: r["status"] for r in await SignUp.select(SignUp.occurrence, SignUp.status).where(
+        (SignUp.volunteer == volunteer_id) & SignUp.occurrence.is_in(occurrence_ids))}
+    reasons = await eligibility.reasons_for_many(volunteer_id=volunteer_id, occurrence_ids=occurrence_ids, now=now)
+    out = {}
+    for occurrence_id in occurrence_ids:
+        status = signed.get(occurrence_id)
+        blocking = eligibility.blocking(reasons.get(occurrence_id, []), chosen_by_themselves=True)
+        out[occurrence_id] = {"sign_up_status": status if status in (*ACTIVE_SIGN_UP, "attended", "no_show") else None,
+                              "why_not": [r for r in blocking if r != "youth_no_leader"]}
+    return out
+
+
+async def list_occurrences(*, actor=None, date_from: date | None = None, date_to: date | None = None,
+                           kind: str | None = None, community_id: int | None = None, q: str | None = None,
+                           lat: float | None = None, lon: float | None = None, radius_km: float | None = None,
+                           fits_me: bool = False, sort: str = "starts_at", limit: int = 20, offset: int = 0,
+                           now: datetime | None = None) -> dict[str, Any]:
+    """Published future occurrences, filtered and sorted; `fits_me` keeps those the rules allow the
+    signed-in volunteer. Each item carries `mine` (status and why not) for a volunteer."""
+    if sort not in OCCURRENCE_SORTS:
+        raise InvalidInput(f"sort must be one of {', '.join(OCCURRENCE_SORTS)}", field="sort", code="bad_sort")
+    now = now or now_utc()
+    volunteer_id = actor.volunteer_id if actor is not None else None
+    if fits_me and volunteer_id is None:
+        raise InvalidInput("fill in your volunteer profile first (\"fits me\" needs it)", field="fits_me",
+                           code="no_profile")
+    if lat is None and volunteer_id is not None and (sort == "distance" or radius_km is not None):
+        home = await Volunteer.select(Volunteer.lat, Volunteer.lon).where(Volunteer.id == volunteer_id).first()
+        if home:
+            lat, lon = home["lat"], home["lon"]
+    if (sort == "distance" or radius_km is not None) and (lat is None or lon is None):
+        raise InvalidInput("give lat and lon (or a home location in your profile) to sort or filter by distance",
+                           field="lat", code="no_location")
+    condition = (Occurrence.starts_at > now) & Occurrence.status.is_in(["open", "closed"]) \
+        & (Occurrence.activity.status == "approved")
+    if date_from:
+        condition &= Occurrence.starts_at >= _local_midnight(date_from)
+    if date_to:
+        condition &= Occurrence.starts_at < _local_midnight(date_to + timedelta(days=1))
+    if kind:
+        condition &= Occurrence.activity.kind == kind
+    if community_id:
+        condition &= Occurrence.community == community_id
+    if q:
+        words = q.strip()[:50]
+        condition &= (Occurrence.activity.title.ilike(f"%{words}%") | Occurrence.address.ilike(f"%{words}%")
+                      | Occurrence.activity.organization.name.ilike(f"%{words}%"))
+    rows = await Occurrence.select(
+        Occurrence.id, Occurrence.starts_at, Occurrence.ends_at, Occurrence.signup_deadline, Occurrence.capacity,
+        Occurrence.taken, Occurrence.status, Occurrence.community, Occurrence.lat, Occurrence.lon, Occurrence.address,
+        Occurrence.activity, Occurrence.activity.title.as_alias("title"), Occurrence.activity.kind.as_alias("kind"),
+        Occurrence.activity.youth_allowed.as_alias("youth_allowed"),
+        Occurrence.activity.organization.name.as_alias("organization_name"),
+        Occurrence.community.name.as_alias("community_name"),
+    ).where(condition).order_by(Occurrence.starts_at).order_by(Occurrence.id)
+    items = []
+    for r in rows:
+        r["places_left"] = max(r["capacity"] - r["taken"], 0)
+        r["distance_km"] = None
+        if lat is not None and r["lat"] is not None:
+            r["distance_km"] = round(haversine_km(lat, lon, r["lat"], r["lon"]), 2)
+        if radius_km is not None and (r["distance_km"] is None or r["distance_km"] > radius_km):
+            continue
+        items.append(r)
+    if fits_me:
+        status = await my_status(volunteer_id=volunteer_id, occurrence_ids=[r["id"] for r in items], now=now)
+        items = [r for r in items if not status[r["id"]]["why_not"]]
+    if sort == "distance":
+        items.sort(key=lambda r: (r["distance_km"] is None, r["distance_km"] or 0))
+    elif sort == "places_left":
+        items.sort(key=lambda r: -r["places_left"])
+    elif sort == "-starts_at":
+        items.reverse()
+    shown = items[offset:offset + limit]
+    if volunteer_id is not None:
+        status = await my_status(volunteer_id=volunteer_id, occurrence_ids=[r["id"] for r in shown], now=now)
+        for r in shown:
+            r["mine"] = status[r["id"]]
+    return page(shown, len(items), limit, offset)
+
+
+__all__ = ("OCCURRENCE_SORTS", "list_occurrences", "my_status")

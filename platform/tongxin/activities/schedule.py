@@ -1,0 +1,107 @@
+"""A volunteer's own schedule: their sign-ups, paged, and the private iCalendar feed of them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from icalendar import Calendar, Event
+
+from tongxin.accounts.service import Actor
+from tongxin.activities.tables import SignUp
+from tongxin.errors import NotFound
+from tongxin.paging import page
+from tongxin.volunteers.service import own_volunteer_id
+from tongxin.volunteers.tables import Volunteer
+
+VOLUNTEER_SORTS = {"starts_at": ("starts_at", True), "-starts_at": ("starts_at", False)}
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _sign_up_columns():
+    occurrence = SignUp.occurrence
+    return (
+        SignUp.id, SignUp.status, SignUp.is_leader, SignUp.created_at, SignUp.cancelled_at,
+        occurrence.id.as_alias("occurrence_id"), occurrence.starts_at.as_alias("starts_at"),
+        occurrence.ends_at.as_alias("ends_at"), occurrence.address.as_alias("address"),
+        occurrence.community.name.as_alias("community_name"),
+        occurrence.activity.id.as_alias("activity_id"), occurrence.activity.title.as_alias("activity_title"),
+        occurrence.activity.kind.as_alias("activity_kind"),
+    )
+
+
+async def sign_ups_of(
+    *, volunteer_id: int, status: str | None = None, upcoming: bool | None = None, sort: str = "starts_at",
+    limit: int = 20, offset: int = 0,
+) -> dict[str, Any]:
+    """A volunteer's sign-ups with their occurrence and activity, filtered and paginated."""
+    condition = SignUp.volunteer == volunteer_id
+    if status:
+        condition &= SignUp.status == status
+    if upcoming is not None:
+        now = now_utc()
+        condition &= (SignUp.occurrence.starts_at > now) if upcoming else (SignUp.occurrence.starts_at <= now)
+    _, ascending = VOLUNTEER_SORTS.get(sort, VOLUNTEER_SORTS["starts_at"])
+    items = await SignUp.select(*_sign_up_columns()).where(condition).order_by(
+        SignUp.occurrence.starts_at, ascending=ascending).order_by(SignUp.id).limit(limit).offset(offset)
+    total = await SignUp.count().where(condition)
+    return page(items, total, limit, offset)
+
+
+async def own_sign_ups(*, actor: Actor, **filters: Any) -> dict[str, Any]:
+    """The signed-in volunteer's own sign-ups (see `sign_ups_of` for filters)."""
+    return await sign_ups_of(volunteer_id=await own_volunteer_id(actor), **filters)
+
+
+def calendar_token(*, volunteer_id: int, secret_key: str) -> str:
+    """The secret feed token: the volunteer id and an HMAC of it, so nothing is stored."""
+    digest = hmac.new(secret_key.encode(), f"calendar:{volunteer_id}".encode(), hashlib.sha256).hexdigest()
+    return f"{volunteer_id}-{digest[:40]}"
+
+
+def volunteer_of_calendar_token(*, token: str, secret_key: str) -> int:
+    """The volunteer id a feed token stands for; `NotFound` for a forged or malformed token."""
+    head, _, _ = token.partition("-")
+    if not head.isdigit() or not hmac.compare_digest(
+            calendar_token(volunteer_id=int(head), secret_key=secret_key), token):
+        raise NotFound("calendar not found")
+    return int(head)
+
+
+async def own_calendar_token(*, actor: Actor, secret_key: str) -> str:
+    """The signed-in volunteer's feed token."""
+    return calendar_token(volunteer_id=await own_volunteer_id(actor), secret_key=secret_key)
+
+
+async def calendar_ics(*, volunteer_id: int, since_days: int = 90) -> bytes:
+    """RFC 5545 calendar of confirmed (CONFIRMED) and waitlisted (TENTATIVE) sign-ups, recent and future."""
+    if not await Volunteer.exists().where(Volunteer.id == volunteer_id):
+        raise NotFound("calendar not found")
+    since = now_utc() - timedelta(days=since_days)
+    rows = await SignUp.select(*_sign_up_columns()).where(
+        (SignUp.volunteer == volunteer_id) & SignUp.status.is_in(["confirmed", "waitlisted"])
+        & (SignUp.occurrence.starts_at >= since)
+    ).order_by(SignUp.occurrence.starts_at)
+    calendar = Calendar()
+    calendar.add("prodid", "-//Tongxin//Volunteer sign-ups//ZH")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", "同心志愿服务 Tongxin")
+    stamp = now_utc().replace(microsecond=0)
+    for row in rows:
+        event = Event()
+        event.add("uid", f"sign-up-{row['id']}@tongxin")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", row["starts_at"].astimezone(timezone.utc))
+        event.add("dtend", row["ends_at"].astimezone(timezone.utc))
+        waitlisted = row["status"] == "waitlisted"
+        event.add("summary", row["activity_title"] + ("（候补）" if waitlisted else ""))
+        event.add("location", row["address"] or row["community_name"] or "")
+        event.add("status", "TENTATIVE" if waitlisted else "CONFIRMED")
+        calendar.add_component(event)
+    return calendar.to_ical()

@@ -1,0 +1,331 @@
+"""The sign-up state machine: the one module that moves a sign-up from state to state.
+
+    apply ──► confirmed ───────────────┐
+          ├─► waitlisted ──promote──►  ├─► attended / no_show (see `attendance`)
+          └─► waiting_for_leader ◄─────┤   (a child while no adult leader is signed up)
+    any of the three ──cancel──► cancelled
+
+Each transition is one write transaction that locks the occurrence (then the people it touches, in
+that order), re-checks the eligibility rules on fresh rows and recounts `Occurrence.taken` from the
+rows holding a place, so concurrent requests on any number of web instances can neither over-book
+nor leak places. Messages go through the one resolver of who is told about whom
+(`volunteers.people_to_tell`: the person, and a child's guardian).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from tongxin.activities.tables import ACTIVE_SIGN_UP, HOLDING_PLACE, Occurrence, SignUp
+from tongxin.dates import ADULT_AGE, age_on
+from tongxin.db import in_write_transaction, lock_rows
+from tongxin.eligibility import service as eligibility
+from tongxin.errors import Conflict, InvalidInput, NotFound
+from tongxin.notifications.service import notify
+from tongxin.organizations.service import member_user_ids
+from tongxin.volunteers.service import people_to_tell
+from tongxin.volunteers.tables import Volunteer, YouthMember
+
+# Codes of rule failures, as the pages translate them ("not_eligible:<rule>").
+WAITING_FOR_LEADER_ONLY = ["youth_no_leader"]
+
+
+class OccurrenceFull(Conflict):
+    code = "occurrence_full"
+
+
+class NotEligible(Conflict):
+    """The hard rules refuse this person for this occurrence; `reasons` are the rule codes."""
+
+    def __init__(self, reasons: list[str]):
+        super().__init__("not eligible: " + ", ".join(reasons), code=f"not_eligible:{reasons[0]}")
+        self.reasons = reasons
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _when(occurrence: dict[str, Any]) -> str:
+    return eligibility.local_date(occurrence["starts_at"]).strftime("%Y-%m-%d")
+
+
+async def _occurrence(occurrence_id: int) -> dict[str, Any]:
+    """The occurrence, locked for this transaction."""
+    await lock_rows(Occurrence, [occurrence_id])
+    row = await Occurrence.select(
+        Occurrence.id, Occurrence.status, Occurrence.starts_at, Occurrence.ends_at, Occurrence.signup_deadline,
+        Occurrence.capacity, Occurrence.taken, Occurrence.activity,
+        Occurrence.activity.title.as_alias("title"), Occurrence.activity.organization.as_alias("organization"),
+    ).where(Occurrence.id == occurrence_id).first()
+    if row is None:
+        raise NotFound("occurrence not found")
+    return row
+
+
+async def recount(occurrence_id: int) -> int:
+    """`taken` := the sign-ups holding a place, read in this transaction."""
+    held = await SignUp.count().where((SignUp.occurrence == occurrence_id) & SignUp.status.is_in(list(HOLDING_PLACE)))
+    await Occurrence.update({Occurrence.taken: held}).where(Occurrence.id == occurrence_id)
+    return held
+
+
+async def waitlist_position(*, sign_up_id: int) -> int | None:
+    """1 for the next person to be promoted; None when the sign-up is not waiting."""
+    row = await SignUp.select(SignUp.occurrence, SignUp.status, SignUp.queue_seq).where(SignUp.id == sign_up_id).first()
+    if row is None or row["status"] != "waitlisted":
+        return None
+    return await SignUp.count().where((SignUp.occurrence == row["occurrence"]) & (SignUp.status == "waitlisted")
+                                      & (SignUp.queue_seq <= row["queue_seq"]))
+
+
+async def _next_queue_seq(occurrence_id: int) -> int:
+    rows = await SignUp.raw("SELECT COALESCE(MAX(queue_seq), 0) + 1 AS seq FROM sign_up WHERE occurrence = {}",
+                            occurrence_id)
+    return int(rows[0]["seq"])
+
+
+async def _is_adult_on(volunteer_id: int, occurrence: dict[str, Any]) -> bool:
+    row = await Volunteer.select(Volunteer.birth_date).where(Volunteer.id == volunteer_id).first()
+    return bool(row and row["birth_date"]) and age_on(row["birth_date"], eligibility.local_date(
+        occurrence["starts_at"])) >= ADULT_AGE
+
+
+async def _tell(volunteer_ids, *, kind: str, occurrence: dict[str, Any], title: dict[str, str],
+                body: dict[str, str] | str = "") -> None:
+    for volunteer_id, users in (await people_to_tell(volunteer_ids=volunteer_ids)).items():
+        for user_id in users:
+            await notify(recipient_id=user_id, kind=kind, target_key=f"occurrence:{occurrence['id']}",
+                         title=title, body=body, payload={"occurrence": occurrence["id"], "volunteer": volunteer_id})
+
+
+async def apply(*, volunteer_id: int, occurrence_id: int, as_leader: bool = False, source: str = "self",
+                now: datetime | None = None) -> dict[str, Any]:
+    """A person joins an occurrence they chose (or accepted): confirmed while places last, then the
+    waitlist; a child without an adult leader yet waits for one. Refused with the rules' reasons."""
+    now = now or now_utc()
+
+    async def work() -> dict[str, Any]:
+        occurrence = await _occurrence(occurrence_id)
+        if occurrence["status"] != "open" or occurrence["signup_deadline"] <= now:
+            raise Conflict("sign-ups for this occurrence are closed", code="sign_ups_closed")
+        await lock_rows(Volunteer, [volunteer_id])
+        existing = await SignUp.select(SignUp.id, SignUp.status).where(
+            (SignUp.occurrence == occurrence_id) & (SignUp.volunteer == volunteer_id)).first()
+        if existing and existing["status"] != "cancelled":
+            raise Conflict("already signed up for this occurrence", code="already_signed_up")
+        reasons = eligibility.blocking(
+            await eligibility.reasons_for(volunteer_id=volunteer_id, occurrence_id=occurrence_id, now=now),
+            chosen_by_themselves=True)
+        waits_for_leader = reasons == WAITING_FOR_LEADER_ONLY
+        if reasons and not waits_for_leader:
+            raise NotEligible(reasons)
+        if as_leader and not await _is_adult_on(volunteer_id, occurrence):
+            raise InvalidInput("a leader must be 18 or over on the day", code="leader_not_adult", field="as_leader")
+        free = occurrence["capacity"] - occurrence["taken"] > 0
+        status = ("waiting_for_leader" if waits_for_leader else "confirmed") if free else "waitlisted"
+        values = {SignUp.status: status, SignUp.source: source, SignUp.is_leader: as_leader,
+                  SignUp.created_at: now, SignUp.cancelled_at: None,
+                  SignUp.queue_seq: await _next_queue_seq(occurrence_id) if status == "waitlisted" else None}
+        if existing:
+            await SignUp.update(values).where(SignUp.id == existing["id"])
+            sign_up_id = existing["id"]
+        else:
+            rows = await SignUp.insert(SignUp(occurrence=occurrence_id, volunteer=volunteer_id, **{
+                column._meta.name: value for column, value in values.items()})).returning(SignUp.id)
+            sign_up_id = rows[0]["id"]
+        await recount(occurrence_id)
+        if as_leader and status == "confirmed":
+            await _leader_arrived(occurrence, now=now)
+        return {"id": sign_up_id, "status": status, "occurrence": occurrence_id, "volunteer": volunteer_id,
+                "is_leader": as_leader, "waitlist_position": await waitlist_position(sign_up_id=sign_up_id)}
+
+    return await in_write_transaction(work)
+
+
+async def cancel(*, sign_up_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """Cancel a sign-up still in play. A freed place goes down the waitlist (skipping people the rules no
+    longer allow); if the last adult leader leaves, the children wait for a leader and their guardians and
+    the organization are told. Returns the sign-ups promoted."""
+    now = now or now_utc()
+
+    async def work() -> dict[str, Any]:
+        row = await SignUp.select(SignUp.occurrence, SignUp.volunteer).where(SignUp.id == sign_up_id).first()
+        if row is None:
+            raise NotFound("sign-up not found")
+        occurrence = await _occurrence(row["occurrence"])
+        await lock_rows(Volunteer, [row["volunteer"]])
+        # Read again under the lock: a concurrent cancel or promotion may have moved it.
+        current = await SignUp.select(SignUp.status, SignUp.is_leader).where(SignUp.id == sign_up_id).first()
+        if current["status"] not in ACTIVE_SIGN_UP:
+            raise Conflict("this sign-up is no longer active", code="not_active")
+        if occurrence["starts_at"] <= now:
+            raise Conflict("the occurrence has started; ask the organization instead", code="already_started")
+        await SignUp.update({SignUp.status: "cancelled", SignUp.cancelled_at: now}).where(SignUp.id == sign_up_id)
+        promoted: list[int] = []
+        if current["status"] in HOLDING_PLACE:
+            await recount(occurrence["id"])
+            if current["is_leader"]:
+                await _leader_left(occurrence, now=now)
+            promoted = await promote(occurrence_id=occurrence["id"], now=now)
+        return {"id": sign_up_id, "status": "cancelled", "promoted": promoted}
+
+    return await in_write_transaction(work)
+
+
+async def promote(*, occurrence_id: int, now: datetime | None = None) -> list[int]:
+    """Fill free places from the waitlist in queue order, re-checking each person's rules; those the
+    rules now refuse are skipped (and told once why). Returns the promoted sign-up ids."""
+    now = now or now_utc()
+
+    async def work() -> list[int]:
+        occurrence = await _occurrence(occurrence_id)
+        free = occurrence["capacity"] - await recount(occurrence_id)
+        if free <= 0 or occurrence["status"] != "open" or occurrence["starts_at"] <= now:
+            return []
+        waiting = await SignUp.select(SignUp.id, SignUp.volunteer).where(
+            (SignUp.occurrence == occurrence_id) & (SignUp.status == "waitlisted")).order_by(SignUp.queue_seq)
+        promoted = []
+        for candidate in waiting:
+            if free <= 0:
+                break
+            await lock_rows(Volunteer, [candidate["volunteer"]])
+            reasons = eligibility.blocking(await eligibility.reasons_for(
+                volunteer_id=candidate["volunteer"], occurrence_id=occurrence_id, now=now), chosen_by_themselves=True)
+            if reasons and reasons != WAITING_FOR_LEADER_ONLY:
+                await _tell([candidate["volunteer"]], kind="waitlist_skipped", occurrence=occurrence, title={
+                    "zh-CN": f"候补未能转正：{occurrence['title']}（{_when(occurrence)}）",
+                    "en": f"Not moved up from the waitlist: {occurrence['title']} ({_when(occurrence)})"},
+                    body={"zh-CN": "有名额空出，但您（或您的孩子）目前不符合报名条件，请查看活动要求。",
+                          "en": "A place came free, but the rules of this activity do not allow the sign-up now."})
+                continue
+            status = "waiting_for_leader" if reasons else "confirmed"
+            await SignUp.update({SignUp.status: status}).where(SignUp.id == candidate["id"])
+            free -= 1
+            promoted.append(candidate["id"])
+            await _tell([candidate["volunteer"]], kind="waitlist_promoted", occurrence=occurrence, title={
+                "zh-CN": f"候补转正：您已获得“{occurrence['title']}”（{_when(occurrence)}）的名额",
+                "en": f"You got a place from the waitlist: {occurrence['title']} ({_when(occurrence)})"})
+        await recount(occurrence_id)
+        return promoted
+
+    return await in_write_transaction(work)
+
+
+async def _adult_leader_present(occurrence: dict[str, Any]) -> bool:
+    return occurrence["id"] in await eligibility.adult_leaders([occurrence["id"]])
+
+
+async def _leader_arrived(occurrence: dict[str, Any], *, now: datetime) -> None:
+    """An adult leader is confirmed: children waiting for one are confirmed (rules re-checked)."""
+    waiting = await SignUp.select(SignUp.id, SignUp.volunteer).where(
+        (SignUp.occurrence == occurrence["id"]) & (SignUp.status == "waiting_for_leader"))
+    for child in waiting:
+        await lock_rows(Volunteer, [child["volunteer"]])
+        if eligibility.blocking(await eligibility.reasons_for(
+                volunteer_id=child["volunteer"], occurrence_id=occurrence["id"], now=now), chosen_by_themselves=True):
+            continue
+        await SignUp.update({SignUp.status: "confirmed"}).where(SignUp.id == child["id"])
+        await _tell([child["volunteer"]], kind="leader_arrived", occurrence=occurrence, title={
+            "zh-CN": f"已有成年领队：孩子参加“{occurrence['title']}”（{_when(occurrence)}）的报名已确认",
+            "en": f"An adult leader joined: the child's place at {occurrence['title']} ({_when(occurrence)}) is confirmed"})
+
+
+async def _leader_left(occurrence: dict[str, Any], *, now: datetime) -> None:
+    """The last adult leader left: the children's places wait for a new leader; guardians and the
+    organization are told."""
+    if await _adult_leader_present(occurrence):
+        return
+    children = await SignUp.select(SignUp.id, SignUp.volunteer, SignUp.volunteer.birth_date.as_alias("birth")).where(
+        (SignUp.occurrence == occurrence["id"]) & (SignUp.status == "confirmed"))
+    day = eligibility.local_date(occurrence["starts_at"])
+    minors = [c for c in children if c["birth"] is not None and age_on(c["birth"], day) < ADULT_AGE]
+    if not minors:
+        return
+    await SignUp.update({SignUp.status: "waiting_for_leader"}).where(SignUp.id.is_in([c["id"] for c in minors]))
+    await _tell([c["volunteer"] for c in minors], kind="leader_left", occurrence=occurrence, title={
+        "zh-CN": f"“{occurrence['title']}”（{_when(occurrence)}）暂无成年领队，孩子的报名等待领队",
+        "en": f"No adult leader for {occurrence['title']} ({_when(occurrence)}) yet: the child's place waits for one"},
+        body={"zh-CN": "孩子保留名额；有成年领队报名后会自动确认并通知您。",
+              "en": "The child keeps the place; it is confirmed as soon as an adult leader signs up."})
+    for user_id in await member_user_ids(organization_id=occurrence["organization"]):
+        await notify(recipient_id=user_id, kind="leader_needed", target_key=f"occurrence:{occurrence['id']}",
+                     title={"zh-CN": f"请为“{occurrence['title']}”（{_when(occurrence)}）安排成年领队",
+                            "en": f"Name an adult leader for {occurrence['title']} ({_when(occurrence)})"},
+                     body={"zh-CN": f"{len(minors)} 名小小安全员在等待成年领队。",
+                           "en": f"{len(minors)} little safety officer(s) are waiting for an adult leader."},
+                     payload={"occurrence": occurrence["id"], "children": len(minors)})
+
+
+async def cancel_occurrence(*, occurrence_id: int, reason: str, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Cancel one occurrence with a reason (never deleted): every sign-up in play is cancelled and its
+    people told. Returns those sign-ups. Callers withdraw the occurrence's open proposals."""
+    now = now or now_utc()
+
+    async def work() -> list[dict[str, Any]]:
+        occurrence = await _occurrence(occurrence_id)
+        if occurrence["status"] == "cancelled":
+            return []
+        await Occurrence.update({Occurrence.status: "cancelled", Occurrence.cancel_reason: reason,
+                                 Occurrence.cancelled_at: now}).where(Occurrence.id == occurrence_id)
+        affected = await SignUp.update({SignUp.status: "cancelled", SignUp.cancelled_at: now}).where(
+            (SignUp.occurrence == occurrence_id) & SignUp.status.is_in(list(ACTIVE_SIGN_UP))).returning(
+            SignUp.id, SignUp.volunteer)
+        await recount(occurrence_id)
+        await _tell([s["volunteer"] for s in affected], kind="occurrence_cancelled", occurrence=occurrence, title={
+            "zh-CN": f"活动取消：{occurrence['title']}（{_when(occurrence)}）",
+            "en": f"Cancelled: {occurrence['title']} ({_when(occurrence)})"}, body=reason)
+        return affected
+
+    return await in_write_transaction(work)
+
+
+async def cancel_future_sign_ups(*, volunteer_id: int, now: datetime | None = None) -> int:
+    """Take a person out of every future occurrence at once (consent withdrawn, retired): each cancel
+    promotes the waitlist behind them. Joins the caller's transaction."""
+    now = now or now_utc()
+    future = await SignUp.select(SignUp.id).where(
+        (SignUp.volunteer == volunteer_id) & SignUp.status.is_in(list(ACTIVE_SIGN_UP))
+        & (SignUp.occurrence.starts_at > now))
+    for row in future:
+        await cancel(sign_up_id=row["id"], now=now)
+    return len(future)
+
+
+# ---- on behalf of people: whose sign-up it is ------------------------------------------------------
+
+async def acting_for(actor, volunteer_id: int | None) -> int:
+    """Whose sign-up: the volunteer themself, or a guardian's own child; anyone else's is not found."""
+    if volunteer_id is None or volunteer_id == actor.volunteer_id:
+        if actor.volunteer_id is None:
+            raise InvalidInput("fill in your volunteer profile before signing up", code="no_profile", field="profile")
+        return actor.volunteer_id
+    if actor.role == "guardian" and await YouthMember.exists().where(
+            (YouthMember.volunteer == volunteer_id) & (YouthMember.guardian == actor.id)):
+        return volunteer_id
+    raise NotFound("volunteer not found")
+
+
+async def sign_up_for(*, actor, occurrence_id: int, volunteer_id: int | None = None,
+                      as_leader: bool = False) -> dict[str, Any]:
+    """Sign up yourself (or, as a guardian, your child) after the hard rules; full → waitlist with a position."""
+    who = await acting_for(actor, volunteer_id)
+    return await apply(volunteer_id=who, occurrence_id=occurrence_id, as_leader=as_leader,
+                       source="self" if who == actor.volunteer_id else "guardian")
+
+
+async def cancel_for(*, actor, sign_up_id: int) -> dict[str, Any]:
+    """Cancel your own (or your child's) sign-up; the waitlist moves up."""
+    row = await SignUp.select(SignUp.volunteer).where(SignUp.id == sign_up_id).first()
+    if row is None:
+        raise NotFound("sign-up not found")
+    await acting_for(actor, row["volunteer"])
+    return await cancel(sign_up_id=sign_up_id)
+
+
+__all__ = (
+    "acting_for", "sign_up_for", "cancel_for",
+    "OccurrenceFull", "NotEligible", "apply", "cancel", "promote", "recount", "waitlist_position",
+    "cancel_occurrence", "cancel_future_sign_ups",
+)

@@ -1,0 +1,1 @@
+"""Eligibility has no request or response structs of its own: reasons are rule codes (see matching.rules)."""
