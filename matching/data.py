@@ -39,11 +39,14 @@ class VolunteerArrays:
     """Every volunteer of the scope as arrays (index i ↔ ids[i]).
 
     ids int64[n]; lat, lon float[n] in degrees (NaN = unknown: never a spatial candidate);
-    age float[n] in years (NaN = unknown: fails any age bound); community, grid int64[n] (-1 = none);
+    birth_ymd int64[n] birth dates as YYYYMMDD (0 = unknown), from which each pair's age on the target's
+    local date is computed; age float[n] in years is used only where no birth date is given (NaN =
+    unknown: fails any age bound); community, grid int64[n] (-1 = none);
     skills bool[n,S]; cert_expiry float[n,C] in epoch days, valid through that day
     (-inf = not held, +inf = never expires); availability bool[n,168] weekly local-hour mask,
     Monday 00:00 = 0; is_youth, youth_active, consent_in_force bool[n]; attended, no_show int[n];
-    hours_this_month, max_hours_month float[n] (NaN max = no limit); recent_load float[n]
+    max_hours_month float[n] (NaN = no limit), checked against the commitments of the target's local
+    month; hours_this_month float[n] served this month (a load feature, not a rule); recent_load float[n]
     (sign-ups in the last 30 days); org_history float[n,O] and category_history float[n,K]
     attended counts (dense or scipy sparse).
     """
@@ -54,6 +57,7 @@ class VolunteerArrays:
     skills: np.ndarray
     cert_expiry: np.ndarray
     availability: np.ndarray
+    birth_ymd: np.ndarray | None = None
     age: np.ndarray | None = None
     community: np.ndarray | None = None
     grid: np.ndarray | None = None
@@ -79,6 +83,7 @@ class VolunteerArrays:
         self.availability = _as2(self.availability, bool, n, True, HOURS_PER_WEEK)
         if self.availability.shape[1] != HOURS_PER_WEEK:
             raise ValueError("availability must have 168 weekly hour columns")
+        self.birth_ymd = _as(self.birth_ymd, np.int64, n, 0)
         self.age = _as(self.age, float, n, np.nan)
         self.community = _as(self.community, np.int64, n, -1)
         self.grid = _as(self.grid, np.int64, n, -1)
@@ -96,11 +101,6 @@ class VolunteerArrays:
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
-
-    @property
-    def minor(self) -> np.ndarray:
-        """Youth rules apply to youth members and to anyone known to be under 18."""
-        return self.is_youth | (self.age < 18)
 
     @classmethod
     def from_obj(cls, obj: Any) -> "VolunteerArrays":
@@ -127,7 +127,8 @@ class TargetArrays:
 
     start, end float[m] epoch seconds UTC; utc_offset_hours converts them to local time for the
     weekly availability mask and youth daytime rule (default +8, China Standard Time).
-    capacity_remaining int[m]; required_skills bool[m,S]; required_certs bool[m,C];
+    capacity_remaining int[m]; required_skills bool[m,S] (hard: each is needed); preferred_skills bool[m,S]
+    (soft: welcome); required_certs bool[m,C];
     min_age/max_age float[m]; youth_allowed, has_adult_leader bool[m]; organization, category
     int64[m] (-1 = none, index into the volunteers' history columns); urgency float[m] in [0, 1];
     needed_by float[m] epoch seconds (NaN → start); community, grid int64[m].
@@ -141,6 +142,7 @@ class TargetArrays:
     end: np.ndarray
     capacity_remaining: np.ndarray
     required_skills: np.ndarray | None = None
+    preferred_skills: np.ndarray | None = None
     required_certs: np.ndarray | None = None
     min_age: np.ndarray | None = None
     max_age: np.ndarray | None = None
@@ -166,6 +168,7 @@ class TargetArrays:
         self.end = _as(self.end, float, m, np.nan)
         self.capacity_remaining = np.maximum(np.nan_to_num(_as(self.capacity_remaining, float, m, 0)), 0).astype(np.int64)
         self.required_skills = _as2(self.required_skills, bool, m, False)
+        self.preferred_skills = _as2(self.preferred_skills, bool, m, False, self.required_skills.shape[1])
         self.required_certs = _as2(self.required_certs, bool, m, False)
         self.min_age = np.nan_to_num(_as(self.min_age, float, m, 0.0), nan=0.0)
         self.max_age = np.nan_to_num(_as(self.max_age, float, m, np.inf), nan=np.inf)
@@ -218,19 +221,34 @@ class TargetArrays:
         local = np.nan_to_num(self.start) + self.utc_offset_hours * 3600.0
         return np.floor(local / SECONDS_PER_DAY).astype(np.int64)
 
+    @property
+    def local_ymd(self) -> np.ndarray:
+        """Local calendar date of each target's start as YYYYMMDD: the day ages are counted on."""
+        days = self.local_day.astype("datetime64[D]")
+        years = days.astype("datetime64[Y]")
+        months = days.astype("datetime64[M]")
+        y = years.astype(np.int64) + 1970
+        m = (months - years.astype("datetime64[M]")).astype(np.int64) + 1
+        d = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
+        return y * 10000 + m * 100 + d
+
 
 @dataclass(eq=False)
 class Commitments:
-    """Existing confirmed sign-ups: volunteer index (into VolunteerArrays), start, end epoch seconds."""
+    """Time a person has given or promised: volunteer index (into VolunteerArrays), start, end epoch
+    seconds, and the occurrence id it is for (-1 = none; a person's sign-up for the very occurrence
+    being checked is not held against it)."""
 
     volunteer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     start: np.ndarray = field(default_factory=lambda: np.zeros(0))
     end: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    target: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.volunteer = np.asarray(self.volunteer, dtype=np.int64).reshape(-1)
         self.start = np.asarray(self.start, dtype=float).reshape(-1)
         self.end = np.asarray(self.end, dtype=float).reshape(-1)
+        self.target = _as(self.target, np.int64, self.volunteer.shape[0], -1)
         if not (self.volunteer.shape == self.start.shape == self.end.shape):
             raise ValueError("commitment arrays must have the same length")
 
@@ -244,12 +262,14 @@ class Commitments:
             return cls()
         if isinstance(obj, cls):
             return obj
-        return cls(volunteer=obj.commitment_volunteer, start=obj.commitment_start, end=obj.commitment_end)
+        return cls(volunteer=obj.commitment_volunteer, start=obj.commitment_start, end=obj.commitment_end,
+                   target=getattr(obj, "commitment_target", None))
 
     def extended(self, volunteer: np.ndarray, start: np.ndarray, end: np.ndarray) -> "Commitments":
-        """These commitments plus new ones (e.g. a batch's assignments)."""
+        """These commitments plus new ones (e.g. a batch's assignments, counted against every target)."""
         return Commitments(np.concatenate([self.volunteer, volunteer]), np.concatenate([self.start, start]),
-                           np.concatenate([self.end, end]))
+                           np.concatenate([self.end, end]),
+                           np.concatenate([self.target, np.full(len(volunteer), -1, np.int64)]))
 
 
 def weekly_hour_mask(start: np.ndarray, end: np.ndarray, utc_offset_hours: float) -> np.ndarray:

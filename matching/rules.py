@@ -12,25 +12,29 @@ from matching.geo import haversine_km
 
 # Order matters: rule_failures() returns columns in this order (after the two spatial codes).
 RULE_CODES = (
-    "no_location", "too_far", "full", "availability", "certificate", "age",
-    "youth_consent", "youth_inactive", "youth_night", "youth_not_allowed", "youth_no_leader",
+    "no_location", "too_far", "full", "availability", "skill", "certificate", "age",
+    "youth_consent", "youth_inactive", "youth_night", "youth_not_allowed", "youth_no_leader", "youth_too_far",
     "monthly_hours", "daily_hours", "overlap",
 )
 PAIR_RULES = RULE_CODES[2:]
 RULE_LABELS_ZH = {
     "no_location": "没有登记位置", "too_far": "距离超出范围", "full": "名额已满",
-    "availability": "该时段不在可服务时间内", "certificate": "缺少有效证书（或活动时已过期）",
+    "availability": "该时段不在可服务时间内", "skill": "缺少活动要求的技能",
+    "certificate": "缺少有效证书（或活动时已过期）",
     "age": "年龄不符合要求", "youth_consent": "监护人同意未生效", "youth_inactive": "少年队员未通过评估或未在队",
     "youth_night": "少年队员只能参加白天活动", "youth_not_allowed": "该活动不允许少年队员参加",
-    "youth_no_leader": "没有成年带队人报名", "monthly_hours": "超出每月服务时长上限",
+    "youth_no_leader": "没有成年带队人报名", "youth_too_far": "少年队员只参加本社区或离家近的活动",
+    "monthly_hours": "超出每月服务时长上限",
     "daily_hours": "超出每日服务时长上限", "overlap": "与已报名的活动时间冲突",
 }
 RULE_LABELS_EN = {
     "no_location": "no location on file", "too_far": "outside the search radius", "full": "no places left",
-    "availability": "not available at that time", "certificate": "missing a certificate valid on the day",
+    "availability": "not available at that time", "skill": "missing a skill the activity requires",
+    "certificate": "missing a certificate valid on the day",
     "age": "age outside the allowed range", "youth_consent": "guardian consent not in force",
     "youth_inactive": "youth member not assessed and active", "youth_night": "youth members serve in daytime only",
     "youth_not_allowed": "activity not open to youth members", "youth_no_leader": "no adult leader signed up",
+    "youth_too_far": "youth members serve in their own community or near home",
     "monthly_hours": "monthly hours limit reached", "daily_hours": "daily hours limit reached",
     "overlap": "already signed up for an overlapping time",
 }
@@ -44,6 +48,19 @@ class RuleConfig:
     youth_day_start_hour: float = 8.0
     youth_day_end_hour: float = 18.0
     max_hours_per_day: float = 10.0
+    adult_age: int = 18
+    youth_radius_km: float = 3.0
+
+
+def pair_age(volunteers: VolunteerArrays, targets: TargetArrays, vi: np.ndarray, tj: np.ndarray) -> np.ndarray:
+    """Each person's age in whole years on the target's local date (NaN = unknown).
+
+    From the birth date where known (YYYYMMDD arithmetic: a birthday counts from its local day on,
+    29 February from 1 March in other years); arrays without birth dates fall back to `age`.
+    """
+    birth = volunteers.birth_ymd[vi]
+    on = targets.local_ymd[tj]
+    return np.where(birth > 0, ((on - birth) // 10000).astype(float), volunteers.age[vi])
 
 
 def _target_cache(targets: TargetArrays, config: RuleConfig) -> dict:
@@ -61,8 +78,8 @@ def _target_cache(targets: TargetArrays, config: RuleConfig) -> dict:
         targets._cache[key] = dict(
             hours=pack_bits(hours_mask), n_hours=np.maximum(hours_mask.sum(axis=1), 1),
             daytime=daytime, duration=targets.duration_hours, day_start=day_start_utc, month=month,
-            # Certificates are valid through their expiry day: compare with the end's UTC day.
-            end_day=np.floor(end / SECONDS_PER_DAY), needs_cert=targets.required_certs.any(axis=1),
+            # Certificates are valid through their expiry day: compare with the occurrence's local date.
+            needs_cert=targets.required_certs.any(axis=1), needs_skill=targets.required_skills.any(axis=1),
             valid_time=np.isfinite(targets.start) & np.isfinite(targets.end) & (targets.end > targets.start),
         )
     return targets._cache[key]
@@ -70,7 +87,7 @@ def _target_cache(targets: TargetArrays, config: RuleConfig) -> dict:
 
 def _volunteer_cache(volunteers: VolunteerArrays) -> dict:
     if "rules" not in volunteers._cache:
-        volunteers._cache["rules"] = dict(hours=pack_bits(volunteers.availability), minor=volunteers.minor)
+        volunteers._cache["rules"] = dict(hours=pack_bits(volunteers.availability))
     return volunteers._cache["rules"]
 
 
@@ -99,16 +116,19 @@ def _commitment_load(volunteers, targets, vi, tj, commitments: Commitments, t: d
     pair = np.repeat(np.arange(p), counts)
     within = np.arange(pair.size) - np.repeat(np.cumsum(counts) - counts, counts)
     c = lo[pair] + within
+    # A person's own sign-up for this very occurrence is not a commitment against it.
+    other = np.ones(c.shape, bool) if targets.kind != "occurrence" else \
+        commitments.target[order][c] != targets.ids[tj[pair]]
     ts, te = targets.start[tj[pair]], targets.end[tj[pair]]
-    hit = (cs[c] < te) & (ce[c] > ts)
+    hit = (cs[c] < te) & (ce[c] > ts) & other
     overlap = np.bincount(pair, weights=hit, minlength=p).astype(np.int64)
     d0 = t["day_start"][tj[pair]]
     in_day = np.clip(np.minimum(ce[c], d0 + SECONDS_PER_DAY) - np.maximum(cs[c], d0), 0, None) / 3600.0
-    day_hours = np.bincount(pair, weights=in_day, minlength=p)
+    day_hours = np.bincount(pair, weights=in_day * other, minlength=p)
     off = targets.utc_offset_hours * 3600.0
     c_month = np.floor((cs[c] + off) / SECONDS_PER_DAY).astype(np.int64).astype("datetime64[D]") \
         .astype("datetime64[M]").astype(np.int64)
-    same_month = c_month == t["month"][tj[pair]]
+    same_month = (c_month == t["month"][tj[pair]]) & other
     month_hours = np.bincount(pair, weights=np.where(same_month, (ce[c] - cs[c]) / 3600.0, 0.0), minlength=p)
     return overlap, day_hours, month_hours
 
@@ -129,28 +149,39 @@ def rule_failures(volunteers: VolunteerArrays, targets: TargetArrays, vi: np.nda
     share = availability_share(volunteers, targets, vi, tj, config)
     out[:, col["availability"]] = ~t["valid_time"][tj] | (share <= 0) | (share < config.min_availability_share)
 
+    needs = t["needs_skill"][tj]
+    if needs.any():
+        sel = np.flatnonzero(needs)
+        out[sel, col["skill"]] = (targets.required_skills[tj[sel]] & ~volunteers.skills[vi[sel]]).any(axis=1)
+
     needs = t["needs_cert"][tj]
     if needs.any():
         sel = np.flatnonzero(needs)
-        valid = volunteers.cert_expiry[vi[sel]] >= t["end_day"][tj[sel], None]
+        valid = volunteers.cert_expiry[vi[sel]] >= targets.local_day[tj[sel], None]
         out[sel, col["certificate"]] = (targets.required_certs[tj[sel]] & ~valid).any(axis=1)
 
-    age = volunteers.age[vi]
+    age = pair_age(volunteers, targets, vi, tj)
     bounded = (targets.min_age[tj] > 0) | np.isfinite(targets.max_age[tj])
     # Unknown age fails any bound: safety first.
     out[:, col["age"]] = bounded & ~((age >= targets.min_age[tj]) & (age <= targets.max_age[tj]))
 
-    minor = v["minor"][vi]
+    # Youth rules follow the age on the day, whatever roster the person is on.
+    minor = age < config.adult_age
     out[:, col["youth_consent"]] = minor & ~volunteers.consent_in_force[vi]
     out[:, col["youth_inactive"]] = minor & ~volunteers.youth_active[vi]
     out[:, col["youth_night"]] = minor & ~t["daytime"][tj]
     out[:, col["youth_not_allowed"]] = minor & ~targets.youth_allowed[tj]
     out[:, col["youth_no_leader"]] = minor & ~targets.has_adult_leader[tj]
+    if minor.any():
+        sel = np.flatnonzero(minor)
+        home = (volunteers.community[vi[sel]] >= 0) & (volunteers.community[vi[sel]] == targets.community[tj[sel]])
+        dist = haversine_km(volunteers.lat[vi[sel]], volunteers.lon[vi[sel]], targets.lat[tj[sel]],
+                            targets.lon[tj[sel]])
+        out[sel, col["youth_too_far"]] = ~home & ~(dist <= config.youth_radius_km)
 
     overlap, day_hours, month_hours = _commitment_load(volunteers, targets, vi, tj, commitments, t)
     duration = t["duration"][tj]
-    out[:, col["monthly_hours"]] = (volunteers.hours_this_month[vi] + month_hours + duration
-                                    > volunteers.max_hours_month[vi] + 1e-9)
+    out[:, col["monthly_hours"]] = month_hours + duration > volunteers.max_hours_month[vi] + 1e-9
     out[:, col["daily_hours"]] = day_hours + duration > config.max_hours_per_day + 1e-9
     out[:, col["overlap"]] = overlap > 0
     return out
@@ -169,7 +200,7 @@ def batch_conflicts(volunteers: VolunteerArrays, targets: TargetArrays, vi: np.n
     overlap, day_hours, month_hours = _commitment_load(volunteers, targets, vi, tj, both, t)
     own = t["valid_time"][tj].astype(np.int64)
     return ((overlap > own) | (day_hours > config.max_hours_per_day + 1e-9)
-            | (volunteers.hours_this_month[vi] + month_hours > volunteers.max_hours_month[vi] + 1e-9))
+            | (month_hours > volunteers.max_hours_month[vi] + 1e-9))
 
 
 def eligible(volunteers, targets, vi, tj, commitments=None, config: RuleConfig = RuleConfig()) -> np.ndarray:
@@ -208,5 +239,5 @@ def describe_rules(codes: list[str]) -> str:
     return "；".join(RULE_LABELS_ZH[c] for c in codes) + " / " + "; ".join(RULE_LABELS_EN[c] for c in codes)
 
 
-__all__ = ("RULE_CODES", "PAIR_RULES", "RULE_LABELS_ZH", "RULE_LABELS_EN", "RuleConfig", "rule_failures",
+__all__ = ("RULE_CODES", "PAIR_RULES", "RULE_LABELS_ZH", "RULE_LABELS_EN", "RuleConfig", "pair_age", "rule_failures",
            "eligible", "batch_conflicts", "why_not", "availability_share", "describe_rules")

@@ -37,7 +37,7 @@ CSRF_COOKIE = "tx_csrf"
 CSRF_HEADER = "x-csrftoken"
 
 
-DOMAINS = ("organizations", "volunteers", "wishes", "activities", "matches", "scheduling", "reports", "web")
+DOMAINS = ("notifications", "organizations", "volunteers", "wishes", "activities", "matches", "scheduling", "reports", "web")
 
 
 def route_handlers() -> list:

@@ -12,8 +12,15 @@ from tongxin.activities.service import LOCAL_TZ, expand_occurrences
 from tongxin.activities.tables import Activity
 from tongxin.organizations.tables import Organization, OrganizationMember, ResourceOffer
 from tongxin.volunteers.tables import (
-    AvailabilityWindow, Certificate, CertificateKind, Skill, Squad, Volunteer, VolunteerSkill,
-    YouthAssessment, YouthMember,
+    AvailabilityWindow,
+    Certificate,
+    CertificateKind,
+    Skill,
+    Squad,
+    Volunteer,
+    VolunteerSkill,
+    YouthAssessment,
+    YouthMember,
 )
 from tongxin.wishes.tables import Household, Wish
 

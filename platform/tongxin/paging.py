@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from litestar.params import Parameter
 
+from tongxin.errors import InvalidInput
+
 MAX_PAGE = 100
 Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size, at most 100")]
 Offset = Annotated[int, Parameter(ge=0, description="how many items to skip")]
@@ -14,3 +16,12 @@ Offset = Annotated[int, Parameter(ge=0, description="how many items to skip")]
 def page(items: list, total: int, limit: int, offset: int) -> dict[str, Any]:
     """A page of a list with its total, as every list endpoint answers."""
     return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+def page_bounds(limit: int, offset: int) -> tuple[int, int]:
+    """Checks a page request made by code other than the HTTP layer (which validates its own)."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+    if offset < 0:
+        raise InvalidInput("offset must not be negative", field="offset")
+    return limit, offset

@@ -1,15 +1,30 @@
 """Every table of every domain, in dependency order (the Piccolo app and tests use this)."""
 
 from tongxin.accounts.tables import (
-    AuditEntry, Community, Grid, GridAssignment, LoginAttempt, User, WebSession,
+    AuditEntry,
+    Community,
+    Grid,
+    GridAssignment,
+    LoginAttempt,
+    User,
+    WebSession,
 )
 from tongxin.activities.tables import Activity, Occurrence, SignUp
 from tongxin.matches.tables import MatchRun, ModelVersion, Proposal
+from tongxin.notifications.tables import Notification
 from tongxin.organizations.tables import Organization, OrganizationMember, ResourceOffer
-from tongxin.scheduling.tables import JobRun, JobSchedule, Notification
+from tongxin.scheduling.tables import JobRun, JobSchedule
 from tongxin.volunteers.tables import (
-    AvailabilityWindow, Certificate, CertificateKind, LedgerEntry, Skill, Squad, Volunteer,
-    VolunteerSkill, YouthAssessment, YouthMember,
+    AvailabilityWindow,
+    Certificate,
+    CertificateKind,
+    LedgerEntry,
+    Skill,
+    Squad,
+    Volunteer,
+    VolunteerSkill,
+    YouthAssessment,
+    YouthMember,
 )
 from tongxin.wishes.tables import Household, Wish
 

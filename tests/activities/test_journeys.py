@@ -8,7 +8,13 @@ import pytest
 
 from tests.conftest import make_client
 from tests.factories import login, make_user
-from tests.volunteers.factories import make_certificate_kind, make_place, make_skill, volunteer_with_profile, years_ago
+from tests.volunteers.factories import (
+    make_certificate_kind,
+    make_place,
+    make_skill,
+    volunteer_with_profile,
+    years_ago,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -98,7 +104,7 @@ async def test_staff_decide_an_organization_once(app):
 
 
 async def test_full_occurrence_puts_volunteer_on_waitlist_and_a_cancellation_promotes_them(app):
-    from tongxin.scheduling.tables import Notification
+    from tongxin.notifications.tables import Notification
 
     community, grid = await make_place()
     activity, _ = await published_activity(app, community)
@@ -233,7 +239,7 @@ async def test_no_shows_are_marked_after_the_grace_period(app):
 
 async def test_cancelling_an_activity_cancels_future_sign_ups_and_tells_people(app):
     from tongxin.activities.tables import SignUp
-    from tongxin.scheduling.tables import Notification
+    from tongxin.notifications.tables import Notification
 
     community, grid = await make_place()
     activity, org_user = await published_activity(app, community)

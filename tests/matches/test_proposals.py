@@ -19,7 +19,12 @@ async def small_district(*, volunteers: int = 6, capacity: int = 2, youth: int =
     from tongxin.accounts.tables import Community, Grid
     from tongxin.activities.tables import Activity, Occurrence
     from tongxin.organizations.tables import Organization
-    from tongxin.volunteers.tables import AvailabilityWindow, Skill, Volunteer, VolunteerSkill
+    from tongxin.volunteers.tables import (
+        AvailabilityWindow,
+        Skill,
+        Volunteer,
+        VolunteerSkill,
+    )
 
     community = (await Community.insert(Community(code="mingri", name="明日社区", lat=33.9, lon=118.3)).returning(Community.id))[0]["id"]
     grid = (await Grid.insert(Grid(code="mingri-01", name="一网格", community=community, lat=33.9, lon=118.3)).returning(Grid.id))[0]["id"]
@@ -174,10 +179,10 @@ async def test_rejection_needs_a_reason_and_is_recorded(app):
 async def test_retraining_activates_a_model_only_when_it_beats_the_current_one(app):
     """Staff approve near, skilled volunteers and reject far ones: a trained model should learn that."""
     import numpy as np
-
-    import matching
     from tongxin.matches import service
     from tongxin.matches.tables import ModelVersion, Proposal
+
+    import matching
 
     rng = np.random.default_rng(3)
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)

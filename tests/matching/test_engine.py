@@ -2,12 +2,17 @@
 
 import numpy as np
 import pytest
+from matching_factories import MONDAY, local, targets, volunteers
 
 from matching import (
-    Commitments, PAIR_RULES, batch_conflicts, match_batch, prior_scorer, rank_candidates, rule_failures,
+    PAIR_RULES,
+    batch_conflicts,
+    match_batch,
+    prior_scorer,
+    rank_candidates,
+    rule_failures,
 )
 from matching.synth import make_district
-from matching_factories import MONDAY, local, targets, volunteers
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,10 @@
 """Features over whole pair arrays equal a plain per-pair computation."""
 
 import numpy as np
+from matching_factories import MONDAY, local, targets, volunteers
 
 from matching import FEATURE_LABELS_EN, FEATURE_LABELS_ZH, FEATURE_NAMES, pair_features
 from matching.synth import make_district
-from matching_factories import MONDAY, local, targets, volunteers
 
 
 def test_every_feature_has_chinese_and_english_labels():

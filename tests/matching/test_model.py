@@ -3,15 +3,23 @@
 import numpy as np
 import pytest
 import skops.io as sio
-from skops.io.exceptions import UntrustedTypesFoundException
+from matching_factories import MONDAY
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from matching import (
-    FEATURE_NAMES, LogisticScorer, PriorScorer, dumps_model, load_model, loads_model, prior_scorer, save_model,
-    should_activate, train_scorer,
+    FEATURE_NAMES,
+    LogisticScorer,
+    PriorScorer,
+    dumps_model,
+    load_model,
+    loads_model,
+    prior_scorer,
+    save_model,
+    should_activate,
+    train_scorer,
 )
 from matching.data import weekly_hour_mask
-from matching_factories import MONDAY
 
 
 @parametrize_with_checks([PriorScorer(), LogisticScorer()])

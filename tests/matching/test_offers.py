@@ -1,9 +1,9 @@
 """Organizations' offers for wishes: stock is capacity, each wish gets at most one offer."""
 
 import numpy as np
+from matching_factories import MONDAY, targets
 
 from matching.offers import OfferArrays, match_offers, rank_offers
-from matching_factories import MONDAY, targets
 
 
 def offers(o=3, **overrides):

@@ -59,7 +59,6 @@ def test_migrate_command_builds_a_fresh_postgres_database(postgres_template):
 
 def test_table_definitions_and_migrations_agree(sqlite_template):
     from piccolo.apps.migrations.commands.new import AutoMigrationManager
-
     from tongxin.db import use_database
     from tongxin.piccolo_app import APP_CONFIG
 
@@ -72,6 +71,7 @@ def test_table_definitions_and_migrations_agree(sqlite_template):
 @pytest.mark.anyio
 async def test_unique_indexes_hold_on_both_engines(app):
     from tongxin.accounts.tables import Community, Grid, GridAssignment
+
     from tests.factories import make_user
 
     community = (await Community.insert(Community(code="c1", name="明日社区")).returning(Community.id))[0]

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from tests.factories import make_user, unique
 from tongxin.activities.service import LOCAL_TZ
 from tongxin.activities.tables import Activity, Occurrence, SignUp
 from tongxin.organizations.tables import Organization, OrganizationMember
-from tongxin.volunteers.tables import Certificate, CertificateKind, Volunteer, YouthMember
+from tongxin.volunteers.tables import (
+    Certificate,
+    CertificateKind,
+    Volunteer,
+    YouthMember,
+)
+
+from tests.factories import make_user, unique
 
 # 2026-03-02 is a Monday; 08:00 in Shanghai.
 MONDAY = datetime(2026, 3, 2, 8, 0, tzinfo=LOCAL_TZ).astimezone(timezone.utc)

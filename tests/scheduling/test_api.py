@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from tongxin.notifications import service as notifications
+from tongxin.scheduling import jobs, service
 
 from tests.conftest import make_client
 from tests.factories import make_user, signed_in_as
 from tests.scheduling.scheduling_factories import MONDAY
-from tongxin.scheduling import jobs, service
 
 pytestmark = pytest.mark.anyio
 
@@ -59,8 +60,8 @@ async def test_a_person_reads_their_own_notifications_and_marks_one_read(app, cl
     me = await signed_in_as(client, "volunteer")
     other = await make_user("volunteer")
     for n in range(3):
-        await service.notify(recipient_id=me["id"], kind="reminder", target_key=f"occurrence:{n}:7d", title=f"m{n}")
-    await service.notify(recipient_id=other["id"], kind="reminder", target_key="occurrence:9:7d", title="theirs")
+        await notifications.notify(recipient_id=me["id"], kind="reminder", target_key=f"occurrence:{n}:7d", title=f"m{n}")
+    await notifications.notify(recipient_id=other["id"], kind="reminder", target_key="occurrence:9:7d", title="theirs")
     page = (await client.get("/api/notifications", params={"limit": 2})).json()
     assert page["total"] == 3 and page["unread"] == 3 and [m["title"] for m in page["items"]] == ["m2", "m1"]
     first = page["items"][0]["id"]
@@ -69,7 +70,7 @@ async def test_a_person_reads_their_own_notifications_and_marks_one_read(app, cl
     assert (await client.get("/api/notifications")).json()["unread"] == 2
     unread = (await client.get("/api/notifications", params={"unread": "true"})).json()
     assert first not in [m["id"] for m in unread["items"]]
-    theirs = (await service.notifications_page(recipient_id=other["id"]))["items"][0]["id"]
+    theirs = (await notifications.notifications_page(recipient_id=other["id"]))["items"][0]["id"]
     assert (await client.post(f"/api/notifications/{theirs}/read")).status_code == 404
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
-from tests.scheduling.scheduling_factories import MONDAY, make_activity, make_organization, occurrences_of
 from tongxin.activities.service import occurrence_starts
 from tongxin.activities.tables import Activity, Occurrence
 from tongxin.scheduling import jobs, service
 from tongxin.scheduling.tables import JobRun, JobSchedule
+
+from tests.scheduling.scheduling_factories import (
+    MONDAY,
+    make_activity,
+    make_organization,
+    occurrences_of,
+)
 
 pytestmark = pytest.mark.anyio
 

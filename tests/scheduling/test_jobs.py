@@ -5,16 +5,23 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from tongxin.activities.service import LOCAL_TZ
+from tongxin.activities.tables import Activity, Occurrence, SignUp
+from tongxin.notifications import service as notifications
+from tongxin.notifications.tables import Notification
+from tongxin.scheduling import jobs, service
 
 from tests.factories import make_user
 from tests.scheduling.scheduling_factories import (
-    MONDAY, confirm, make_activity, make_certificate, make_organization, make_volunteer, make_youth,
+    MONDAY,
+    confirm,
+    make_activity,
+    make_certificate,
+    make_organization,
+    make_volunteer,
+    make_youth,
     occurrences_of,
 )
-from tongxin.activities.service import LOCAL_TZ
-from tongxin.activities.tables import Activity, Occurrence, SignUp
-from tongxin.scheduling import jobs, service
-from tongxin.scheduling.tables import Notification
 
 pytestmark = pytest.mark.anyio
 
@@ -159,15 +166,15 @@ class TestCertificates:
 class TestOutbox:
     async def test_queued_messages_are_sent_once(self, app):
         user = await make_user()
-        await service.notify(recipient_id=user["id"], kind="test", target_key="t:1", title="hello")
-        assert await service.send_outbox(now=MONDAY) == {"sent": 1, "failed": 0}
-        assert await service.send_outbox(now=MONDAY) == {"sent": 0, "failed": 0}
+        await notifications.notify(recipient_id=user["id"], kind="test", target_key="t:1", title="hello")
+        assert await notifications.send_outbox(now=MONDAY) == {"sent": 1, "failed": 0}
+        assert await notifications.send_outbox(now=MONDAY) == {"sent": 0, "failed": 0}
         row = (await messages(user["id"]))[0]
         assert row["sent_at"] == MONDAY and row["attempts"] == 1
 
     async def test_a_failing_channel_counts_attempts_and_is_retried_later(self, app):
         user = await make_user()
-        await service.notify(recipient_id=user["id"], kind="test", target_key="t:1", title="hello")
+        await notifications.notify(recipient_id=user["id"], kind="test", target_key="t:1", title="hello")
 
         class FlakySms:
             channel = "in_app"
@@ -179,15 +186,15 @@ class TestOutbox:
                     raise ConnectionError("gateway down")
 
         sender = FlakySms()
-        assert await service.send_outbox(now=MONDAY, senders={"in_app": sender}) == {"sent": 0, "failed": 1}
+        assert await notifications.send_outbox(now=MONDAY, senders={"in_app": sender}) == {"sent": 0, "failed": 1}
         row = (await messages(user["id"]))[0]
         assert row["sent_at"] is None and row["attempts"] == 1
-        assert await service.send_outbox(now=MONDAY, senders={"in_app": sender}) == {"sent": 1, "failed": 0}
+        assert await notifications.send_outbox(now=MONDAY, senders={"in_app": sender}) == {"sent": 1, "failed": 0}
         assert (await messages(user["id"]))[0]["attempts"] == 2
 
     async def test_a_message_nobody_can_send_gives_up_after_the_last_attempt(self, app):
         user = await make_user()
-        await service.notify(recipient_id=user["id"], kind="test", target_key="t:1", title="hello")
+        await notifications.notify(recipient_id=user["id"], kind="test", target_key="t:1", title="hello")
         for _ in range(service.MAX_SEND_ATTEMPTS + 2):
-            await service.send_outbox(now=MONDAY, senders={})
+            await notifications.send_outbox(now=MONDAY, senders={})
         assert (await messages(user["id"]))[0]["attempts"] == service.MAX_SEND_ATTEMPTS

@@ -12,11 +12,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
-from tests.scheduling.scheduling_factories import MONDAY, make_activity, make_organization, occurrences_of
 from tongxin.app import create_app
 from tongxin.scheduling import service
 from tongxin.scheduling.tables import JobRun
+
+from tests.scheduling.scheduling_factories import (
+    MONDAY,
+    make_activity,
+    make_organization,
+    occurrences_of,
+)
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]

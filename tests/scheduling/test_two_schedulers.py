@@ -16,14 +16,21 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
-from tests.scheduling.scheduling_factories import (
-    MONDAY, confirm, make_activity, make_organization, make_volunteer, make_youth, occurrences_of,
-)
 from tongxin.activities.service import expand_occurrences, occurrence_starts
 from tongxin.activities.tables import Activity
+from tongxin.notifications.tables import Notification
 from tongxin.scheduling import jobs
-from tongxin.scheduling.tables import JobRun, Notification
+from tongxin.scheduling.tables import JobRun
+
+from tests.scheduling.scheduling_factories import (
+    MONDAY,
+    confirm,
+    make_activity,
+    make_organization,
+    make_volunteer,
+    make_youth,
+    occurrences_of,
+)
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]

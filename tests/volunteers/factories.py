@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from tests.factories import login, make_user, unique
 from tongxin.accounts.tables import Community, Grid, GridAssignment
 from tongxin.activities.tables import Activity, Occurrence
 from tongxin.organizations.tables import Organization, OrganizationMember
 from tongxin.volunteers.tables import CertificateKind, Skill
+
+from tests.factories import login, make_user, unique
 
 
 async def make_community(name: str = "明日社区") -> int:

@@ -4,9 +4,13 @@ from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
-
-from tests.volunteers.factories import make_occurrence, make_place, volunteer_with_profile
 from tongxin.activities.service import cancel_sign_up, sign_up
+
+from tests.volunteers.factories import (
+    make_occurrence,
+    make_place,
+    volunteer_with_profile,
+)
 
 pytestmark = pytest.mark.anyio
 

@@ -3,6 +3,8 @@
 from datetime import date, timedelta
 
 import pytest
+from tongxin.activities.service import sign_up
+from tongxin.volunteers.tables import LedgerEntry, Volunteer
 
 from tests.factories import signed_in_as
 from tests.volunteers.factories import (
@@ -13,8 +15,6 @@ from tests.volunteers.factories import (
     volunteer_with_profile,
     years_ago,
 )
-from tongxin.activities.service import sign_up
-from tongxin.volunteers.tables import LedgerEntry, Volunteer
 
 pytestmark = pytest.mark.anyio
 

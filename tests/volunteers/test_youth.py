@@ -3,18 +3,18 @@
 from datetime import date, timedelta
 
 import pytest
-
-from tests.conftest import make_client
-from tests.factories import make_user, signed_in_as
-from tests.volunteers.factories import make_occurrence, make_place, years_ago
 from tongxin.accounts.service import load_actor
 from tongxin.accounts.tables import AuditEntry
 from tongxin.activities.service import sign_up
 from tongxin.activities.tables import Occurrence, SignUp
 from tongxin.matches.tables import Proposal
-from tongxin.scheduling.tables import Notification
+from tongxin.notifications.tables import Notification
 from tongxin.volunteers import service
 from tongxin.volunteers.tables import Squad, Volunteer, YouthMember
+
+from tests.conftest import make_client
+from tests.factories import make_user, signed_in_as
+from tests.volunteers.factories import make_occurrence, make_place, years_ago
 
 pytestmark = pytest.mark.anyio
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from tongxin.accounts.service import load_actor
 from tongxin.activities.service import create_activity
-from tongxin.scheduling.service import notify
+from tongxin.notifications.service import notify
 from tongxin.volunteers import service as volunteers
 from tongxin.wishes.tables import Wish
 

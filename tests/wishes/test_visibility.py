@@ -8,6 +8,12 @@ import contextlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from tongxin.accounts.service import load_actor
+from tongxin.accounts.tables import AuditEntry
+from tongxin.activities.service import create_activity
+from tongxin.organizations.service import register_organization
+from tongxin.volunteers import service as volunteers
+from tongxin.wishes import service as wishes
 
 from tests.conftest import make_client
 from tests.factories import login, make_user
@@ -19,12 +25,6 @@ from tests.volunteers.factories import (
     volunteer_with_profile,
     years_ago,
 )
-from tongxin.accounts.service import load_actor
-from tongxin.accounts.tables import AuditEntry
-from tongxin.activities.service import create_activity
-from tongxin.organizations.service import register_organization
-from tongxin.volunteers import service as volunteers
-from tongxin.wishes import service as wishes
 
 pytestmark = pytest.mark.anyio
 

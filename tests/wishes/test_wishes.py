@@ -3,6 +3,12 @@
 from datetime import date, timedelta
 
 import pytest
+from tongxin.accounts.service import load_actor
+from tongxin.accounts.tables import AuditEntry
+from tongxin.errors import Conflict, InvalidInput
+from tongxin.notifications.tables import Notification
+from tongxin.wishes import service
+from tongxin.wishes.tables import Household, Wish
 
 from tests.conftest import make_client
 from tests.factories import login, make_user, signed_in_as
@@ -13,12 +19,6 @@ from tests.volunteers.factories import (
     make_skill,
     volunteer_with_profile,
 )
-from tongxin.accounts.service import load_actor
-from tongxin.accounts.tables import AuditEntry
-from tongxin.errors import Conflict, InvalidInput
-from tongxin.scheduling.tables import Notification
-from tongxin.wishes import service
-from tongxin.wishes.tables import Household, Wish
 
 pytestmark = pytest.mark.anyio
 

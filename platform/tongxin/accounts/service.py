@@ -6,8 +6,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from tongxin.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
-from tongxin.accounts.tables import ROLES, AuditEntry, GridAssignment, LoginAttempt, User
+from tongxin.accounts.passwords import (
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    verify_password,
+)
+from tongxin.accounts.tables import (
+    ROLES,
+    AuditEntry,
+    GridAssignment,
+    LoginAttempt,
+    User,
+)
 from tongxin.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
 
 STAFF_ROLES = frozenset({"admin", "staff"})

@@ -9,14 +9,24 @@ from litestar import Controller, delete, get, post, put
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from tongxin.paging import Limit, Offset
-from tongxin.accounts.guards import provide_actor, provide_optional_actor, role_in, signed_in
+from tongxin.accounts.guards import (
+    provide_actor,
+    provide_optional_actor,
+    role_in,
+    signed_in,
+)
 from tongxin.accounts.service import Actor
 from tongxin.activities import service
 from tongxin.activities.schemas import (
-    ActivityIn, AttendanceIn, CancelIn, DecisionIn, RuleIn, SignUpIn, activity_fields,
+    ActivityIn,
+    AttendanceIn,
+    CancelIn,
+    DecisionIn,
+    RuleIn,
+    SignUpIn,
+    activity_fields,
 )
-
+from tongxin.paging import Limit, Offset
 
 
 class ActivityController(Controller):

@@ -11,8 +11,8 @@ from dateutil.rrule import rrulestr
 from tongxin.activities.tables import Activity, Occurrence, SignUp
 from tongxin.dates import age_on
 from tongxin.db import write_transaction
-from tongxin.paging import page
 from tongxin.errors import Conflict, InvalidInput, NotFound
+from tongxin.paging import page
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 ACTIVE_SIGN_UP = ("applied", "confirmed", "waitlisted")
@@ -244,8 +244,8 @@ async def decide_activity(*, actor, activity_id: int, approve: bool, reason: str
                           now: datetime | None = None) -> dict[str, Any]:
     """Staff approve (publish, with occurrences for the coming weeks) or reject a submitted activity, once."""
     from tongxin.accounts.service import record_audit
+    from tongxin.notifications.service import notify
     from tongxin.organizations.service import member_user_ids
-    from tongxin.scheduling.service import notify
 
     if not actor.is_staff:
         raise NotFound("activity not found")
@@ -278,7 +278,7 @@ async def decide_activity(*, actor, activity_id: int, approve: bool, reason: str
 
 async def cancel_activity(*, actor, activity_id: int, reason: str, now: datetime | None = None) -> dict[str, Any]:
     """The organization or staff cancel an activity: future occurrences are cancelled, people told."""
-    from tongxin.scheduling.service import notify
+    from tongxin.notifications.service import notify
     from tongxin.volunteers.tables import Volunteer, YouthMember
 
     if not reason.strip():
@@ -532,7 +532,7 @@ async def _is_minor(volunteer_id: int) -> bool:
 
 async def cancel_for(*, actor, sign_up_id: int) -> dict[str, Any]:
     """Cancel one's own (or one's child's) sign-up; a promoted volunteer is told."""
-    from tongxin.scheduling.service import notify
+    from tongxin.notifications.service import notify
     from tongxin.volunteers.tables import Volunteer
 
     row = await SignUp.select(SignUp.volunteer, SignUp.occurrence).where(SignUp.id == sign_up_id).first()

@@ -8,12 +8,16 @@ from litestar import Controller, Request, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from tongxin.paging import Limit, Offset
 from tongxin.accounts.guards import provide_actor, role_in
 from tongxin.accounts.service import Actor
 from tongxin.matches import service
-from tongxin.matches.schemas import MatchingRunRequest, ProposalStatus, RejectRequest, TargetType
-
+from tongxin.matches.schemas import (
+    MatchingRunRequest,
+    ProposalStatus,
+    RejectRequest,
+    TargetType,
+)
+from tongxin.paging import Limit, Offset
 
 
 class MatchingController(Controller):

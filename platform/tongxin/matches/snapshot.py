@@ -13,7 +13,13 @@ from tongxin.activities.tables import Occurrence, SignUp
 from tongxin.dates import age_on
 from tongxin.organizations.tables import Organization, ResourceOffer
 from tongxin.volunteers.tables import (
-    AvailabilityWindow, Certificate, CertificateKind, LedgerEntry, Skill, Volunteer, VolunteerSkill,
+    AvailabilityWindow,
+    Certificate,
+    CertificateKind,
+    LedgerEntry,
+    Skill,
+    Volunteer,
+    VolunteerSkill,
     YouthMember,
 )
 from tongxin.wishes.tables import Wish

@@ -7,12 +7,21 @@ from typing import Any
 from litestar import Controller, get, patch, post
 from litestar.di import Provide
 
-from tongxin.paging import Limit, Offset
-from tongxin.accounts.guards import provide_actor, provide_optional_actor, role_in, signed_in
+from tongxin.accounts.guards import (
+    provide_actor,
+    provide_optional_actor,
+    role_in,
+    signed_in,
+)
 from tongxin.accounts.service import Actor
 from tongxin.organizations import service
-from tongxin.organizations.schemas import DecisionIn, OfferIn, OfferUpdate, OrganizationIn
-
+from tongxin.organizations.schemas import (
+    DecisionIn,
+    OfferIn,
+    OfferUpdate,
+    OrganizationIn,
+)
+from tongxin.paging import Limit, Offset
 
 
 class OrganizationController(Controller):

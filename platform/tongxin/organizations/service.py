@@ -9,9 +9,9 @@ from tongxin.accounts.service import Actor, record_audit
 from tongxin.accounts.tables import Community
 from tongxin.db import write_transaction
 from tongxin.errors import Conflict, InvalidInput, NotFound
-from tongxin.paging import page
+from tongxin.notifications.service import notify
 from tongxin.organizations.tables import Organization, OrganizationMember, ResourceOffer
-from tongxin.scheduling.service import notify
+from tongxin.paging import page
 
 PUBLIC_COLUMNS = (Organization.id, Organization.name, Organization.kind, Organization.status,
                   Organization.description, Organization.community, Organization.lat, Organization.lon)

@@ -17,8 +17,8 @@ from typing import Any, Awaitable, Callable
 from tongxin.accounts.tables import User
 from tongxin.activities.service import ACTIVE_SIGN_UP, LOCAL_TZ, expand_occurrences
 from tongxin.activities.tables import Activity, Occurrence, SignUp
+from tongxin.notifications import service as notifications
 from tongxin.organizations.tables import OrganizationMember
-from tongxin.scheduling import service as scheduling
 from tongxin.settings import Settings
 from tongxin.volunteers.tables import Certificate, YouthMember
 
@@ -185,12 +185,12 @@ async def send_reminders(ctx: JobContext) -> str:
         title = f"{'明天' if notice == '1d' else '下周'}: {r['title']} {when}"
         payload = {"occurrence": r["occurrence"], "starts_at": r["starts_at"].isoformat()}
         if r["user"] is not None:
-            queued += await scheduling.notify(
+            queued += await notifications.notify(
                 recipient_id=r["user"], kind="reminder", target_key=f"occurrence:{r['occurrence']}:{notice}",
                 title=title, body=f"您报名的活动将于 {when} 在 {r['address']} 开始。", payload=payload)
         guardian = guardians.get(r["volunteer"])
         if guardian is not None:
-            queued += await scheduling.notify(
+            queued += await notifications.notify(
                 recipient_id=guardian, kind="reminder_guardian",
                 target_key=f"occurrence:{r['occurrence']}:{notice}:v{r['volunteer']}", title=title,
                 body=f"您的孩子报名的活动将于 {when} 在 {r['address']} 开始。",
@@ -217,7 +217,7 @@ async def _warn_under_filled(now: datetime) -> int:
     queued = 0
     for o in short:
         for user_id in members.get(o["organization"], []):
-            queued += await scheduling.notify(
+            queued += await notifications.notify(
                 recipient_id=user_id, kind="under_filled", target_key=f"occurrence:{o['id']}:3d",
                 title=f"报名不足: {o['title']} {_local(o['starts_at'])} ({o['taken']}/{o['capacity']})",
                 body="活动三天后开始,报名人数不足一半,请动员志愿者或联系社区。",
@@ -251,7 +251,7 @@ async def warn_expiring_certificates(ctx: JobContext) -> str:
     for c in certificates:
         key = f"certificate:{c['id']}:{c['expires_on'].isoformat()}"
         if c["user"] is not None:
-            queued += await scheduling.notify(
+            queued += await notifications.notify(
                 recipient_id=c["user"], kind="certificate_expiring", target_key=key,
                 title=f"证书即将到期: {c['kind_name']} ({c['expires_on'].isoformat()})",
                 body="请在到期前完成复训或换证,以免影响报名需要该证书的活动。",
@@ -264,7 +264,7 @@ async def warn_expiring_certificates(ctx: JobContext) -> str:
             continue
         for m in await OrganizationMember.select(OrganizationMember.user).where(
                 OrganizationMember.organization.is_in(list(organizations))):
-            queued += await scheduling.notify(
+            queued += await notifications.notify(
                 recipient_id=m["user"], kind="certificate_expiring_org", target_key=key,
                 title=f"报名志愿者证书即将到期: {c['name']} {c['kind_name']} ({c['expires_on'].isoformat()})",
                 body="该志愿者已报名贵组织即将举行的活动,其证书将在30天内到期。",
@@ -294,11 +294,11 @@ async def propose_drills(ctx: JobContext) -> str:
     queued = 0
     for user_id in staff:
         youth_text = "未演练的小小安全员: " + ("; ".join(y["name"] for y in youth) or "无")
-        queued += await scheduling.notify(
+        queued += await notifications.notify(
             recipient_id=user_id, kind="drill_proposal", target_key=key, title=title,
             body=f"{adult_text}\n{youth_text}", payload={**payload, "youth": [y["volunteer"] for y in youth]})
     for user_id in set(rescuers) - set(staff):
-        queued += await scheduling.notify(
+        queued += await notifications.notify(
             recipient_id=user_id, kind="drill_proposal", target_key=key, title=title,
             body=f"{adult_text}\n另有 {len(youth)} 名小小安全员需要演练(名单见社区)。", payload=payload)
     return f"{len(adults)} volunteer(s) and {len(youth)} youth member(s) need a drill; {queued} message(s) queued"
@@ -357,5 +357,5 @@ async def retrain(ctx: JobContext) -> str:
      description="Send queued notifications (in-app now); failures are retried on later runs")
 async def send_outbox(ctx: JobContext) -> str:
     """Hand unsent messages to their channel's sender."""
-    result = await scheduling.send_outbox(now=ctx.now)
+    result = await notifications.send_outbox(now=ctx.now)
     return f"{result['sent']} sent, {result['failed']} failed"

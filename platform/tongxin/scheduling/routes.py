@@ -5,16 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, get, patch, post
+from litestar import Controller, get, patch
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from tongxin.accounts.guards import provide_actor, role_in, signed_in
-from tongxin.accounts.service import Actor
+from tongxin.accounts.guards import provide_actor, role_in
+from tongxin.paging import Limit, Offset
 from tongxin.scheduling import schemas, service
 
-Limit = Annotated[int, Parameter(ge=1, le=service.MAX_PAGE, description="page size, at most 100")]
-Offset = Annotated[int, Parameter(ge=0)]
 ACTOR = {"actor": Provide(provide_actor)}
 
 
@@ -46,25 +44,4 @@ class SchedulingController(Controller):
         return msgspec.convert(page, schemas.RunPage)
 
 
-class NotificationController(Controller):
-    path = "/api/notifications"
-    tags = ["notifications"]
-    guards = [signed_in]
-    dependencies = ACTOR
-
-    @get("/")
-    async def list_notifications(self, actor: Actor, limit: Limit = 20, offset: Offset = 0,
-                                 unread: bool = False) -> schemas.NotificationPage:
-        """Your own in-app messages, newest first, with the unread count."""
-        page = await service.notifications_page(recipient_id=actor.id, limit=limit, offset=offset,
-                                                unread_only=unread)
-        return msgspec.convert(page, schemas.NotificationPage)
-
-    @post("/{notification_id:int}/read", status_code=200)
-    async def mark_read(self, actor: Actor, notification_id: int) -> schemas.ReadOut:
-        """Mark one of your messages read (404 for anyone else's)."""
-        return msgspec.convert(await service.mark_read(notification_id=notification_id, recipient_id=actor.id),
-                               schemas.ReadOut)
-
-
-ROUTES = [SchedulingController, NotificationController]
+ROUTES = [SchedulingController]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -58,28 +58,3 @@ class ScheduleIn(msgspec.Struct, forbid_unknown_fields=True):
     trigger: Literal["interval", "cron"] | None = None
     expression: Expression | None = None
     enabled: bool | None = None
-
-
-class NotificationOut(msgspec.Struct):
-    id: int
-    kind: str
-    target_key: str
-    title: str
-    body: str
-    payload: dict[str, Any]
-    created_at: datetime
-    sent_at: datetime | None = None
-    read_at: datetime | None = None
-
-
-class NotificationPage(msgspec.Struct):
-    items: list[NotificationOut]
-    total: int
-    unread: int
-    limit: int
-    offset: int
-
-
-class ReadOut(msgspec.Struct):
-    id: int
-    read_at: datetime

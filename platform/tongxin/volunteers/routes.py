@@ -8,10 +8,10 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import Provide
 
-from tongxin.paging import Limit, Offset
 from tongxin.accounts.guards import provide_actor, provide_optional_actor, role_in
-from tongxin.errors import NotFound
 from tongxin.accounts.service import Actor
+from tongxin.errors import NotFound
+from tongxin.paging import Limit, Offset
 from tongxin.volunteers import schemas, service
 from tongxin.volunteers.schemas import YouthStatus
 

@@ -17,10 +17,10 @@ from tongxin.activities.service import ACTIVE_SIGN_UP, LOCAL_TZ, cancel_sign_up
 from tongxin.activities.tables import ACTIVITY_KINDS, SignUp
 from tongxin.dates import age_on
 from tongxin.db import write_transaction
-from tongxin.paging import MAX_PAGE, page
 from tongxin.errors import Conflict, InvalidInput, NotFound
 from tongxin.matches.service import withdraw_open_proposals
-from tongxin.scheduling.service import notify
+from tongxin.notifications.service import notify
+from tongxin.paging import MAX_PAGE, page
 from tongxin.volunteers.tables import (
     ASSESSMENT_KINDS,
     AvailabilityWindow,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect
 
 from tongxin.db import is_database_locked
-from tongxin.errors import DomainError, RateLimited
+from tongxin.errors import DomainError, NotAuthenticated, RateLimited
+from tongxin.web.pages.common import error_page, here, not_found_page
 
 log = logging.getLogger("tongxin")
 
@@ -21,21 +24,10 @@ def wants_page(request: Request) -> bool:
 
 def domain_error_handler(request: Request, exc: DomainError) -> Response:
     if wants_page(request):
-        from litestar.response import Redirect
-
-        from tongxin.errors import NotAuthenticated
-        from tongxin.web.pages import not_found_page
-
         if isinstance(exc, NotAuthenticated):
-            from urllib.parse import quote
-
-            from tongxin.web.pages import _here
-
-            return Redirect(path=f"/login?next={quote(_here(request), safe='/')}")
+            return Redirect(path=f"/login?next={quote(here(request), safe='/')}")
         if exc.status == 404:
             return not_found_page(request)
-        from tongxin.web.pages import error_page
-
         return error_page(request, exc.status, code=exc.code, message=exc.message)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     body = {"error": exc.code, "message": exc.message}
@@ -47,8 +39,6 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
 def validation_error_handler(request: Request, exc: ValidationException) -> Response:
     """Litestar's validation errors, reshaped: each field with the reason."""
     if wants_page(request):
-        from tongxin.web.pages import error_page
-
         return error_page(request, 400)
     fields = [
         {"field": item.get("key"), "reason": item.get("message"), "source": item.get("source")}
@@ -67,12 +57,8 @@ def database_error_handler(request: Request, exc: Exception) -> Response:
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     if isinstance(exc, HTTPException) and exc.status_code == 404 and wants_page(request):
-        from tongxin.web.pages import not_found_page
-
         return not_found_page(request)
     if wants_page(request):
-        from tongxin.web.pages import error_page
-
         if not isinstance(exc, HTTPException):
             log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_page(request, exc.status_code if isinstance(exc, HTTPException) else 500)

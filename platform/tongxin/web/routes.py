@@ -1,10 +1,11 @@
-"""Health check (and, later, the server-rendered pages)."""
+"""Health check, the CSRF cookie and the server-rendered pages."""
 
 from __future__ import annotations
 
 from litestar import Request, Response, get
 
 from tongxin.db import current_engine
+from tongxin.web.pages import PAGES
 
 
 @get("/health", tags=["health"])
@@ -26,10 +27,4 @@ async def csrf_cookie() -> None:
     """Sets the CSRF cookie; send its value back in `X-CSRFToken` on every write."""
 
 
-def _pages() -> list:
-    from tongxin.web.pages import PAGES
-
-    return PAGES
-
-
-ROUTES = [*_pages()]
+ROUTES = [*PAGES]

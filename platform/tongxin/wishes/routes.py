@@ -9,7 +9,12 @@ from litestar import Controller, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from tongxin.accounts.guards import provide_actor, provide_optional_actor, role_in, signed_in
+from tongxin.accounts.guards import (
+    provide_actor,
+    provide_optional_actor,
+    role_in,
+    signed_in,
+)
 from tongxin.accounts.service import Actor
 from tongxin.errors import NotFound
 from tongxin.wishes import schemas, service

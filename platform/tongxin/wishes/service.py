@@ -17,8 +17,8 @@ from tongxin.activities.service import LOCAL_TZ
 from tongxin.db import write_transaction
 from tongxin.errors import Conflict, InvalidInput, NotFound
 from tongxin.matches.service import withdraw_target_proposals
+from tongxin.notifications.service import notify
 from tongxin.organizations.tables import Organization, OrganizationMember, ResourceOffer
-from tongxin.scheduling.service import notify
 from tongxin.volunteers.tables import Skill, Volunteer
 from tongxin.wishes.tables import WISH_CATEGORIES, Household, Wish
 

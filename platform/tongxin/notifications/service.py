@@ -1,0 +1,131 @@
+"""Notifications: the outbox, reading one's own messages, and the senders of each channel.
+
+Below every domain that tells people things (organizations, volunteers, activities, wishes, matches),
+so any of them may call `notify`; the scheduler's `send_outbox` job delivers the queued rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from tongxin.errors import NotFound
+from tongxin.notifications.tables import Notification
+from tongxin.paging import page_bounds
+
+log = logging.getLogger("tongxin.notifications")
+MAX_SEND_ATTEMPTS = 8
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def notify(
+    *, recipient_id: int, kind: str, target_key: str, title: str, body: str = "",
+    payload: dict[str, Any] | None = None,
+) -> bool:
+    """Queue one message; the same (recipient, kind, target) is queued once. True if queued now."""
+    rows = await Notification.insert(Notification(
+        recipient=recipient_id, kind=kind, target_key=target_key, title=title, body=body,
+        payload=payload or {},
+    )).on_conflict(action="DO NOTHING").returning(Notification.id)
+    return bool(rows)
+
+
+async def list_notifications(*, recipient_id: int, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """A person's in-app messages, newest first."""
+    return await Notification.select(
+        Notification.id, Notification.kind, Notification.title, Notification.body,
+        Notification.created_at, Notification.sent_at, Notification.read_at,
+    ).where(Notification.recipient == recipient_id).order_by(
+        Notification.id, ascending=False).limit(limit).offset(offset)
+
+
+async def notifications_page(*, recipient_id: int, limit: int = 20, offset: int = 0,
+                             unread_only: bool = False) -> dict[str, Any]:
+    """A page of a person's in-app messages, newest first, with the total and the unread count."""
+    limit, offset = page_bounds(limit, offset)
+    where = Notification.recipient == recipient_id
+    if unread_only:
+        where = where & Notification.read_at.is_null()
+    items = await Notification.select(
+        Notification.id, Notification.kind, Notification.target_key, Notification.title,
+        Notification.body, Notification.payload, Notification.created_at, Notification.sent_at,
+        Notification.read_at,
+    ).where(where).order_by(Notification.id, ascending=False).limit(limit).offset(offset).output(load_json=True)
+    total = await Notification.count().where(where)
+    unread = await Notification.count().where(
+        (Notification.recipient == recipient_id) & Notification.read_at.is_null())
+    return {"items": items, "total": total, "unread": unread, "limit": limit, "offset": offset}
+
+
+async def mark_read(*, notification_id: int, recipient_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """Mark one of your own messages read (the first reading time stays); others' are NotFound."""
+    row = await Notification.select(Notification.id, Notification.read_at).where(
+        (Notification.id == notification_id) & (Notification.recipient == recipient_id)).first()
+    if row is None:
+        raise NotFound("notification not found")
+    read_at = row["read_at"]
+    if read_at is None:
+        read_at = now or _now()
+        await Notification.update({Notification.read_at: read_at}).where(
+            (Notification.id == notification_id) & Notification.read_at.is_null())
+    return {"id": notification_id, "read_at": read_at}
+
+
+class Sender(Protocol):
+    """Delivers one notification over a channel; raising means "failed, try again later"."""
+
+    channel: str
+
+    async def send(self, notification: dict[str, Any]) -> None: ...
+
+
+class InAppSender:
+    """In-app messages are the outbox rows themselves: delivering one is marking it sent."""
+
+    channel = "in_app"
+
+    async def send(self, notification: dict[str, Any]) -> None:
+        return None
+
+
+SENDERS: dict[str, Sender] = {"in_app": InAppSender()}
+
+
+async def send_outbox(*, now: datetime, senders: dict[str, Sender] | None = None,
+                      batch: int = 500) -> dict[str, int]:
+    """Send unsent messages; each try is claimed by bumping `attempts`, failures wait for the next run."""
+    senders = SENDERS if senders is None else senders
+    rows = await Notification.select().where(
+        Notification.sent_at.is_null() & (Notification.attempts < MAX_SEND_ATTEMPTS)
+    ).order_by(Notification.id).limit(batch).output(load_json=True)
+    sent = failed = 0
+    for row in rows:
+        # Conditional on the attempts we read: a second scheduler sending the same row gets nothing.
+        claimed = await Notification.update({Notification.attempts: Notification.attempts + 1}).where(
+            (Notification.id == row["id"]) & Notification.sent_at.is_null()
+            & (Notification.attempts == row["attempts"])).returning(Notification.id)
+        if not claimed:
+            continue
+        sender = senders.get(row["channel"])
+        try:
+            if sender is None:
+                raise LookupError(f"no sender for channel {row['channel']!r}")
+            await sender.send(row)
+        except Exception as exc:  # any channel failure: counted, retried on a later run
+            failed += 1
+            log.warning("notification %s via %s failed (try %s): %s", row["id"], row["channel"],
+                        row["attempts"] + 1, exc)
+            continue
+        await Notification.update({Notification.sent_at: now}).where(Notification.id == row["id"])
+        sent += 1
+    return {"sent": sent, "failed": failed}
+
+
+async def unread_count(*, recipient_id: int) -> int:
+    """How many of a person's messages are unread (the header's badge)."""
+    return await Notification.count().where(
+        (Notification.recipient == recipient_id) & Notification.read_at.is_null())

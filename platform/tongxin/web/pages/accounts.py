@@ -1,0 +1,96 @@
+"""Home, language, sign-in, registration and sign-out pages."""
+
+from __future__ import annotations
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Template
+
+from tongxin.accounts import service as accounts
+from tongxin.accounts.sessions import rotate_session
+from tongxin.errors import DomainError
+from tongxin.web import i18n
+from tongxin.web.pages.common import LANG_COOKIE, error_for, lang_of, render, texts
+
+
+@get("/", include_in_schema=False)
+async def home(request: Request) -> Template:
+    return await render(request, "home.html")
+
+
+@get("/language", include_in_schema=False)
+async def language(to: str = "zh-CN", next: str = "/") -> Redirect:
+    """Switch the pages' language (a cookie), then go back where the person was."""
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = Redirect(path=target)
+    response.set_cookie(LANG_COOKIE, i18n.language_of(to), max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+@get("/login", include_in_schema=False)
+async def login_form(request: Request, next: str = "/") -> Template:
+    return await render(request, "login.html", next=next)
+
+
+@post("/login", include_in_schema=False)
+async def login_submit(request: Request) -> Template | Redirect:
+    form = await request.form()
+    username, password = form.get("username", "").strip(), form.get("password", "")
+    lang = lang_of(request)
+    errors = {}
+    if not username:
+        errors["username"] = i18n.translate("required", lang)
+    if not password:
+        errors["password"] = i18n.translate("required", lang)
+    if not errors:
+        settings = request.app.state.settings
+        try:
+            user = await accounts.authenticate(username=username, password=password,
+                                               client=request.client.host if request.client else "",
+                                               max_failures=settings.login_max_failures,
+                                               window_seconds=settings.login_window_seconds)
+        except DomainError as exc:
+            errors = {"_form": i18n.error_text(exc.code, exc.message, lang)}
+        else:
+            rotate_session(request)
+            request.set_session({"user_id": user["id"]})
+            target = form.get("next", "/")
+            return Redirect(path=target if target.startswith("/") and not target.startswith("//") else "/")
+    return await render(request, "login.html", status_code=400, errors=errors, values={"username": username},
+                        next=form.get("next", "/"))
+
+
+@get("/register", include_in_schema=False)
+async def register_form(request: Request) -> Template:
+    return await render(request, "register.html")
+
+
+@post("/register", include_in_schema=False)
+async def register_submit(request: Request) -> Template | Redirect:
+    form = await request.form()
+    values = texts(form, ("username", "display_name", "role"))
+    password = form.get("password", "")
+    lang = lang_of(request)
+    errors = {}
+    if len(values["username"]) < 3:
+        errors["username"] = i18n.translate("too_short", lang) + " (≥3)"
+    if len(password) < 8:
+        errors["password"] = i18n.translate("too_short", lang) + " (≥8)"
+    if values["role"] not in ("volunteer", "org_member", "guardian"):
+        errors["role"] = i18n.translate("required", lang)
+    if not errors:
+        try:
+            user = await accounts.create_user(username=values["username"], password=password, role=values["role"],
+                                              display_name=values["display_name"], locale=lang)
+        except DomainError as exc:
+            errors = error_for(exc, lang)
+        else:
+            rotate_session(request)
+            request.set_session({"user_id": user["id"]})
+            return Redirect(path="/?done=welcome")
+    return await render(request, "register.html", status_code=400, errors=errors, values=values)
+
+
+@post("/logout", include_in_schema=False)
+async def logout(request: Request) -> Redirect:
+    request.clear_session()
+    return Redirect(path="/")
