@@ -156,3 +156,21 @@ async def test_only_the_grids_workers_and_staff_may_edit_a_wish(app, client):
         await signed_in_as(volunteer, "volunteer")
         assert (await volunteer.put(f"/api/wishes/{wish['id']}", json=change)).status_code == 403
     assert (await Wish.select(Wish.original_title).first())["original_title"] == "李大爷需要陪同就医"
+
+
+async def test_wishes_published_before_the_review_lose_their_households_details_once(app, client):
+    _, wish, _ = await worker_and_wish(app, client)
+    await service.verify_wish(actor=await staff_actor(), wish_id=wish["id"])
+    leaked = "李大爷住恒大绿洲5幢101，有事请打社区服务中心0517-86661234"  # as the old redaction let it through
+    await Wish.update({Wish.public_text: leaked}).where(Wish.id == wish["id"])
+    _, waiting, _ = await worker_and_wish(app, client)
+
+    assert await service.hide_households_in_published(dry_run=True) == {"checked": 1, "changed": 1}
+    assert (await client.get(f"/api/wishes/public/{wish['id']}")).json()["public_text"] == leaked
+    assert await service.hide_households_in_published() == {"checked": 1, "changed": 1}
+    public = (await client.get(f"/api/wishes/public/{wish['id']}")).json()["public_text"]
+    assert public == "某大爷住〔住址已隐去〕，有事请打社区服务中心0517-86661234"  # staff's own choices stay
+    assert await AuditEntry.exists().where(AuditEntry.action == "wish_hide_household")
+    assert await service.hide_households_in_published() == {"checked": 1, "changed": 0}
+    assert (await Wish.select(Wish.public_text).where(Wish.id == waiting["id"]).first())["public_text"] == \
+        waiting["public_text"]

@@ -396,10 +396,12 @@ def find(text: str, facts: HouseholdFacts = HouseholdFacts(), *,
 
 
 def redact(text: str, facts: HouseholdFacts = HouseholdFacts(), *,
-           places: tuple[str, ...] = KNOWN_COMPOUNDS) -> str:
-    """The text with every finding replaced by a neutral Chinese placeholder (某大爷, 〔电话已隐去〕, 某小区)."""
+           places: tuple[str, ...] = KNOWN_COMPOUNDS, only_own: bool = False) -> str:
+    """The text with every finding (or only the household's own) replaced by a neutral Chinese placeholder."""
     out, last = [], 0
     for f in find(text, facts, places=places):
+        if only_own and not f.own:
+            continue
         out += [text[last:f.start], f.replacement]
         last = f.end
     out.append(text[last:])

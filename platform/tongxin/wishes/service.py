@@ -258,6 +258,32 @@ async def verify_wish(*, actor: Actor, wish_id: int, title: str | None = None,
     return await _detail(wish_id)
 
 
+async def hide_households_in_published(*, dry_run: bool = False) -> dict[str, int]:
+    """Wishes approved before this review whose public title or text still shows their own household: hidden.
+
+    Only the household's own name, phone and address go; the rest of what staff approved stays as it is.
+    """
+    rows = await Wish.select(
+        Wish.id, Wish.title, Wish.public_text, Wish.household.name.as_alias("name"),
+        Wish.household.phone.as_alias("phone"), Wish.household.address.as_alias("address"),
+    ).where(Wish.status != "submitted")
+    changed = 0
+    for row in rows:
+        facts = _facts(row["name"], row["phone"], row["address"])
+        hidden = {"title": redaction.redact(row["title"], facts, only_own=True),
+                  "public_text": redaction.redact(row["public_text"], facts, only_own=True)}
+        if hidden == {"title": row["title"], "public_text": row["public_text"]}:
+            continue
+        changed += 1
+        if dry_run:
+            continue
+        async with write_transaction():
+            await Wish.update({Wish.title: hidden["title"][:100], Wish.public_text: hidden["public_text"]}).where(
+                (Wish.id == row["id"]) & (Wish.title == row["title"]) & (Wish.public_text == row["public_text"]))
+            await record_audit(actor_id=None, action="wish_hide_household", target_type="wish", target_id=row["id"])
+    return {"checked": len(rows), "changed": changed}
+
+
 # ---------------------------------------------------------------- reading
 
 
