@@ -66,7 +66,8 @@ def leaks(text: str, facts: dict) -> list[str]:
         if len(given) >= 2 and given in plain:
             found.append("given name")
         if re.search(re.escape(surname) + "(?:" + "|".join(KINSHIP_WORDS) + ")", plain) or \
-                re.search("[老小]" + re.escape(surname) + "(?![时心米学区孩])", plain):
+                re.search("[老小]" + re.escape(surname) + "(?![时心米学区孩])", plain) or \
+                re.search(re.escape(surname) + "老(?![人伴师家年])", plain):
             found.append("surname with a kinship term")
     checks = (("phone", 7, flat), ("id_number", 10, upper), ("bank_card", 8, flat))
     for key, size, haystack in checks:

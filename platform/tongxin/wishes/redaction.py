@@ -337,6 +337,10 @@ def household_findings(folded: Folded, facts: HouseholdFacts) -> list[Finding]:
                 word = folded.text[match.start():match.end() + 1]
                 if match.group() not in _COMMON_WORDS and word not in _COMMON_WORDS:
                     found.append(Finding(*folded.span(match.start(), match.end()), "name", own=True))
+            for match in re.finditer(_spaced(surname) + r"\s*(老)(?![人伴师家年旧化实板鼠乡式房是大太爷奶先])",
+                                     folded.text):  # 李老, the honorific
+                found.append(Finding(*folded.span(match.start(), match.end()), "kinship", own=True,
+                                     keep_prefix="老"))
             for match in re.finditer(_spaced(surname) + r"\s*" + kinship, folded.text):
                 found.append(Finding(*folded.span(match.start(), match.end()), "kinship", own=True,
                                      keep_prefix=re.sub(_SEP, "", match.group(1))))
