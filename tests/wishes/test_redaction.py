@@ -1,9 +1,13 @@
 """The proposed public text of a wish: no household fact in any form people write it, the need intact."""
 
+import ast
+from pathlib import Path
+
 import pytest
 
 from tests.wishes.leaks import leaks
 from tests.wishes.redaction_corpus import FORMS, ORDINARY
+from tongxin.wishes import redaction
 from tongxin.wishes.redaction import HouseholdFacts, find, redact
 
 
@@ -60,3 +64,10 @@ def test_findings_tell_the_households_own_details_from_other_peoples():
 
 def test_an_empty_text_stays_empty():
     assert redact("", HouseholdFacts(name="李建国")) == ""
+
+
+def test_the_redactor_is_pure_computation_with_no_database_or_web_import():
+    tree = ast.parse(Path(redaction.__file__).read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert not {name for name in imported if name.split(".")[0] in {"piccolo", "litestar", "tongxin", "asyncpg"}}

@@ -313,6 +313,10 @@ def _address_parts(address: str) -> dict[str, str]:
     return parts
 
 
+# 302 alone is the household's room, but not in 302元 or 302袋.
+_NOT_A_QUANTITY = r"(?![0-9]|\s*(?:元|块|年|斤|克|米|毫|公里|ml|kg|g|个|袋|件|只|人))"
+
+
 def household_findings(folded: Folded, facts: HouseholdFacts) -> list[Finding]:
     """Everything in the text that is this household's own name, phone or address, in any form."""
     found: list[Finding] = []
@@ -356,8 +360,7 @@ def household_findings(folded: Folded, facts: HouseholdFacts) -> list[Finding]:
             if key in parts:
                 add(_spaced(parts[key]), "compound")
         if "room" in parts:
-            add(r"(?<![0-9.])" + (_SEP + "{0,2}").join(parts["room"]) + r"(?![0-9]|\s*(?:元|块|年|斤|克|米|毫|公里|ml|kg|g|个|袋|件|只|人))",
-                "address")
+            add(r"(?<![0-9.])" + (_SEP + "{0,2}").join(parts["room"]) + _NOT_A_QUANTITY, "address")
         if "building" in parts:
             add(r"(?<![0-9])" + parts["building"] + r"\s*(?:幢|栋|号楼|座|#|\s*-\s*[0-9]{1,4}(?![0-9]))", "address")
     return found
