@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Domains add sub-commands (`scheduler`, `matching train`) in a `commands.py` of their own:
 # `register_commands(subparsers)` adds parsers whose `handler` default runs them.
-EXTENSION_MODULES = ("tongxin.scheduling.commands", "tongxin.matches.commands")
+EXTENSION_MODULES = ("tongxin.scheduling.commands", "tongxin.matches.commands", "tongxin.wishes.commands")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,6 +23,7 @@ from tongxin.volunteers.tables import (
     YouthAssessment,
     YouthMember,
 )
+from tongxin.wishes.redaction import HouseholdFacts, redact
 from tongxin.wishes.tables import Household, Wish
 
 DEMO_PASSWORD = "tongxin-demo"
@@ -216,16 +217,20 @@ async def load_demo(*, scale: int = 1, progress: Callable[[str], None] = print, 
             grid_code, grid_id = grid_list[(n * 3) % len(grid_list)]
             info = grid_info[grid_id]
             category, zh, _ = WISHES[n % len(WISHES)]
+            name, phone = _name(rng), f"138{rng.randint(10000000, 99999999)}"
+            address = f"{grid_code} {rng.randint(1, 30)}栋{rng.randint(1, 6)}单元{rng.randint(101, 1802)}室"
             household = (await Household.insert(Household(
-                grid=grid_id, name=_name(rng), phone=f"138{rng.randint(10000000, 99999999)}",
-                address=f"{grid_code} {rng.randint(1, 30)}栋{rng.randint(1, 6)}单元{rng.randint(101, 1802)}室",
+                grid=grid_id, name=name, phone=phone, address=address,
                 created_by=users[f"grid{(n * 3) % len(grid_list) + 1:02d}"],
             )).returning(Household.id))[0]["id"]
+            # As grid workers write it: the household named; the public text is the redactor's proposal.
+            original = f"{name[0]}{rng.choice(('大爷', '阿姨', '奶奶'))}住{address.split()[-1]}，电话{phone}，{zh}。"
             lat, lon = _near(rng, info["lat"], info["lon"], 0.3)
             await Wish.insert(Wish(
                 household=household, grid=grid_id, community=info["community"],
                 posted_by=users[f"grid{(n * 3) % len(grid_list) + 1:02d}"], category=category,
-                title=zh, public_text=f"{zh}(困难家庭,信息已脱敏)", needed_by=today + timedelta(days=7 + n),
+                title=zh, public_text=redact(original, HouseholdFacts(name=name, phone=phone, address=address)),
+                original_title=zh, original_text=original, needed_by=today + timedelta(days=7 + n),
                 urgency=1 + n % 3, skills_needed=["repair"] if category == "repair" else (
                     ["tutoring"] if category == "study" else []),
                 status="open" if n < 16 else "submitted", lat=lat, lon=lon,

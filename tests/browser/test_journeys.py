@@ -176,7 +176,7 @@ def test_micro_wish_from_grid_worker_to_helper_and_back(phone, database_file):
     worker.fill("#household_address", "明日社区8栋302室")
     worker.select_option("#category", "daily_goods")
     worker.fill("#title", "冬季棉被两床给独居老人")
-    worker.fill("#public_text", "李桂英老人独居在明日社区8栋302室，电话13955556666，需要两床棉被。")
+    worker.fill("#description", "李桂英老人独居在明日社区8栋302室，电话13955556666，需要两床棉被。")
     worker.click("form[action='/wishes/new'] button[type=submit]")
     wish_url = worker.url
     assert worker.inner_text("#wish-status") == "已提交"
@@ -184,11 +184,17 @@ def test_micro_wish_from_grid_worker_to_helper_and_back(phone, database_file):
     staff = phone()
     sign_in(staff, "staff")
     staff.goto("/staff/queue?kind=wish")
-    staff.locator(".card", has_text="冬季棉被两床给独居老人").locator("button[value=approve]").click()
+    staff.locator(".card", has_text="冬季棉被两床给独居老人").locator("a[href$='#review']").click()
+    assert "13955556666" in staff.inner_text("#household"), "staff check the proposal against the private record"
+    assert "13955556666" not in staff.input_value("#public_text")
+    staff.fill("#public_text", "独居老人，冬天需要两床棉被。")
+    staff.click("#review button[type=submit]")
+    assert staff.inner_text("#wish-status") == "征集中"
     public = phone()
     public.goto("/wishes")
     listing = public.locator(".card", has_text="冬季棉被两床给独居老人").inner_text()
     assert "李桂英" not in listing and "13955556666" not in listing and "8栋302室" not in listing
+    assert "独居老人，冬天需要两床棉被。" in listing, "the public reads the text staff approved"
 
     staff.goto("/staff/queue?kind=proposal")
     staff.click("form[action='/staff/matching'] button")

@@ -143,6 +143,9 @@ ERROR_CODES_ZH: dict[str, str] = {
     "not_found": "没有找到", "not_authenticated": "请先登录", "not_started": "活动开始后才能登记到场情况",
     "already_marked": "已经登记过到场情况", "wrong_status": "该事项当前状态下不能这样操作",
     "not_a_draft": "只有草稿可以修改或提交", "not_published": "活动尚未发布", "already_cancelled": "已经取消过了",
+    "household_in_public_text": "公开内容里仍有这户居民的姓名、电话或住址，请删去后再公开",
+    "title_only_household": "标题去掉住户信息后就什么都不剩了，请写明需要什么帮助",
+    "not_editable": "这个心愿已经审核(或已取消)，不能再修改",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, get, post, put
 from litestar.di import Provide
 from litestar.params import Parameter
 
@@ -26,11 +26,19 @@ Sort = Literal["needed_by", "-needed_by", "urgency", "-urgency", "created", "-cr
 ACTOR = {"actor": Provide(provide_actor)}
 MAYBE_ACTOR = {"actor": Provide(provide_optional_actor)}
 GRID = [role_in("staff", "grid_worker")]
+STAFF = [role_in("staff")]
 HELPER = [role_in("volunteer", "org_member")]
 
 
 def _wish(row: dict) -> schemas.WishOut:
     return msgspec.convert(row, schemas.WishOut)
+
+
+def _fields(data: schemas.WishEditIn) -> dict:
+    return {"household_name": data.household_name, "household_phone": data.household_phone,
+            "household_address": data.household_address, "category": data.category, "title": data.title,
+            "description": data.description, "needed_by": data.needed_by, "urgency": data.urgency,
+            "skills_needed": data.skills_needed}
 
 
 class PublicWishController(Controller):
@@ -59,14 +67,16 @@ class WishController(Controller):
 
     @post("/", guards=GRID, dependencies=ACTOR, status_code=201)
     async def post_wish(self, actor: Actor, data: schemas.WishIn) -> schemas.WishOut:
-        """A grid worker posts a wish for a household of their grid; it waits for verification."""
-        row = await service.post_wish(
-            actor=actor, grid_id=data.grid_id, household_name=data.household_name,
-            household_phone=data.household_phone, household_address=data.household_address,
-            category=data.category, title=data.title, public_text=data.public_text, needed_by=data.needed_by,
-            urgency=data.urgency, skills_needed=data.skills_needed,
-        )
-        return _wish(row)
+        """A grid worker posts a wish for a household of their grid; it waits for staff to approve its public text.
+
+        The answer's `title` and `public_text` are the proposed public text: the household's details hidden.
+        """
+        return _wish(await service.post_wish(actor=actor, grid_id=data.grid_id, **_fields(data)))
+
+    @put("/{wish_id:int}", guards=GRID, dependencies=ACTOR)
+    async def edit_wish(self, actor: Actor, wish_id: int, data: schemas.WishEditIn) -> schemas.WishOut:
+        """The grid's worker rewrites a wish until staff verify it (then 409); the public text is proposed anew."""
+        return _wish(await service.edit_wish(actor=actor, wish_id=wish_id, **_fields(data)))
 
     @get("/", guards=[signed_in], dependencies=ACTOR)
     async def list_wishes(
@@ -87,16 +97,21 @@ class WishController(Controller):
 
     @get("/{wish_id:int}/household", dependencies=MAYBE_ACTOR)
     async def household(self, actor: Actor | None, wish_id: int) -> schemas.WishWithHouseholdOut:
-        """The household's contact: staff, the grid's workers, and the matched helper; audited; else 404."""
+        """The household's contact and the original text: staff, the grid's workers, the matched helper; audited."""
         if actor is None:
             raise NotFound("wish not found")
         return msgspec.convert(await service.view_household(actor=actor, wish_id=wish_id),
                                schemas.WishWithHouseholdOut)
 
-    @post("/{wish_id:int}/verify", guards=GRID, dependencies=ACTOR, status_code=200)
-    async def verify(self, actor: Actor, wish_id: int) -> schemas.WishOut:
-        """Verify a submitted wish: it opens for matching and appears in the public list."""
-        return _wish(await service.verify_wish(actor=actor, wish_id=wish_id))
+    @post("/{wish_id:int}/verify", guards=STAFF, dependencies=ACTOR, status_code=200)
+    async def verify(self, actor: Actor, wish_id: int, data: schemas.VerifyIn | None = None) -> schemas.WishOut:
+        """Staff approve the public title and text (edited, or as proposed when left out): the wish opens.
+
+        A text that still shows the household's own name, phone or address is refused (400).
+        """
+        data = data or schemas.VerifyIn()
+        return _wish(await service.verify_wish(actor=actor, wish_id=wish_id, title=data.title,
+                                               public_text=data.public_text))
 
     @post("/{wish_id:int}/start", guards=HELPER, dependencies=ACTOR, status_code=200)
     async def start(self, actor: Actor, wish_id: int) -> schemas.WishOut:

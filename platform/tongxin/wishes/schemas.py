@@ -15,18 +15,30 @@ WishStatus = Literal["submitted", "verified", "open", "matched", "in_progress", 
                      "cancelled"]
 
 
-class WishIn(msgspec.Struct, forbid_unknown_fields=True):
-    grid_id: Annotated[int, msgspec.Meta(ge=1)]
+class WishEditIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The grid worker's own words and the household's record: private. The public text is proposed from them."""
+
     household_name: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     category: Category
     title: Annotated[str, msgspec.Meta(min_length=2, max_length=100)]
     household_phone: Annotated[str, msgspec.Meta(max_length=32, pattern=r"^[0-9+\- ]*$")] = ""
     household_address: Annotated[str, msgspec.Meta(max_length=200)] = ""
-    public_text: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    description: Annotated[str, msgspec.Meta(max_length=2000, description="the grid worker's own, private text")] = ""
     needed_by: date | None = None
     urgency: Annotated[int, msgspec.Meta(ge=1, le=3, description="1 can wait, 3 urgent")] = 2
     skills_needed: Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=32)]],
                              msgspec.Meta(max_length=10)] = []
+
+
+class WishIn(WishEditIn, kw_only=True, forbid_unknown_fields=True):
+    grid_id: Annotated[int, msgspec.Meta(ge=1)]
+
+
+class VerifyIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The public title and text staff approve; a field left out approves the proposed one as it stands."""
+
+    title: Annotated[str, msgspec.Meta(min_length=2, max_length=100)] | None = None
+    public_text: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
 
 
 class ConfirmIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -99,6 +111,14 @@ class HouseholdOut(msgspec.Struct):
     note: str
 
 
+class OriginalOut(msgspec.Struct):
+    """The grid worker's own title and text, as sensitive as the household."""
+
+    title: str
+    text: str
+
+
 class WishWithHouseholdOut(msgspec.Struct):
     wish: WishOut
     household: HouseholdOut
+    original: OriginalOut

@@ -1,13 +1,17 @@
 """Micro-wishes (微心愿): posted by grid workers for households, kept apart from the household's identity.
 
 Lifecycle: submitted → open (verified) → matched → in_progress → fulfilled → confirmed, or cancelled.
-The public sees only redacted fields of open and matched wishes; the household's name, phone and address
-are read by staff, grid workers of the wish's grid and the approved helper, and every such read is audited.
+The grid worker's own title and text stay private; the redactor proposes a public title and text, which the
+grid worker may change by editing the wish until staff verify it, and which staff edit and approve at
+verification. The public sees only that approved text, of open and matched wishes. The household's name,
+phone and address, and the original text, are read by staff, grid workers of the wish's grid and the
+approved helper, and every such read is audited.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Iterable
 
@@ -20,6 +24,7 @@ from tongxin.matches.withdrawal import withdraw_target_proposals
 from tongxin.notifications.service import notify
 from tongxin.organizations.tables import Organization, OrganizationMember, ResourceOffer
 from tongxin.volunteers.tables import Skill, Volunteer
+from tongxin.wishes import redaction
 from tongxin.wishes.tables import WISH_CATEGORIES, Household, Wish
 
 PUBLIC_STATUSES = ("open", "matched")
@@ -31,35 +36,12 @@ WISH_SORTS = {
     "created": (Wish.created_at, True), "-created": (Wish.created_at, False),
 }
 
-# ID numbers (18 digits, last may be X; or the old 15 digits), mobile and landline numbers, then any other
-# long digit run: a resident's numbers never reach the public text, whatever the grid worker typed.
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
-_PHONE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(?:1[3-9]\d(?:[\s-]?\d{4}){2}|0\d{2,3}[\s-]?\d{7,8})(?!\d)")
-_DIGIT_RUN = re.compile(r"(?<!\d)\d{7,}(?!\d)")
-
-
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
 
 def _page(items: list, total: int, limit: int, offset: int) -> dict[str, Any]:
     return {"items": items, "total": total, "limit": limit, "offset": offset}
-
-
-def redact(text: str, *, name: str = "", phone: str = "", address: str = "") -> str:
-    """Remove a household's name, phone, address, and any phone-like or ID-number digits from public text."""
-    for secret, mask in ((address, "某地址"), (phone, None), (name, "某某")):
-        secret = secret.strip()
-        if len(secret) >= 2 and secret in text:
-            text = text.replace(secret, mask or "*" * len(secret))
-    # A phone typed with different spacing than the household's record still goes.
-    digits = re.sub(r"\D", "", phone)
-    if len(digits) >= 7:
-        spaced = r"[\s-]?".join(digits)
-        text = re.sub(rf"(?<!\d){spaced}(?!\d)", "*" * len(digits), text)
-    text = _ID_NUMBER.sub(lambda m: "*" * len(m.group()), text)
-    text = _PHONE.sub(lambda m: "*" * len(m.group()), text)
-    return _DIGIT_RUN.sub(lambda m: "*" * len(m.group()), text)
 
 
 # ---------------------------------------------------------------- who may see what
@@ -122,60 +104,184 @@ async def _detail(wish_id: int) -> dict[str, Any]:
 # ---------------------------------------------------------------- posting and verifying
 
 
+@dataclass(frozen=True)
+class _Fields:
+    """What a grid worker writes about a wish and its household, posted or edited (all of it private)."""
+
+    household_name: str
+    category: str
+    title: str
+    description: str = ""
+    household_phone: str = ""
+    household_address: str = ""
+    needed_by: date | None = None
+    urgency: int = 2
+    skills_needed: tuple[str, ...] = ()
+
+
+async def _checked(fields: _Fields, today: date | None) -> tuple[_Fields, str, str]:
+    """The fields trimmed and checked, with the proposed public title and text; `InvalidInput` says what to fix."""
+    if fields.category not in WISH_CATEGORIES:
+        raise InvalidInput(f"category is one of {', '.join(WISH_CATEGORIES)}", field="category")
+    if not 1 <= fields.urgency <= 3:
+        raise InvalidInput("urgency runs from 1 (can wait) to 3 (urgent)", field="urgency")
+    today = today or datetime.now(LOCAL_TZ).date()
+    if fields.needed_by is not None and fields.needed_by < today:
+        raise InvalidInput("the needed-by date has passed", field="needed_by")
+    fields = _Fields(
+        household_name=fields.household_name.strip(), category=fields.category, title=fields.title.strip(),
+        description=fields.description.strip(), household_phone=fields.household_phone.strip(),
+        household_address=fields.household_address.strip(), needed_by=fields.needed_by, urgency=fields.urgency,
+        skills_needed=tuple(dict.fromkeys(fields.skills_needed)))
+    if not fields.household_name:
+        raise InvalidInput("the household's name is required", field="household_name")
+    if not fields.title:
+        raise InvalidInput("the title is required", field="title")
+    if fields.skills_needed:
+        known = {r["code"] for r in await Skill.select(Skill.code).where(Skill.code.is_in(list(fields.skills_needed)))}
+        unknown = [s for s in fields.skills_needed if s not in known]
+        if unknown:
+            raise InvalidInput(f"unknown skill(s): {', '.join(unknown)}", field="skills_needed")
+    facts = _facts(fields.household_name, fields.household_phone, fields.household_address)
+    public_title = redaction.redact(fields.title, facts)
+    if not _says_something(public_title):
+        raise InvalidInput("the title may not consist of the household's details: say what is needed",
+                           field="title", code="title_only_household")
+    if len(public_title) > 100:
+        raise InvalidInput("shorten the title: with the household's details hidden it is over 100 characters",
+                           field="title")
+    return fields, public_title, redaction.redact(fields.description, facts)
+
+
+def _facts(name: str, phone: str, address: str) -> redaction.HouseholdFacts:
+    return redaction.HouseholdFacts(name=name, phone=phone, address=address)
+
+
+def _says_something(text: str) -> bool:
+    """Whether anything is left once the placeholders (某某, 〔电话已隐去〕...) and punctuation are gone."""
+    return bool(re.sub(r"〔[^〕]*〕|某|[\s\W_]", "", text))
+
+
 async def post_wish(
     *, actor: Actor, grid_id: int, household_name: str, household_phone: str = "", household_address: str = "",
-    category: str, title: str, public_text: str = "", needed_by: date | None = None, urgency: int = 2,
+    category: str, title: str, description: str = "", needed_by: date | None = None, urgency: int = 2,
     skills_needed: Iterable[str] = (), today: date | None = None,
 ) -> dict[str, Any]:
-    """A grid worker posts a wish for a household of their grid; public title and text are redacted."""
+    """A grid worker posts a wish for a household of their grid; it waits for staff with a proposed public text."""
+    fields = _Fields(household_name=household_name, household_phone=household_phone,
+                     household_address=household_address, category=category, title=title, description=description,
+                     needed_by=needed_by, urgency=urgency, skills_needed=tuple(skills_needed))
     grid = await Grid.select(Grid.id, Grid.community, Grid.lat, Grid.lon).where(Grid.id == grid_id).first()
     if grid is None or not actor.may_see_grid(grid_id):
         raise InvalidInput("you can post wishes only for households of your own grids", field="grid_id")
-    if category not in WISH_CATEGORIES:
-        raise InvalidInput(f"category is one of {', '.join(WISH_CATEGORIES)}", field="category")
-    if not 1 <= urgency <= 3:
-        raise InvalidInput("urgency runs from 1 (can wait) to 3 (urgent)", field="urgency")
-    today = today or datetime.now(LOCAL_TZ).date()
-    if needed_by is not None and needed_by < today:
-        raise InvalidInput("the needed-by date has passed", field="needed_by")
-    name = household_name.strip()
-    if not name:
-        raise InvalidInput("the household's name is required", field="household_name")
-    skills = list(dict.fromkeys(skills_needed))
-    if skills:
-        known = {r["code"] for r in await Skill.select(Skill.code).where(Skill.code.is_in(skills))}
-        unknown = [s for s in skills if s not in known]
-        if unknown:
-            raise InvalidInput(f"unknown skill(s): {', '.join(unknown)}", field="skills_needed")
-    secrets = {"name": name, "phone": household_phone, "address": household_address}
-    public_title = redact(title.strip(), **secrets)
-    if not public_title.strip("*某 "):
-        raise InvalidInput("the title may not consist of the household's details", field="title")
+    fields, public_title, public_text = await _checked(fields, today)
     async with write_transaction():
         household = await Household.insert(Household(
-            grid=grid_id, name=name, phone=household_phone.strip(), address=household_address.strip(),
-            created_by=actor.id,
+            grid=grid_id, name=fields.household_name, phone=fields.household_phone,
+            address=fields.household_address, created_by=actor.id,
         )).returning(Household.id)
         rows = await Wish.insert(Wish(
             household=household[0]["id"], grid=grid_id, community=grid["community"], posted_by=actor.id,
-            category=category, title=public_title, public_text=redact(public_text.strip(), **secrets),
-            needed_by=needed_by, urgency=urgency, skills_needed=skills, status="submitted",
+            category=fields.category, title=public_title, public_text=public_text,
+            original_title=fields.title, original_text=fields.description, needed_by=fields.needed_by,
+            urgency=fields.urgency, skills_needed=list(fields.skills_needed), status="submitted",
             lat=grid["lat"], lon=grid["lon"],
         )).returning(Wish.id)
         await record_audit(actor_id=actor.id, action="wish_post", target_type="wish", target_id=rows[0]["id"])
     return await _detail(rows[0]["id"])
 
 
-async def verify_wish(*, actor: Actor, wish_id: int) -> dict[str, Any]:
-    """Staff or a grid worker of the grid verify a submitted wish: it opens for matching."""
+async def edit_wish(
+    *, actor: Actor, wish_id: int, household_name: str, household_phone: str = "", household_address: str = "",
+    category: str, title: str, description: str = "", needed_by: date | None = None, urgency: int = 2,
+    skills_needed: Iterable[str] = (), today: date | None = None,
+) -> dict[str, Any]:
+    """The grid's worker (or staff) rewrites a wish before staff verify it; the public text is proposed anew."""
+    fields = _Fields(household_name=household_name, household_phone=household_phone,
+                     household_address=household_address, category=category, title=title, description=description,
+                     needed_by=needed_by, urgency=urgency, skills_needed=tuple(skills_needed))
+    fields, public_title, public_text = await _checked(fields, today)
     async with write_transaction():
-        await _managed_wish(actor=actor, wish_id=wish_id)
-        rows = await Wish.update({Wish.status: "open", Wish.verified_by: actor.id, Wish.verified_at: now_utc()}
-                                 ).where((Wish.id == wish_id) & (Wish.status == "submitted")).returning(Wish.id)
+        wish = await _managed_wish(actor=actor, wish_id=wish_id)
+        rows = await Wish.update({
+            Wish.category: fields.category, Wish.title: public_title, Wish.public_text: public_text,
+            Wish.original_title: fields.title, Wish.original_text: fields.description,
+            Wish.needed_by: fields.needed_by, Wish.urgency: fields.urgency,
+            Wish.skills_needed: list(fields.skills_needed),
+        }).where((Wish.id == wish_id) & (Wish.status == "submitted")).returning(Wish.id)
+        if not rows:
+            raise Conflict("only a submitted wish can be edited: staff have verified or cancelled it",
+                           code="not_editable")
+        await Household.update({
+            Household.name: fields.household_name, Household.phone: fields.household_phone,
+            Household.address: fields.household_address,
+        }).where(Household.id == wish["household"])
+        await record_audit(actor_id=actor.id, action="wish_edit", target_type="wish", target_id=wish_id)
+    return await _detail(wish_id)
+
+
+async def verify_wish(*, actor: Actor, wish_id: int, title: str | None = None,
+                      public_text: str | None = None) -> dict[str, Any]:
+    """Staff approve a submitted wish's public title and text (as proposed, or as they edited them): it opens.
+
+    The approved text may not show the household's own name, phone or address in any form.
+    """
+    if not actor.is_staff:
+        raise NotFound("wish not found")
+    async with write_transaction():
+        wish = await Wish.select(Wish.status, Wish.title, Wish.public_text, Wish.household.name.as_alias("name"),
+                                 Wish.household.phone.as_alias("phone"),
+                                 Wish.household.address.as_alias("address")).where(Wish.id == wish_id).first()
+        if wish is None:
+            raise NotFound("wish not found")
+        if wish["status"] != "submitted":
+            raise Conflict("only a submitted wish can be verified", code="wrong_status")
+        approved = {"title": (wish["title"] if title is None else title).strip(),
+                    "public_text": (wish["public_text"] if public_text is None else public_text).strip()}
+        if len(approved["title"]) < 2:
+            raise InvalidInput("the public title needs at least 2 characters", field="title")
+        facts = _facts(wish["name"], wish["phone"], wish["address"])
+        for field, text in approved.items():
+            kinds = sorted({f.kind for f in redaction.find(text, facts) if f.own})
+            if kinds:
+                raise InvalidInput(f"the public {field.replace('_', ' ')} still shows the household's "
+                                   f"{', '.join(kinds)}: remove it", field=field, code="household_in_public_text")
+        rows = await Wish.update({
+            Wish.status: "open", Wish.verified_by: actor.id, Wish.verified_at: now_utc(),
+            Wish.title: approved["title"], Wish.public_text: approved["public_text"],
+        }).where((Wish.id == wish_id) & (Wish.status == "submitted")).returning(Wish.id)
         if not rows:
             raise Conflict("only a submitted wish can be verified", code="wrong_status")
-        await record_audit(actor_id=actor.id, action="wish_verify", target_type="wish", target_id=wish_id)
+        edited = approved != {"title": wish["title"], "public_text": wish["public_text"]}
+        await record_audit(actor_id=actor.id, action="wish_verify", target_type="wish", target_id=wish_id,
+                           detail={"edited": edited})
     return await _detail(wish_id)
+
+
+async def hide_households_in_published(*, dry_run: bool = False) -> dict[str, int]:
+    """Wishes approved before this review whose public title or text still shows their own household: hidden.
+
+    Only the household's own name, phone and address go; the rest of what staff approved stays as it is.
+    """
+    rows = await Wish.select(
+        Wish.id, Wish.title, Wish.public_text, Wish.household.name.as_alias("name"),
+        Wish.household.phone.as_alias("phone"), Wish.household.address.as_alias("address"),
+    ).where(Wish.status != "submitted")
+    changed = 0
+    for row in rows:
+        facts = _facts(row["name"], row["phone"], row["address"])
+        hidden = {"title": redaction.redact(row["title"], facts, only_own=True),
+                  "public_text": redaction.redact(row["public_text"], facts, only_own=True)}
+        if hidden == {"title": row["title"], "public_text": row["public_text"]}:
+            continue
+        changed += 1
+        if dry_run:
+            continue
+        async with write_transaction():
+            await Wish.update({Wish.title: hidden["title"][:100], Wish.public_text: hidden["public_text"]}).where(
+                (Wish.id == row["id"]) & (Wish.title == row["title"]) & (Wish.public_text == row["public_text"]))
+            await record_audit(actor_id=None, action="wish_hide_household", target_type="wish", target_id=row["id"])
+    return {"checked": len(rows), "changed": changed}
 
 
 # ---------------------------------------------------------------- reading
@@ -243,7 +349,7 @@ async def get_wish(*, actor: Actor, wish_id: int) -> dict[str, Any]:
 
 
 async def view_household(*, actor: Actor, wish_id: int) -> dict[str, Any]:
-    """The household's name, phone and address behind a wish; each read is audited ("view_household").
+    """The household's name, phone and address, and the wish's original text; each read is audited.
 
     Staff and grid workers of the wish's grid may read it always; the approved helper once the wish is
     matched (until it is confirmed); anyone else gets `NotFound`.
@@ -255,9 +361,11 @@ async def view_household(*, actor: Actor, wish_id: int) -> dict[str, Any]:
     household = await Household.select(
         Household.id, Household.name, Household.phone, Household.address, Household.note,
     ).where(Household.id == wish["household"]).first()
+    original = await Wish.select(Wish.original_title.as_alias("title"), Wish.original_text.as_alias("text")).where(
+        Wish.id == wish_id).first()
     await record_audit(actor_id=actor.id, action="view_household", target_type="household",
                        target_id=household["id"], detail={"wish": wish_id, "as_helper": as_helper})
-    return {"wish": await _detail(wish_id), "household": household}
+    return {"wish": await _detail(wish_id), "household": household, "original": original}
 
 
 # ---------------------------------------------------------------- helper and fulfilment

@@ -44,8 +44,11 @@ class Wish(Table):
     community = ForeignKey(references=Community, null=False, on_delete=OnDelete.restrict)
     posted_by = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
     category = Varchar(length=32)
-    title = Varchar(length=100)
-    public_text = Text(default="")
+    title = Varchar(length=100)  # public once staff verify: until then the proposed redaction
+    public_text = Text(default="")  # public once staff verify: until then the proposed redaction
+    # The grid worker's own words: as sensitive as the household (staff, the grid's workers, the helper).
+    original_title = Varchar(length=100, default="")
+    original_text = Text(default="")
     needed_by = Date(null=True, default=None)
     urgency = Integer(default=2)
     skills_needed = JSON(default="[]")

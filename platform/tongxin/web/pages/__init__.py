@@ -27,7 +27,7 @@ PAGES = [
     profile.profile_page, profile.profile_save, profile.certificate_add,
     staff.queue_page, staff.decide_page, staff.matching_page, staff.dashboard_page, staff.jobs_page,
     wishes.wishes_page, wishes.my_wishes_page, wishes.wish_form, wishes.wish_post, wishes.wish_detail,
-    wishes.wish_step,
+    wishes.wish_edit_form, wishes.wish_edit, wishes.wish_verify, wishes.wish_step,
     youth.youth_page, youth.youth_apply, youth.youth_detail, youth.youth_assess, youth.squads_page,
     youth.youth_activate, youth.youth_withdraw_confirm, youth.youth_withdraw,
 ]

@@ -45,10 +45,9 @@ async def decide_page(request: Request, kind: str, item_id: int) -> Redirect | T
             else:
                 await decisions.reject_proposal(actor=actor, proposal_id=item_id, reason=reason)
         elif kind == "wish":
-            if approve:
-                await wishes.verify_wish(actor=actor, wish_id=item_id)
-            else:
-                await wishes.cancel_wish(actor=actor, wish_id=item_id, reason=reason)
+            if approve:  # a wish is approved on its page, where staff see and edit the text they publish
+                return Redirect(path=f"/wishes/{item_id}#review")
+            await wishes.cancel_wish(actor=actor, wish_id=item_id, reason=reason)
         else:
             raise NotFound("page not found")
     except DomainError as exc:
