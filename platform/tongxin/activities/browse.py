@@ -12,7 +12,7 @@ from typing import Any
 from tongxin.accounts.service import haversine_km
 from tongxin.activities.tables import ACTIVE_SIGN_UP, Occurrence, SignUp
 from tongxin.eligibility import service as eligibility
-from tongxin.errors import InvalidInput
+from tongxin.errors import InvalidInput, NotFound
 from tongxin.paging import page
 from tongxin.volunteers.tables import Volunteer
 
@@ -34,13 +34,18 @@ async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: dateti
         return {}
     signed = {r["occurrence"]: r["status"] for r in await SignUp.select(SignUp.occurrence, SignUp.status).where(
         (SignUp.volunteer == volunteer_id) & SignUp.occurrence.is_in(occurrence_ids))}
-    reasons = await eligibility.reasons_for_many(volunteer_id=volunteer_id, occurrence_ids=occurrence_ids, now=now)
+    inactive = False
+    try:
+        reasons = await eligibility.reasons_for_many(volunteer_id=volunteer_id, occurrence_ids=occurrence_ids,
+                                                     now=now)
+    except NotFound:  # a profile that is not active serves nowhere: every occurrence says so
+        reasons, inactive = {}, True
     out = {}
     for occurrence_id in occurrence_ids:
         status = signed.get(occurrence_id)
         blocking = eligibility.blocking(reasons.get(occurrence_id, []), chosen_by_themselves=True)
         out[occurrence_id] = {"sign_up_status": status if status in (*ACTIVE_SIGN_UP, "attended", "no_show") else None,
-                              "why_not": [r for r in blocking if r != "youth_no_leader"]}
+                              "why_not": ["inactive"] if inactive else [r for r in blocking if r != "youth_no_leader"]}
     return out
 
 
