@@ -16,6 +16,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "notifications": ("消息", "Messages"), "not_found": ("没有找到这个页面或记录", "This page or record was not found"),
     "back_home": ("返回首页", "Back to home"), "save": ("保存", "Save"), "submit": ("提交", "Submit"),
     "previous": ("上一页", "Previous"), "next": ("下一页", "Next"),
+    # invitations
+    "invitations": ("我的邀请", "My invitations"),
+    "invitations_intro": ("工作人员为您(或您的孩子)推荐了下面的活动或心愿。接受后才会报名；逾期未答复视为婉拒。",
+                          "Staff suggested these for you (or your child). Only accepting signs you up; no answer by "
+                          "the deadline counts as a decline."),
+    "invitation_pending": ("待答复", "Waiting for your answer"), "invitation_accepted": ("已接受", "Accepted"),
+    "invitation_declined": ("已婉拒", "Declined"), "invitation_expired": ("已过期", "Expired"),
+    "invitation_wish": ("微心愿帮扶", "Helping with a micro-wish"),
+    "invitation_for": ("为 {name} 发出的邀请", "For {name}"),
+    "invitation_answer_by": ("请在 {when} 前答复", "Please answer by {when}"),
+    "invitation_accept": ("接受", "Accept"), "invitation_decline": ("婉拒", "Decline"),
+    "invitation_reason": ("婉拒理由(可不填)", "Why not (optional)"),
+    "no_invitations": ("这里暂时没有邀请。", "No invitations here."),
+    "invitation_yes": ("已接受邀请，谢谢您！", "Invitation accepted. Thank you!"),
+    "invitation_no": ("已婉拒，谢谢您的答复。", "Declined. Thank you for answering."),
     # accounts
     "username": ("用户名", "Username"), "password": ("密码(至少8位)", "Password (8+ characters)"),
     "display_name": ("姓名/昵称", "Name"), "role": ("身份", "I am"),
@@ -146,6 +161,27 @@ ERROR_CODES_ZH: dict[str, str] = {
     "household_in_public_text": "公开内容里仍有这户居民的姓名、电话或住址，请删去后再公开",
     "title_only_household": "标题去掉住户信息后就什么都不剩了，请写明需要什么帮助",
     "not_editable": "这个心愿已经审核(或已取消)，不能再修改",
+    "age_range": "最小年龄不能大于最大年龄", "already_answered": "这个邀请已经答复过了",
+    "invitation_expired": "这个邀请已过期", "already_member": "这个账号已经属于一个组织(或不是组织账号)",
+    "already_started": "活动已经开始，请直接联系组织方", "bad_characters": "含有不允许的字符",
+    "bad_phone": "手机号应为1开头的11位数字(或区号加电话号码)", "bad_sort": "不支持这种排序方式",
+    "correction_closed": "现在不能登记或更正到场情况(活动开始后至结束后7天内可以)",
+    "half_a_point": "请同时填写纬度和经度，或都不填", "in_the_future": "日期不能晚于今天",
+    "in_the_past": "时间需在未来(年份在2000至2100之间)", "leader_not_adult": "带队人在活动当天须年满18周岁",
+    "name_taken": "已有同名组织登记", "no_account": "此人没有可接收邀请的账号",
+    "no_location": "请先在“我的资料”中填写住址位置，才能按距离筛选或排序",
+    "no_profile": "请先填写志愿者资料", "no_timezone": "时间需要带时区",
+    "not_a_number": "请填写有效的数字", "not_active": "这条报名已经不再有效",
+    "not_confirmed": "只有已确认的报名才能登记到场", "not_eligible": "不符合条件",
+    "not_marked": "还没有可撤销的到场登记", "offer_used_up": "这项资源已经全部用完",
+    "out_of_range": "数值超出允许范围", "outside_district": "地点不在本街道范围内",
+    "reason_required": "请填写理由", "required": "此项必填",
+    "rule_frequency": "重复规则只能按天、周、月或年，且每天最多一次",
+    "rule_invalid": "重复规则无效，请重新选择", "rule_never_occurs": "这个重复规则在一年内不会产生任何场次",
+    "too_long": "内容太长了", "too_short": "内容太短了",
+    "too_young_to_register": "未满18周岁请由监护人通过“我的孩子”登记", "unknown_code": "选项无效",
+    "unknown_place": "请选择有效的社区和网格", "wrong_role": "只有志愿者账号可以填写志愿者资料",
+    "youth_age_range": "允许小小安全员参加的活动，最小年龄须低于18岁",
 }
 
 
@@ -156,6 +192,10 @@ ELIGIBILITY_ZH: dict[str, str] = {
     "overlap": "您在同一时间已报名了其他活动", "youth_not_allowed": "这项活动不接受小小安全员",
     "youth_night": "小小安全员只参加白天(08:00-18:00)的活动", "youth_inactive": "孩子需先通过评估并编入应急小队",
     "youth_consent": "监护人同意书未生效", "youth_no_leader": "还没有成年带队人报名",
+    "skill": "缺少这项活动要求的技能", "availability": "不在您填写的可服务时间内",
+    "youth_too_far": "小小安全员只参加本社区或离家3公里以内的活动",
+    "monthly_hours": "超过您本月的服务时长上限", "daily_hours": "超过当天的服务时长上限",
+    "inactive": "您的志愿者资料尚未生效", "full": "名额已满",
 }
 
 
