@@ -105,6 +105,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "job": ("任务", "Job"), "schedule": ("计划", "Schedule"), "next_run": ("下次运行", "Next run"),
     "last_run": ("上次运行", "Last run"), "outcome": ("结果", "Outcome"), "recent_runs": ("最近运行记录", "Recent runs"),
     "no_runs": ("还没有运行记录；调度器启动后会按计划运行。", "No runs yet; the scheduler runs jobs on schedule once started."),
+    "matching_model": ("匹配评分模型", "Matching model"),
+    "model_in_use": ("正在使用 {trained} 训练的模型(在留出数据上以95%置信度优于之前的模型后启用)。",
+                     "In use: the model trained {trained} (activated after beating the previous one on held-out "
+                     "decisions at 95% confidence)."),
+    "model_prior_in_use": ("正在使用默认先验评分：审核记录还不够，或新模型尚未以95%置信度胜出。",
+                           "In use: the default prior; not enough decisions yet, or no new model has won at 95% "
+                           "confidence."),
+    "model_failed_to_load": ("当前启用的模型({trained} 训练)无法加载，已改用默认先验评分。重新训练成功后会自动恢复；"
+                             "如持续出现，请联系管理员。",
+                             "The active model (trained {trained}) failed to load; scoring falls back to the default "
+                             "prior until a retrained model wins. If this persists, tell an administrator."),
+    "model_libraries_changed": ("训练时的软件版本与现在不同：", "Library versions changed since training:"),
     # sorting, queue
     "sort": ("排序", "Sort"), "sort_starts_at": ("时间由近到远", "Soonest first"),
     "sort_-starts_at": ("时间由远到近", "Latest first"), "sort_distance": ("离家最近", "Nearest to home"),
@@ -126,7 +138,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "pending": ("待审核", "pending"), "approved": ("已通过", "approved"), "rejected": ("已驳回", "rejected"),
     "suspended": ("已暂停", "suspended"), "draft": ("草稿", "draft"), "submitted": ("已提交", "submitted"),
     "closed": ("已结束", "closed"), "cancelled": ("已取消", "cancelled"), "applied": ("已申请", "applied"),
-    "confirmed": ("已确认", "confirmed"), "waitlisted": ("候补中", "waitlisted"), "attended": ("已到场", "attended"),
+    "confirmed": ("已确认", "confirmed"), "waitlisted": ("候补中", "waitlisted"),
+    "waiting_for_leader": ("等待成年领队", "waiting for an adult leader"), "attended": ("已到场", "attended"),
     "no_show": ("未到场", "no-show"), "verified": ("已核实", "verified"), "open": ("征集中", "open"),
     "matched": ("已匹配", "matched"), "in_progress": ("帮扶中", "in progress"), "fulfilled": ("已完成", "fulfilled"),
     "applicant": ("申请中", "applicant"), "assessed": ("已评估", "assessed"), "active": ("在队", "active"),
