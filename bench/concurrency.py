@@ -302,6 +302,9 @@ async def one_round(number: int, district: District, people: list[Person], *, ca
     check(len(confirmed) == min(capacity, len(people)), f"every place is taken ({len(confirmed)})")
     check(taken == len(confirmed), f"taken ({taken}) equals the confirmed rows ({len(confirmed)})")
     check(said_confirmed == len(confirmed), f"answers saying confirmed ({said_confirmed}) match the rows")
+    answered = {p.who["volunteer"] for p, a in zip(people, answers) if a.status == 201}
+    check({r["volunteer"] for r in rows} == answered,
+          f"a sign-up row exactly for each answer 201 ({len(rows)} rows, {len(answered)} answered 201)")
     seqs = [r["queue_seq"] for r in waitlisted]
     check(len(set(seqs)) == len(seqs) and None not in seqs, f"{len(seqs)} waitlist queue numbers, all unique")
     positions = sorted(a.body.get("waitlist_position") for a in answers if a.body.get("status") == "waitlisted")
@@ -322,6 +325,8 @@ async def one_round(number: int, district: District, people: list[Person], *, ca
     after = {r["id"]: r for r in await sign_ups_of(occurrence)}
     still_in = [r["id"] for r, a in zip(leaving, answers) if a.status == 200 and after[r["id"]]["status"] != "cancelled"]
     check(not still_in, f"nobody whose cancel answered 200 is still in play ({len(still_in)})")
+    gone_anyway = [r["id"] for r, a in zip(leaving, answers) if a.status != 200 and after[r["id"]]["status"] == "cancelled"]
+    check(not gone_anyway, f"no cancel answered otherwise went through ({len(gone_anyway)})")
     confirmed_after = {i for i, r in after.items() if r["status"] == "confirmed"}
     taken = await taken_of(occurrence)
     check(len(confirmed_after) <= capacity, f"no over-booking after the cancels: {len(confirmed_after)} confirmed")
@@ -400,23 +405,30 @@ def codes_summary(codes: list[int]) -> str:
 async def run(args) -> int:
     from tongxin.db import connection_pool, migrate, use_database
 
+    FAILURES.clear()
     admin_url = args.postgres
-    name = f"tongxin_bench_{uuid.uuid4().hex[:10]}"
-    url = admin_url.rsplit("/", 1)[0] + "/" + name
     logs = Path(tempfile.mkdtemp(prefix="tongxin-concurrency-"))
-    print(f"database {name}, {args.instances} instances, logs in {logs}", flush=True)
-    await admin(admin_url, f'CREATE DATABASE "{name}"')
+    if args.sqlite:
+        name = str(logs / "bench.sqlite3")
+        url = f"sqlite:///{name}"
+    else:
+        name = f"tongxin_bench_{uuid.uuid4().hex[:10]}"
+        url = admin_url.rsplit("/", 1)[0] + "/" + name
+        await admin(admin_url, f'CREATE DATABASE "{name}"')
+    print(f"database {name}, {args.instances} instance(s), logs in {logs}", flush=True)
     instances = Instances(args.instances, url, logs)
     people: list[Person] = []
     try:
         engine = use_database(url)
         async with connection_pool(engine):
-            await migrate(quiet=True)
             started = time.perf_counter()
+            await migrate(quiet=True)
             district = await build_district(args.people + 1 + args.overlaps)
             instances.start()
+            print(f"  set-up: database and {args.instances} instance(s) ready in {time.perf_counter() - started:.1f} s",
+                  flush=True)
             people = [Person(instances, who) for who in district.people]
-            gate = asyncio.Semaphore(8)
+            gate = asyncio.Semaphore(16)
 
             async def login(p: Person) -> None:
                 async with gate:
@@ -455,7 +467,8 @@ async def run(args) -> int:
         if args.keep:
             print(f"  kept database {name} and logs {logs}")
         else:
-            await admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if not args.sqlite:
+                await admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             if not FAILURES:
                 shutil.rmtree(logs, ignore_errors=True)
     if FAILURES:
@@ -480,6 +493,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duplicates", type=int, default=20)
     parser.add_argument("--overlaps", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sqlite", action="store_true",
+                        help="a SQLite file instead of PostgreSQL (one machine; use --instances 1 for the embedded setup)")
     parser.add_argument("--keep", action="store_true", help="keep the database and the logs")
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT / "platform")]
