@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -38,13 +39,16 @@ DEMO_PASSWORD = "tongxin-demo"
 class Result:
     name: str
     latencies: list[float] = field(default_factory=list)
-    not_2xx: int = 0
+    not_2xx: Counter = field(default_factory=Counter)  # status code -> answers
     errors: int = 0
     seconds: float = 0.0
 
     @property
     def rate(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def not_2xx_text(self) -> str:
+        return ", ".join(f"{n}×{code}" for code, n in sorted(self.not_2xx.items())) or "0"
 
     def p(self, q: float) -> float:
         return float(np.percentile(np.array(self.latencies) * 1000, q)) if self.latencies else float("nan")
@@ -152,8 +156,11 @@ async def load(name: str, clients: list[Raw], step, seconds: float) -> Result:
             elapsed = time.perf_counter() - started
             for code in codes:
                 result.latencies.append(elapsed / len(codes))
-                result.not_2xx += not 200 <= code < 300
+                if not 200 <= code < 300:
+                    result.not_2xx[code] += 1
 
+    for c in clients:  # fresh connections: uvicorn closes ones idle for 5 s, mid-request for us
+        await c.close()
     started = time.perf_counter()
     deadline = started + seconds
     await asyncio.gather(*[worker(c) for c in clients])
@@ -262,7 +269,7 @@ async def engine_run(engine: str, url: str, args, bare: str, logs: Path) -> list
             result = await load(name, clients, step, args.duration)
             rows.append((result, ceiling))
             print(f"  {engine:<10} {name:<32} {result.rate:8.0f}/s  share {result.rate / ceiling.rate:5.3f}  "
-                  f"p50 {result.p(50):6.0f} ms  p99 {result.p(99):6.0f} ms  non-2xx {result.not_2xx}"
+                  f"p50 {result.p(50):6.0f} ms  p99 {result.p(99):6.0f} ms  non-2xx {result.not_2xx_text()}"
                   f"  errors {result.errors}   (bare {ceiling.rate:.0f}/s)", flush=True)
         for c in [*volunteers, *anonymous, *bare_clients]:
             await c.close()
@@ -300,7 +307,7 @@ async def run(args) -> int:
         for rows in table.values():
             result, ceiling = rows[i]
             cells += [f"{result.rate / ceiling.rate:.3f}", f"{result.p(50):.0f} / {result.p(99):.0f}",
-                      str(result.not_2xx + result.errors)]
+                      result.not_2xx_text() + (f", {result.errors} lost" if result.errors else "")]
         print(f"| {name} | " + " | ".join(cells) + " |")
     bare_rates = [c.rate for rows in table.values() for _, c in rows]
     print(f"\nbare Litestar app: {min(bare_rates):.0f}–{max(bare_rates):.0f} requests/s with this client")
