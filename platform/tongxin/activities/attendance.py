@@ -192,6 +192,8 @@ async def mark_no_shows_after(*, grace: timedelta, now: datetime | None = None) 
         ended = await Occurrence.select(Occurrence.id).where(
             Occurrence.status.is_in(["open", "closed"]) & (Occurrence.ends_at < now - grace))
         ids = [o["id"] for o in ended]
+        # Lock them as a mark does, then read: a mark committed meanwhile is seen, not overwritten.
+        await lock_rows(Occurrence, ids)
         rows = await SignUp.select(*_columns()).where(SignUp.occurrence.is_in(ids or [-1])
                                                       & (SignUp.status == "confirmed"))
         for row in rows:
