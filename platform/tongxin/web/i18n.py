@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from matching import RULE_LABELS_EN
+
 LANGUAGES = ("zh-CN", "en")
 DEFAULT = "zh-CN"
 
@@ -39,6 +41,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kind_service_day": ("志愿服务日", "Service day"), "kind_training_drill": ("应急演练", "Training drill"),
     "kind_safety_education": ("安全教育", "Safety education"), "kind_wish_work": ("心愿服务", "Wish work"),
     "kind_emergency": ("应急任务", "Emergency"),
+    "mine_confirmed": ("已报名", "Signed up"), "mine_waitlisted": ("候补第 {n} 位", "Waitlist: number {n}"),
+    "mine_leader": ("已报名(带队人)", "Signed up as the leader"),
+    "mine_waiting_for_leader": ("已报名，成年带队人报名后即确认", "Signed up; confirmed once an adult leader signs up"),
+    "keyword": ("关键词", "Keyword"), "keyword_hint": ("活动名称、地点或组织", "Title, place or organization"),
+    "details": ("查看详情", "Details"), "sign_ups_closed_short": ("报名已截止", "Sign-ups closed"),
+    "sign_in_to_sign_up": ("登录后报名", "Sign in to sign up"),
+    "full_waitlist": ("名额已满，报名将进入候补", "Full: signing up puts you on the waitlist"),
+    "join_waitlist": ("报名候补", "Join the waitlist"), "youth_welcome": ("小小安全员可参加", "Youth welcome"),
+    "why_not": ("暂不能报名的原因", "Why you cannot sign up"),
+    "back_to_occurrences": ("返回活动列表", "Back to activities"),
+    "occurrence_cancelled": ("本场活动已取消", "This occurrence has been cancelled"),
+    "when": ("时间", "When"), "where": ("地点", "Where"), "sign_up_deadline": ("报名截止", "Sign up by"),
+    "address_unknown": ("地址待定", "Address to be announced"), "open_map": ("在地图中查看", "Open in a map"),
+    "waitlist_open": ("可报名候补", "waitlist open"), "needed_skills": ("需要技能", "Skills needed"),
+    "preferred_skills": ("最好会", "Nice to have"), "needed_certificates": ("需要证书", "Certificates needed"),
+    "none_needed": ("无", "None"), "age_range": ("年龄要求", "Age"),
+    "age_between": ("{min}–{max} 岁", "{min} to {max} years"), "youth_rules": ("小小安全员", "Little safety officers"),
+    "youth_rules_text": ("可参加：须通过评估并编入应急小队，监护人同意书有效，只参加白天(08:00–18:00)的活动，且有成年带队人报名后才确认。",
+                         "Welcome once assessed and in a squad, with the guardian's consent in force, in daytime only "
+                         "(08:00–18:00), and confirmed once an adult leader has signed up."),
+    "leader_present": ("已有成年带队人报名", "An adult leader has signed up"),
+    "leader_missing": ("还没有成年带队人报名", "No adult leader has signed up yet"),
+    "youth_not_open": ("这项活动不接受小小安全员", "Not open to little safety officers"),
+    "contact": ("联系人", "Contact"), "points": ("积分", "Points"), "any": ("不限", "Any"), "near_home": ("离我家近", "Near my home"), "community": ("社区", "Community"),
     # staff
     "approve": ("通过", "Approve"), "reject": ("驳回", "Reject"), "reason": ("理由", "Reason"),
     "queue_empty": ("没有待审核的事项。", "Nothing is waiting for a decision."),
@@ -157,6 +183,30 @@ ELIGIBILITY_ZH: dict[str, str] = {
     "youth_night": "小小安全员只参加白天(08:00-18:00)的活动", "youth_inactive": "孩子需先通过评估并编入应急小队",
     "youth_consent": "监护人同意书未生效", "youth_no_leader": "还没有成年带队人报名",
 }
+
+
+# English for the refusal codes that are not pair rules of `matching` (those have matching.RULE_LABELS_EN).
+ELIGIBILITY_EN: dict[str, str] = {
+    "inactive": "your volunteer profile is not active", "no_birth_date": "add your birth date to your profile first",
+    "sign_ups_closed": "sign-ups are closed",
+}
+
+
+def why_not_text(code: str, lang: str, *, skills: list[str] = (), certificates: list[str] = (),
+                 min_age: int | None = None, max_age: int | None = None) -> str:
+    """Why a person may not sign up, in words a card can show: what is missing when we know it
+    ("需要技能：理发", "需要红十字救护员证", "年龄不符(限 18–60 岁)"), else the rule's words."""
+    zh = lang == "zh-CN"
+    if code == "skill" and skills:
+        return ("需要技能：" + "、".join(skills)) if zh else "Needs the skill " + ", ".join(skills)
+    if code == "certificate" and certificates:
+        return ("需要" + "、".join(certificates)) if zh else "Needs a valid " + ", ".join(certificates)
+    if code == "age" and min_age is not None and max_age is not None:
+        return f"年龄不符(限 {min_age}–{max_age} 岁)" if zh else f"Age outside {min_age}–{max_age}"
+    if zh:
+        return ELIGIBILITY_ZH.get(code, "不符合报名条件")
+    text = ELIGIBILITY_EN.get(code) or RULE_LABELS_EN.get(code, "not eligible")
+    return text[:1].upper() + text[1:]
 
 
 def language_of(value: str | None) -> str:
