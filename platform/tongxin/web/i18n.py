@@ -75,6 +75,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "queue_organization": ("组织", "Organizations"), "queue_activity": ("活动", "Activities"),
     "queue_wish": ("微心愿", "Wishes"), "queue_youth": ("小小安全员", "Youth members"),
     "queue_proposal": ("匹配建议", "Match proposals"),
+    "bulk_approve": ("通过所勾选的事项", "Approve the ticked items"),
+    "bulk_hint": ("组织、活动和匹配建议可以勾选后一起通过。", "Organizations, activities and proposals can be ticked and approved together."),
+    "bulk_pick": ("勾选", "Tick"), "bulk_none": ("请先勾选要通过的事项。", "Tick the items to approve first."),
+    "bulk_done": ("已通过 {n} 项。", "{n} approved."),
+    "bulk_refused": ("以下 {n} 项未能通过：", "{n} could not be approved:"),
+    "submitted_on": ("提交于", "Submitted"), "review_public_text": ("审核公开内容", "Review the public text"),
     # wishes
     "post_wish": ("登记微心愿", "Post a wish"), "no_wishes": ("目前没有公开的微心愿。", "No open wishes right now."),
     "urgency": ("紧急程度", "Urgency"), "needed_by": ("需要日期", "Needed by"),

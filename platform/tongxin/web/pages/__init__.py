@@ -25,7 +25,7 @@ PAGES = [
     org.activity_form, org.activity_create, org.activity_edit_form, org.activity_edit, org.activity_submit,
     org.activity_roster, org.attendance_row,
     profile.profile_page, profile.profile_save, profile.certificate_add,
-    staff.queue_page, staff.decide_page, staff.matching_page, staff.dashboard_page, staff.jobs_page,
+    staff.queue_page, staff.decide_page, staff.bulk_approve_page, staff.matching_page, staff.dashboard_page, staff.jobs_page,
     wishes.wishes_page, wishes.my_wishes_page, wishes.wish_form, wishes.wish_post, wishes.wish_detail,
     wishes.wish_edit_form, wishes.wish_edit, wishes.wish_verify, wishes.wish_step,
     youth.youth_page, youth.youth_apply, youth.youth_detail, youth.youth_assess, youth.squads_page,

@@ -15,7 +15,7 @@ from tongxin.dates import LOCAL_TZ
 from tongxin.errors import DomainError, NotFound
 from tongxin.volunteers import service as volunteers
 from tongxin.web import i18n
-from tongxin.web.pages.common import PAGE, lang_of, render, require
+from tongxin.web.pages.common import PAGE, code_names, lang_of, render, require
 from tongxin.web.service import local_time
 
 
@@ -32,15 +32,6 @@ def _number(value: str, kind=int):
         return kind(value) if value and value.strip() else None
     except ValueError:
         return None
-
-
-async def _names(lang: str) -> dict[str, dict[str, str]]:
-    """Skill and certificate codes → names in `lang`, for "what is missing" in words."""
-    found = await volunteers.lookups()
-    pick = (lambda r: r["name_zh"]) if lang == "zh-CN" else (lambda r: r["name_en"] or r["name_zh"])
-    return {"skills": {r["code"]: pick(r) for r in found["skills"]},
-            "certificates": {r["code"]: pick(r) for r in found["certificate_kinds"]},
-            "communities": found["communities"]}
 
 
 def mine_words(mine: dict | None, lang: str) -> str:
@@ -101,7 +92,7 @@ async def occurrences_page(request: Request, kind: str = "", date_from: str = ""
         error = i18n.error_text(exc.code, exc.message, lang)
         page = await browse.list_occurrences(actor=actor, kind=filters["kind"] or None, q=filters["q"] or None,
                                              limit=PAGE, offset=max(offset, 0))
-    names = await _names(lang)
+    names = await code_names(lang)
     for item in page["items"]:
         describe(item, names, lang)
     query = urlencode({k: v for k, v in filters.items() if v})
@@ -123,7 +114,7 @@ async def _occurrence_page(request: Request, occurrence_id: int, *, status_code:
     actor = await actor_of(request)
     lang = lang_of(request)
     occurrence = await browse.occurrence_detail(actor=actor, occurrence_id=occurrence_id)
-    names = await _names(lang)
+    names = await code_names(lang)
     describe(occurrence, names, lang)
     occurrence["skill_names"] = [names["skills"].get(c, c) for c in occurrence["required_skills"]]
     occurrence["preferred_skill_names"] = [names["skills"].get(c, c) for c in occurrence["preferred_skills"]]

@@ -11,6 +11,7 @@ from tongxin.accounts.guards import actor_of
 from tongxin.dates import hours_text
 from tongxin.errors import DomainError, NotAuthenticated, NotFound
 from tongxin.notifications import service as notifications
+from tongxin.volunteers.service import lookups
 from tongxin.web import i18n
 from tongxin.web import service as web
 from tongxin.web.service import local_time
@@ -107,3 +108,12 @@ def ticked(form, name: str) -> list[str]:
 
 def error_for(exc: DomainError, lang: str) -> dict[str, str]:
     return {exc.field or "_form": i18n.error_text(exc.code, exc.message, lang)}
+
+
+async def code_names(lang: str) -> dict[str, Any]:
+    """Skill and certificate codes → names in `lang` (to say what is needed or missing), and the communities."""
+    found = await lookups()
+    pick = (lambda r: r["name_zh"]) if lang == "zh-CN" else (lambda r: r["name_en"] or r["name_zh"])
+    return {"skills": {r["code"]: pick(r) for r in found["skills"]},
+            "certificates": {r["code"]: pick(r) for r in found["certificate_kinds"]},
+            "communities": found["communities"]}
