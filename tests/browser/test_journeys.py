@@ -64,7 +64,7 @@ def test_organization_registers_publishes_and_marks_attendance(phone, database_f
     row = org.locator("tr:has(td[data-status=confirmed])").first
     row.locator("button", has_text="到场").click()
     org.wait_for_selector("td.status[data-status=attended]")
-    assert "已记 2.0 小时" in org.inner_text("td.status[data-status=attended]"), "the two hours served are credited"
+    assert "已记 2 小时" in org.inner_text("td.status[data-status=attended]"), "the two hours served are credited"
     screenshot(org, "organization-journey")
 
 
@@ -202,12 +202,18 @@ def test_micro_wish_from_grid_worker_to_helper_and_back(phone, database_file):
         staff.click("text=下一页")  # the queue is oldest first: the new proposals are on a later page
     staff.locator(".card", has_text="冬季棉被两床给独居老人").first.locator("button[value=approve]").click()
     with sqlite3.connect(database_file) as db:
-        helper = db.execute(
-            "SELECT u.username FROM wish w LEFT JOIN volunteer v ON v.id = w.helper_volunteer "
-            "LEFT JOIN organization_member m ON m.organization = w.helper_organization "
-            "JOIN tx_user u ON u.id = COALESCE(v.user, m.user) WHERE w.title = '冬季棉被两床给独居老人'").fetchone()[0]
+        invited = db.execute(
+            "SELECT u.username FROM invitation i JOIN wish w ON w.id = i.target_id AND i.target_type = 'wish' "
+            "JOIN tx_user u ON u.id = i.recipient WHERE w.title = '冬季棉被两床给独居老人'").fetchone()
+        helper = invited[0] if invited else db.execute(  # an organization's offer is its own consent
+            "SELECT u.username FROM wish w JOIN organization_member m ON m.organization = w.helper_organization "
+            "JOIN tx_user u ON u.id = m.user WHERE w.title = '冬季棉被两床给独居老人'").fetchone()[0]
     helping = phone()
     sign_in(helping, helper)
+    if invited:  # a volunteer is asked first: only their yes makes them the helper
+        helping.goto("/me/invitations")
+        helping.locator(".card", has_text="冬季棉被两床给独居老人").locator("button", has_text="接受").click()
+        assert "已接受邀请" in helping.inner_text(".flash")
     helping.goto("/wishes/mine")  # the helper finds the wish among the ones they help with
     helping.click("text=冬季棉被两床给独居老人")
     assert "13955556666" in helping.inner_text("#household"), "the approved helper sees the contact"

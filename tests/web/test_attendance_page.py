@@ -81,4 +81,4 @@ async def test_after_the_correction_window_marks_are_final(client):
     page = (await client.get(f"/org/activities/{found['activity']}", headers=HTML)).text
     assert "到场记录已确定" in page and "hx-post" not in page and "全部到场" not in page
     late = await client.post(f"/org/sign-ups/{found['sign_ups'][0]}/attendance/undo", headers=HTML)
-    assert "不能再更正" in late.text
+    assert "不能登记或更正到场情况" in late.text

@@ -8,6 +8,7 @@ from __future__ import annotations
 from tongxin.web.pages import (
     accounts,
     browse,
+    invitations,
     messages,
     org,
     profile,
@@ -20,6 +21,7 @@ PAGES = [
     accounts.home, accounts.language, accounts.login_form, accounts.login_submit, accounts.register_form,
     accounts.register_submit, accounts.logout,
     browse.occurrences_page, browse.occurrence_page, browse.sign_up_page, browse.schedule_page, browse.cancel_page,
+    invitations.invitations_page, invitations.invitation_accept, invitations.invitation_decline,
     messages.notifications_list, messages.notification_read,
     org.org_page, org.org_register, org.offer_create, org.activity_cancel_confirm, org.activity_cancel,
     org.activity_form, org.activity_create, org.activity_edit_form, org.activity_edit, org.activity_submit,

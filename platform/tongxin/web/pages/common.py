@@ -18,7 +18,7 @@ from tongxin.web.service import local_time
 
 LANG_COOKIE = "tx_lang"
 PAGE = 20
-DONE_MESSAGES = {"signed_up", "waitlisted", "welcome", "all_attended"}
+DONE_MESSAGES = {"signed_up", "waitlisted", "welcome", "invitation_yes", "invitation_no", "all_attended"}
 
 
 def lang_of(request: Request) -> str:
