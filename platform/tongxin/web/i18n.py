@@ -18,6 +18,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "notifications": ("消息", "Messages"), "not_found": ("没有找到这个页面或记录", "This page or record was not found"),
     "back_home": ("返回首页", "Back to home"), "save": ("保存", "Save"), "submit": ("提交", "Submit"),
     "previous": ("上一页", "Previous"), "next": ("下一页", "Next"),
+    "skip_to_content": ("跳到正文", "Skip to the content"),
     # invitations
     "invitations": ("我的邀请", "My invitations"),
     "invitations_intro": ("工作人员为您(或您的孩子)推荐了下面的活动或心愿。接受后才会报名；逾期未答复视为婉拒。",
