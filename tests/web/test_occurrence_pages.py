@@ -178,3 +178,16 @@ async def test_past_deadline_says_sign_ups_are_closed(client):
     occurrence_id = await make_occurrence(starts_in=timedelta(minutes=30))
     page = (await client.get("/occurrences", headers=HTML)).text
     assert "报名已截止" in card(page, occurrence_id) and "/sign-up\"" not in card(page, occurrence_id)
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_every_rule_that_can_refuse_a_sign_up_has_words_in_both_languages(lang):
+    import matching
+    from tongxin.web import i18n
+
+    codes = [*matching.PAIR_RULES, "inactive", "no_birth_date", "sign_ups_closed"]
+    for code in codes:
+        text = i18n.why_not_text(code, lang)
+        assert text and text != code and "_" not in text and text not in ("不符合报名条件", "Not eligible"), code
+        if lang == "zh-CN":
+            assert re.search(r"[\u4e00-\u9fff]", text) and not re.search(r"[a-z]{3,}", text), text

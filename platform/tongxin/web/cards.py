@@ -185,7 +185,7 @@ def card_lines(kind: str, detail: dict[str, Any], lang: str, names: dict[str, di
         if detail["target_type"] == "occurrence" and target:
             places = f"剩余名额 {target['places_left']}/{target['capacity']}" if zh else \
                 f"{target['places_left']} of {target['capacity']} places left"
-            lines.append(("target", _place(target["title"], _time_span(target["starts_at"], ends_at=target["ends_at"]),
+            lines.append(("target", _place(_time_span(target["starts_at"], ends_at=target["ends_at"]),
                                            target["community_name"], target["address"], places)))
         elif target:
             lines.append(("target", _place(i18n.label("wish", lang), target["community_name"],

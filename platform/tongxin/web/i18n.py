@@ -60,7 +60,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "mine_confirmed": ("已报名", "Signed up"), "mine_waitlisted": ("候补第 {n} 位", "Waitlist: number {n}"),
     "mine_leader": ("已报名(带队人)", "Signed up as the leader"),
     "mine_waiting_for_leader": ("已报名，成年带队人报名后即确认", "Signed up; confirmed once an adult leader signs up"),
-    "keyword": ("关键词", "Keyword"), "keyword_hint": ("活动名称、地点或组织", "Title, place or organization"),
+    "keyword": ("关键词", "Keyword"), "search": ("搜索", "Search"), "more_filters": ("更多筛选条件", "More filters"), "keyword_hint": ("活动名称、地点或组织", "Title, place or organization"),
     "details": ("查看详情", "Details"), "sign_ups_closed_short": ("报名已截止", "Sign-ups closed"),
     "sign_in_to_sign_up": ("登录后报名", "Sign in to sign up"),
     "full_waitlist": ("名额已满，报名将进入候补", "Full: signing up puts you on the waitlist"),
