@@ -172,3 +172,37 @@ async def test_a_rejection_without_reason_is_tied_to_the_reason_field(client):
     assert response.status_code == 400
     key = f"activity-{activity_id}"
     assert f'aria-describedby="reason-error-{key}"' in response.text and f'id="reason-error-{key}"' in response.text
+
+
+async def test_the_candidates_for_one_target_can_be_compared_on_their_own(client):
+    from tongxin.matches.tables import Proposal
+    from tongxin.volunteers.tables import Volunteer
+
+    wanted = await make_occurrence(title="义务理发")
+    other = await make_occurrence(title="消防演练")
+    people = [(await Volunteer.insert(Volunteer(real_name=name)).returning(Volunteer.id))[0]["id"]
+              for name in ("李华", "王芳", "赵强")]
+    await Proposal.insert(Proposal(target_type="occurrence", target_id=wanted, candidate_type="volunteer",
+                                   candidate_id=people[0], score=0.9, explanation={}),
+                          Proposal(target_type="occurrence", target_id=wanted, candidate_type="volunteer",
+                                   candidate_id=people[1], score=0.8, explanation={}),
+                          Proposal(target_type="occurrence", target_id=other, candidate_type="volunteer",
+                                   candidate_id=people[2], score=0.7, explanation={}))
+    await login(client, (await make_user("staff"))["username"])
+    everything = (await client.get("/staff/queue", params={"kind": "proposal"}, headers=HTML)).text
+    assert f'href="/staff/queue?target=occurrence:{wanted}"' in everything
+    one = (await client.get("/staff/queue", params={"target": f"occurrence:{wanted}"}, headers=HTML)).text
+    assert "李华 → 义务理发" in one and "王芳 → 义务理发" in one and "赵强" not in one
+    assert "只显示同一对象的匹配建议" in one
+
+
+def test_every_matching_feature_reads_as_words_with_its_value_in_both_languages():
+    import matching
+    from tongxin.web.cards import feature_text
+
+    for name in matching.FEATURE_NAMES:
+        for lang in ("zh-CN", "en"):
+            text = feature_text(name, 1.0, lang, skills_required=2)
+            assert text and "_" not in text, (name, lang)
+            labels = matching.FEATURE_LABELS_ZH if lang == "zh-CN" else matching.FEATURE_LABELS_EN
+            assert text != labels.get(name) or name in ("same_grid", "same_community"), f"{name}: a label, no value"

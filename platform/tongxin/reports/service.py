@@ -93,10 +93,11 @@ async def dashboard(*, now: datetime | None = None) -> dict[str, Any]:
 
 
 async def approval_queue(*, actor: Actor, kinds: list[str] | None = None, community_id: int | None = None,
-                         limit: int = 20, offset: int = 0) -> dict[str, Any]:
+                         target: tuple[str, int] | None = None, limit: int = 20, offset: int = 0) -> dict[str, Any]:
     """Everything waiting for staff: organizations, activities, wishes and youth members oldest first, then
     match proposals oldest first (a new organization must not wait behind a batch of proposals);
-    `community_id` keeps the items of one community (a proposal by its target's place)."""
+    `community_id` keeps the items of one community (a proposal by its target's place); `target`
+    (type, id) keeps the proposals for one occurrence or wish, to compare its candidates side by side."""
     if not actor.is_staff:
         raise NotFound("not found")
     kinds = kinds or list(QUEUE_KINDS)
@@ -137,7 +138,9 @@ async def approval_queue(*, actor: Actor, kinds: list[str] | None = None, commun
 
         proposals = await list_proposals(status="proposed", sort="created", limit=10_000)
         for p in proposals["items"]:
-            items.append({"kind": "proposal", "id": p["id"],
+            if target is not None and (p["target_type"], p["target_id"]) != tuple(target):
+                continue
+            items.append({"kind": "proposal", "id": p["id"], "target": [p["target_type"], p["target_id"]],
                           "title": f"{p['target_title']} ← {p['candidate_name'] or p['candidate_type']}",
                           "submitted_at": p["created_at"], "summary": f"score {p['score']:.2f}",
                           "score": p["score"], "explanation": p["explanation"]})

@@ -8,6 +8,8 @@ again.
 
 from __future__ import annotations
 
+import math
+
 from datetime import timedelta
 from typing import Any, Callable
 
@@ -90,11 +92,26 @@ def feature_text(name: str, value: float, lang: str, *, skills_required: int = 0
         return ("紧急程度：" if zh else "urgency: ") + _pick(URGENCY[level], lang)
     if name == "days_until_needed":
         return f"{_count(v)} 天后需要" if zh else f"needed in {_count(v)} days"
-    if name == "declared_kind":
-        return ("本人愿意做这类服务" if v >= 0.5 else "不是本人填写的服务类型") if zh else (
-            "wants this kind of work" if v >= 0.5 else "not a kind of work they chose")
+    if name == "declared_kind":  # 0.5: the person declared no kinds, which says nothing
+        if abs(v - 0.5) < 1e-9:
+            return ""
+        return ("本人登记想做这类服务" if v >= 0.5 else "不在本人登记的服务意向中") if zh else (
+            "wants this kind of work" if v >= 0.5 else "not among the kinds they chose")
+    if name == "distance_over_declared":
+        return f"距离为本人愿去最远距离的 {_percent(v)}" if zh else f"{_percent(v)} of the distance they would go"
     if name == "acceptance_rate":
         return f"接受邀请 {_percent(v)}" if zh else f"accepts {_percent(v)} of invitations"
+    if name == "kind_acceptance":
+        return f"此类服务接受 {_percent(v)}" if zh else f"accepts {_percent(v)} of this kind"
+    if name == "time_acceptance":
+        return f"此时段接受 {_percent(v)}" if zh else f"accepts {_percent(v)} at this time of day"
+    if name == "distance_acceptance":
+        return f"此距离接受 {_percent(v)}" if zh else f"accepts {_percent(v)} at this distance"
+    if name == "distance_over_travelled":
+        return f"距离为本人常去距离的 {v:.1f} 倍" if zh else f"{v:.1f} times the distance they usually travel"
+    if name == "invitations_seen":  # stored as log(1 + n)
+        n = _count(math.expm1(v))
+        return f"收到过 {n} 次邀请" if zh else f"{n} invitations so far"
     return ""
 
 

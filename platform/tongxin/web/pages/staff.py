@@ -29,18 +29,27 @@ def _community(value: str | None) -> int | None:
     return int(value) if value and value.strip().isdigit() else None
 
 
-def _queue_url(kind: str, community_id: int | None) -> str:
-    query = urlencode({k: v for k, v in (("kind", kind), ("community_id", community_id)) if v})
+def _target(value: str | None) -> tuple[str, int] | None:
+    """A "occurrence:12" / "wish:3" choice of the proposals' target filter (None when empty or malformed)."""
+    kind, _, raw = (value or "").partition(":")
+    return (kind, int(raw)) if kind in ("occurrence", "wish") and raw.isdigit() else None
+
+
+def _queue_url(kind: str, community_id: int | None, target: tuple[str, int] | None = None) -> str:
+    query = urlencode({k: v for k, v in (("kind", kind), ("community_id", community_id),
+                                          ("target", f"{target[0]}:{target[1]}" if target else "")) if v})
     return "/staff/queue" + (f"?{query}" if query else "")
 
 
-async def _queue(request: Request, actor, *, kind: str = "", community_id: int | None = None, offset: int = 0,
-                 status_code: int = 200, **values) -> Template:
-    """The queue page: cards with everything to decide, filtered by kind and community."""
+async def _queue(request: Request, actor, *, kind: str = "", community_id: int | None = None,
+                 target: tuple[str, int] | None = None, offset: int = 0, status_code: int = 200, **values) -> Template:
+    """The queue page: cards with everything to decide, filtered by kind, community and a proposal's target."""
     lang = lang_of(request)
+    if target is not None:
+        kind = "proposal"
     kinds = [kind] if kind in reports.QUEUE_KINDS else None
-    page = await reports.approval_queue(actor=actor, kinds=kinds, community_id=community_id, limit=PAGE,
-                                        offset=max(offset, 0))
+    page = await reports.approval_queue(actor=actor, kinds=kinds, community_id=community_id, target=target,
+                                        limit=PAGE, offset=max(offset, 0))
     counts = (await reports.approval_queue(actor=actor, community_id=community_id, limit=1))["counts"]
     details = await queue_facts.card_details(page["items"])
     names = await code_names(lang)
@@ -51,15 +60,18 @@ async def _queue(request: Request, actor, *, kind: str = "", community_id: int |
                          for key, text in cards.card_lines(item["kind"], detail, lang, names)]
         item["bulk"] = item["kind"] in BULK_KINDS
     return await render(request, "queue.html", status_code=status_code, page=page, counts=counts,
-                        kind=kinds[0] if kinds else "", community_id=community_id,
-                        communities=await queue_facts.community_names(), base=_queue_url(kinds[0] if kinds else "",
-                                                                                         community_id), **values)
+                        kind=kinds[0] if kinds else "", community_id=community_id, target=target,
+                        target_value=f"{target[0]}:{target[1]}" if target else "",
+                        communities=await queue_facts.community_names(),
+                        base=_queue_url(kinds[0] if kinds else "", community_id, target), **values)
 
 
 @get("/staff/queue", include_in_schema=False)
-async def queue_page(request: Request, kind: str = "", community_id: str = "", offset: int = 0) -> Template:
+async def queue_page(request: Request, kind: str = "", community_id: str = "", target: str = "",
+                     offset: int = 0) -> Template:
     actor = await require(request, "staff")
-    return await _queue(request, actor, kind=kind, community_id=_community(community_id), offset=offset)
+    return await _queue(request, actor, kind=kind, community_id=_community(community_id), target=_target(target),
+                        offset=offset)
 
 
 async def _decide(actor, kind: str, item_id: int, *, approve: bool, reason: str = "") -> None:
@@ -86,6 +98,7 @@ async def decide_page(request: Request, kind: str, item_id: int) -> Redirect | T
     form = await request.form()
     approve, reason = form.get("decision") == "approve", form.get("reason", "").strip()
     community_id = _community(form.get("community_id"))
+    target = _target(form.get("target"))
     if kind == "wish" and approve:  # a wish is approved on its page, where staff see and edit the text they publish
         return Redirect(path=f"/wishes/{item_id}#review")
     try:
@@ -96,9 +109,9 @@ async def decide_page(request: Request, kind: str, item_id: int) -> Redirect | T
         lang = lang_of(request)
         message = i18n.translate("reason_required", lang) if exc.field == "reason" else \
             i18n.error_text(exc.code, exc.message, lang)
-        return await _queue(request, actor, kind=kind, community_id=community_id, status_code=exc.status,
+        return await _queue(request, actor, kind=kind, community_id=community_id, target=target, status_code=exc.status,
                             failed={"key": f"{kind}-{item_id}", "field": exc.field or "_form", "message": message})
-    return Redirect(path=_queue_url(kind, community_id))
+    return Redirect(path=_queue_url(kind, community_id, target))
 
 
 @post("/staff/queue/approve", include_in_schema=False)
@@ -110,6 +123,7 @@ async def bulk_approve_page(request: Request) -> Template:
     form = await request.form()
     kind = form.get("kind", "")
     community_id = _community(form.get("community_id"))
+    target = _target(form.get("target"))
     picked = []
     for value in ticked(form, "items")[:BULK_MAX]:
         item_kind, _, raw = value.partition(":")
@@ -130,7 +144,7 @@ async def bulk_approve_page(request: Request) -> Template:
         else:
             approved.append(title)
     summary = {"approved": approved, "refused": refused, "none": not picked}
-    return await _queue(request, actor, kind=kind, community_id=community_id, summary=summary)
+    return await _queue(request, actor, kind=kind, community_id=community_id, target=target, summary=summary)
 
 
 @post("/staff/matching", include_in_schema=False)
