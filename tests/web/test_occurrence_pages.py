@@ -191,3 +191,21 @@ def test_every_rule_that_can_refuse_a_sign_up_has_words_in_both_languages(lang):
         assert text and text != code and "_" not in text and text not in ("不符合报名条件", "Not eligible"), code
         if lang == "zh-CN":
             assert re.search(r"[\u4e00-\u9fff]", text) and not re.search(r"[a-z]{3,}", text), text
+
+
+async def test_a_missing_activity_page_keeps_the_signed_in_header(client):
+    community, grid = await make_place()
+    await volunteer_with_profile(client, community, grid)
+    response = await client.get("/occurrences/99999", headers=HTML)
+    assert response.status_code == 404 and "没有找到" in response.text
+    assert 'action="/logout"' in response.text and 'href="/me/sign-ups"' in response.text, "not signed out"
+
+
+async def test_the_activity_page_in_english_has_no_chinese_labels(client):
+    occurrence_id = await occurrence(title="Haircuts", min_age=16, max_age=60)
+    client.cookies.set("tx_lang", "en")
+    text = (await client.get(f"/occurrences/{occurrence_id}", headers=HTML)).text
+    for words in ("When", "Where", "Contact", "Skills needed", "16 to 60 years", "Places left", "Sign in to sign up"):
+        assert words in text, words
+    for words in ("时间", "地点", "联系人", "需要技能", "岁", "剩余名额", "登录后报名", "周"):
+        assert words not in text.replace("明日社区广场", ""), words

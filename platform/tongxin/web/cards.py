@@ -142,11 +142,11 @@ def explanation_lines(detail: dict[str, Any], lang: str) -> list[tuple[str, str]
     return lines
 
 
-def _time_span(starts_at, minutes: int | None = None, ends_at=None) -> str:
+def _time_span(starts_at, lang: str, minutes: int | None = None, ends_at=None) -> str:
     end = ends_at or (starts_at + timedelta(minutes=minutes or 0))
     same_day = end.astimezone(LOCAL_TZ).date() == starts_at.astimezone(LOCAL_TZ).date()
-    return f"{local_time(starts_at)}–{end.astimezone(LOCAL_TZ):%H:%M}" if same_day else \
-        f"{local_time(starts_at)} – {local_time(end)}"
+    return f"{local_time(starts_at, lang)}–{end.astimezone(LOCAL_TZ):%H:%M}" if same_day else \
+        f"{local_time(starts_at, lang)} – {local_time(end, lang)}"
 
 
 def _place(*parts: str) -> str:
@@ -166,7 +166,7 @@ def card_lines(kind: str, detail: dict[str, Any], lang: str, names: dict[str, di
                   ("contact", _place(detail["contact_name"], detail["contact_phone"])),
                   ("registered_by", detail["registered_by"] or ""), ("about", detail["description"])]
     elif kind == "activity":
-        lines += [("when", _time_span(detail["starts_at"], detail["duration_minutes"])),
+        lines += [("when", _time_span(detail["starts_at"], lang, detail["duration_minutes"])),
                   ("repeat", rrule_text(detail["rrule"], lang) if detail["rrule"] else ""),
                   ("where", _place(detail["community_name"], detail["grid_name"], detail["address"])),
                   ("capacity", f"{detail['capacity']} 人" if zh else str(detail["capacity"])),
@@ -195,14 +195,14 @@ def card_lines(kind: str, detail: dict[str, Any], lang: str, names: dict[str, di
                   ("assessments", f"{' · '.join(marks)} ({len(done)}/3)"),
                   ("guardian", detail["guardian_name"] or ""),
                   ("consent", ("已撤回" if zh else "withdrawn") if detail["consent_withdrawn_at"] else
-                   (("已签 " if zh else "given ") + local_time(detail["consent_at"])) if detail["consent_at"] else
+                   (("已签 " if zh else "given ") + local_time(detail["consent_at"], lang)) if detail["consent_at"] else
                    ("未签" if zh else "not given"))]
     elif kind == "proposal":
         target, candidate = detail["target"], detail["candidate"]
         if detail["target_type"] == "occurrence" and target:
             places = f"剩余名额 {target['places_left']}/{target['capacity']}" if zh else \
                 f"{target['places_left']} of {target['capacity']} places left"
-            lines.append(("target", _place(_time_span(target["starts_at"], ends_at=target["ends_at"]),
+            lines.append(("target", _place(_time_span(target["starts_at"], lang, ends_at=target["ends_at"]),
                                            target["community_name"], target["address"], places)))
         elif target:
             lines.append(("target", _place(i18n.label("wish", lang), target["community_name"],

@@ -59,8 +59,8 @@ def why_not_words(item: dict, names: dict, lang: str) -> list[str]:
 
 def describe(item: dict, names: dict, lang: str) -> dict:
     """What a card or the activity page shows about an occurrence besides its own fields."""
-    item["local_start"] = local_time(item["starts_at"])
-    item["local_end"] = local_time(item["ends_at"]) if "ends_at" in item else ""
+    item["local_start"] = local_time(item["starts_at"], lang)
+    item["local_end"] = local_time(item["ends_at"], lang) if "ends_at" in item else ""
     if item.get("ends_at") and item["ends_at"].astimezone(LOCAL_TZ).date() == item["starts_at"].astimezone(LOCAL_TZ).date():
         item["local_end"] = item["ends_at"].astimezone(LOCAL_TZ).strftime("%H:%M")
     item["deadline_passed"] = bool(item.get("signup_deadline") and item["signup_deadline"] <= browse.now_utc())
@@ -119,7 +119,7 @@ async def _occurrence_page(request: Request, occurrence_id: int, *, status_code:
     occurrence["skill_names"] = [names["skills"].get(c, c) for c in occurrence["required_skills"]]
     occurrence["preferred_skill_names"] = [names["skills"].get(c, c) for c in occurrence["preferred_skills"]]
     occurrence["certificate_names"] = [names["certificates"].get(c, c) for c in occurrence["required_certificates"]]
-    occurrence["local_deadline"] = local_time(occurrence["signup_deadline"])
+    occurrence["local_deadline"] = local_time(occurrence["signup_deadline"], lang)
     occurrence["map_link"] = map_link(occurrence)
     return await render(request, "occurrence.html", status_code=status_code, o=occurrence, error=error)
 
@@ -156,7 +156,7 @@ async def schedule_page(request: Request, when: str = "upcoming", offset: int = 
                                             sort="starts_at" if when == "upcoming" else "-starts_at",
                                             limit=PAGE, offset=max(offset, 0))
         for s in page["items"]:
-            s["local_start"] = local_time(s["starts_at"])
+            s["local_start"] = local_time(s["starts_at"], lang_of(request))
             s["title"] = s["activity_title"]
         totals = await volunteers.ledger(actor=actor, limit=1, offset=0)
         token = await schedule.own_calendar_token(actor=actor, secret_key=request.app.state.settings.secret_key)

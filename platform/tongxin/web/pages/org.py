@@ -285,7 +285,7 @@ async def _rosters(request: Request, actor, activity_id: int, *, status_code: in
     rosters = []
     for occurrence in activity["occurrences"]:
         roster = await attendance.roster(actor=actor, occurrence_id=occurrence["id"])
-        roster["local_start"] = local_time(occurrence["starts_at"])
+        roster["local_start"] = local_time(occurrence["starts_at"], lang_of(request))
         roster["local_end"] = occurrence["ends_at"].astimezone(LOCAL_TZ).strftime("%H:%M")
         roster["confirmed"] = sum(1 for s in roster["items"] if s["status"] == "confirmed")
         for s in roster["items"]:
