@@ -36,6 +36,8 @@ async def test_before_the_start_there_are_no_attendance_buttons_and_a_way_back(c
     page = (await client.get(f"/org/activities/{found['activity']}", headers=HTML)).text
     assert "活动开始后可在这里登记到场" in page and 'href="/org"' in page
     assert "hx-post" not in page and "全部到场" not in page
+    activity_page = (await client.get(f"/occurrences/{found['occurrence']}", headers=HTML)).text
+    assert f'href="/org/activities/{found["activity"]}"' in activity_page, "the organization finds its roster"
 
 
 async def test_all_attended_marks_everyone_confirmed_at_once_and_credits_them(client):

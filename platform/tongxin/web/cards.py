@@ -208,10 +208,10 @@ def card_lines(kind: str, detail: dict[str, Any], lang: str, names: dict[str, di
             lines.append(("target", _place(i18n.label("wish", lang), target["community_name"],
                                            _pick(URGENCY.get(target["urgency"], ("", "")), lang))))
         if detail["candidate_type"] == "volunteer" and candidate:
-            name = candidate["real_name"][:1] + ("同学" if zh else " (minor)") if candidate["is_youth"] else candidate["real_name"]
             age = (f"{candidate['age']} 岁" if zh else f"age {candidate['age']}") if candidate["age"] is not None else ""
             served = f"到场 {candidate['attended_count']} 次" if zh else f"attended {candidate['attended_count']} times"
-            lines.append(("candidate", _place(name, age, candidate["community_name"], served)))
+            minor = ("未成年" if zh else "minor") if candidate["is_youth"] else ""  # the heading has the name
+            lines.append(("candidate", _place(age, minor, candidate["community_name"], served)))
         elif detail["candidate_type"] == "organization" and candidate:
             lines.append(("candidate", _place(candidate["name"], label(candidate["kind"]))))
         elif detail["candidate_type"] == "resource" and candidate:

@@ -101,6 +101,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "target_only": ("只显示同一对象的匹配建议", "Showing the proposals for one target only"),
     "all_proposals": ("显示全部匹配建议", "Show every proposal"),
     "back_to_org": ("返回我的组织", "Back to my organization"),
+    "roster_link": ("场次与报名、登记到场", "Occurrences, sign-ups and attendance"),
     "roster_taken": ("已确认 {taken}/{capacity} 人", "{taken} of {capacity} places taken"),
     "attendance_from_start": ("活动开始后可在这里登记到场。", "Attendance can be marked here once the occurrence starts."),
     "attendance_open": ("登记到场：结束后7天内都可以更正。", "Mark attendance; marks can be corrected until 7 days after the end."),
