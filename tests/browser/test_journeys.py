@@ -43,7 +43,10 @@ def test_organization_registers_publishes_and_marks_attendance(phone, database_f
     org.click("button[type=submit]")
     assert "每月第三个周六" in org.inner_text(".card:has-text('邻里便民服务日')"), "the rule is shown in words"
     org.locator(".card", has_text="邻里便民服务日").locator("button").click()
-    staff.goto("/staff/queue")
+    staff.goto("/staff/queue?kind=activity")
+    card = staff.locator(".card", has_text="邻里便民服务日").inner_text()
+    assert "每月第三个周六" in card and "明日社区广场" in card and "3 人" in card, card
+    screenshot(staff, "staff-queue-activity")
     staff.locator(".card", has_text="邻里便民服务日").locator("button[value=approve]").click()
 
     volunteer = phone()
@@ -96,9 +99,17 @@ def test_volunteer_registers_fills_the_profile_finds_what_fits_signs_up_and_canc
 
     page.goto("/occurrences?fits_me=true")
     assert page.locator(".card", has_text="小小安全员").count() == 0, "youth-only sessions do not fit an adult"
-    page.locator(".card", has_text="吾爱邻便民志愿服务日").first.locator("button").click()
+    page.locator(".card", has_text="吾爱邻便民志愿服务日").first.locator("a[href^='/occurrences/']").click()
+    details = page.inner_text("main")
+    assert all(words in details for words in ("时间", "地点", "联系人", "需要技能", "年龄要求", "剩余名额")), details
+    screenshot(page, "activity-page")
+    page.locator("form[action$='/sign-up'] button").click()
     page.wait_for_url("**/me/sign-ups**")
     assert page.locator(".card", has_text="已确认").count() == 1
+    page.goto("/occurrences")
+    assert page.locator(".card", has_text="已报名").count() == 1, "the list says 已报名 instead of 报名"
+    screenshot(page, "occurrence-list")
+    page.goto("/me/sign-ups")
     assert "iCalendar" in page.inner_text("main")
     page.on("dialog", lambda dialog: dialog.accept())
     page.locator(".card", has_text="已确认").locator("button").click()
@@ -112,7 +123,8 @@ def test_staff_run_matching_read_the_explanation_approve_and_see_the_dashboard(p
     page.goto("/staff/queue")
     page.click("form[action='/staff/matching'] button")
     proposal = page.locator("[id^=proposal-]").first
-    assert "匹配分" in proposal.inner_text()
+    assert "推荐理由" in proposal.inner_text() and "匹配分" not in proposal.inner_text(), "reasons with values"
+    screenshot(page, "staff-queue-proposals")
     proposal.locator("button[value=reject]").click()
     assert page.locator("[data-field=reason]").count() == 1, "a rejection needs a reason"
     page.locator("[id^=proposal-]").first.locator("button[value=approve]").click()

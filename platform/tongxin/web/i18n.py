@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from matching import RULE_LABELS_EN
+
 LANGUAGES = ("zh-CN", "en")
 DEFAULT = "zh-CN"
 
@@ -16,6 +18,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "notifications": ("消息", "Messages"), "not_found": ("没有找到这个页面或记录", "This page or record was not found"),
     "back_home": ("返回首页", "Back to home"), "save": ("保存", "Save"), "submit": ("提交", "Submit"),
     "previous": ("上一页", "Previous"), "next": ("下一页", "Next"),
+    "skip_to_content": ("跳到正文", "Skip to the content"),
     # invitations
     "invitations": ("我的邀请", "My invitations"),
     "invitations_intro": ("工作人员为您(或您的孩子)推荐了下面的活动或心愿。接受后才会报名；逾期未答复视为婉拒。",
@@ -54,6 +57,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kind_service_day": ("志愿服务日", "Service day"), "kind_training_drill": ("应急演练", "Training drill"),
     "kind_safety_education": ("安全教育", "Safety education"), "kind_wish_work": ("心愿服务", "Wish work"),
     "kind_emergency": ("应急任务", "Emergency"),
+    "mine_confirmed": ("已报名", "Signed up"), "mine_waitlisted": ("候补第 {n} 位", "Waitlist: number {n}"),
+    "mine_leader": ("已报名(带队人)", "Signed up as the leader"),
+    "mine_waiting_for_leader": ("已报名，成年带队人报名后即确认", "Signed up; confirmed once an adult leader signs up"),
+    "keyword": ("关键词", "Keyword"), "search": ("搜索", "Search"), "more_filters": ("更多筛选条件", "More filters"), "keyword_hint": ("活动名称、地点或组织", "Title, place or organization"),
+    "details": ("查看详情", "Details"), "sign_ups_closed_short": ("报名已截止", "Sign-ups closed"),
+    "sign_in_to_sign_up": ("登录后报名", "Sign in to sign up"),
+    "full_waitlist": ("名额已满，报名将进入候补", "Full: signing up puts you on the waitlist"),
+    "join_waitlist": ("报名候补", "Join the waitlist"), "youth_welcome": ("小小安全员可参加", "Youth welcome"),
+    "why_not": ("暂不能报名的原因", "Why you cannot sign up"),
+    "back_to_occurrences": ("返回活动列表", "Back to activities"),
+    "occurrence_cancelled": ("本场活动已取消", "This occurrence has been cancelled"),
+    "when": ("时间", "When"), "where": ("地点", "Where"), "sign_up_deadline": ("报名截止", "Sign up by"),
+    "address_unknown": ("地址待定", "Address to be announced"), "open_map": ("在地图中查看", "Open in a map"),
+    "waitlist_open": ("可报名候补", "waitlist open"), "needed_skills": ("需要技能", "Skills needed"),
+    "preferred_skills": ("最好会", "Nice to have"), "needed_certificates": ("需要证书", "Certificates needed"),
+    "none_needed": ("无", "None"), "age_range": ("年龄要求", "Age"),
+    "age_between": ("{min}–{max} 岁", "{min} to {max} years"), "youth_rules": ("小小安全员", "Little safety officers"),
+    "youth_rules_text": ("可参加：须通过评估并编入应急小队，监护人同意书有效，只参加白天(08:00–18:00)的活动，且有成年带队人报名后才确认。",
+                         "Welcome once assessed and in a squad, with the guardian's consent in force, in daytime only "
+                         "(08:00–18:00), and confirmed once an adult leader has signed up."),
+    "leader_present": ("已有成年带队人报名", "An adult leader has signed up"),
+    "leader_missing": ("还没有成年带队人报名", "No adult leader has signed up yet"),
+    "youth_not_open": ("这项活动不接受小小安全员", "Not open to little safety officers"),
+    "contact": ("联系人", "Contact"), "points": ("积分", "Points"), "any": ("不限", "Any"), "near_home": ("离我家近", "Near my home"), "community": ("社区", "Community"),
     # staff
     "approve": ("通过", "Approve"), "reject": ("驳回", "Reject"), "reason": ("理由", "Reason"),
     "queue_empty": ("没有待审核的事项。", "Nothing is waiting for a decision."),
@@ -64,6 +91,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "queue_organization": ("组织", "Organizations"), "queue_activity": ("活动", "Activities"),
     "queue_wish": ("微心愿", "Wishes"), "queue_youth": ("小小安全员", "Youth members"),
     "queue_proposal": ("匹配建议", "Match proposals"),
+    "bulk_approve": ("通过所勾选的事项", "Approve the ticked items"),
+    "bulk_hint": ("组织、活动和匹配建议可以勾选后一起通过。", "Organizations, activities and proposals can be ticked and approved together."),
+    "bulk_pick": ("勾选", "Tick"), "bulk_none": ("请先勾选要通过的事项。", "Tick the items to approve first."),
+    "bulk_done": ("已通过 {n} 项。", "{n} approved."),
+    "bulk_refused": ("以下 {n} 项未能通过：", "{n} could not be approved:"),
+    "submitted_on": ("提交于", "Submitted"),
+    "same_target": ("比较这个对象的全部人选", "Compare every candidate for this"),
+    "target_only": ("只显示同一对象的匹配建议", "Showing the proposals for one target only"),
+    "all_proposals": ("显示全部匹配建议", "Show every proposal"),
+    "back_to_org": ("返回我的组织", "Back to my organization"),
+    "roster_link": ("场次与报名、登记到场", "Occurrences, sign-ups and attendance"),
+    "roster_taken": ("已确认 {taken}/{capacity} 人", "{taken} of {capacity} places taken"),
+    "attendance_from_start": ("活动开始后可在这里登记到场。", "Attendance can be marked here once the occurrence starts."),
+    "attendance_open": ("登记到场：结束后7天内都可以更正。", "Mark attendance; marks can be corrected until 7 days after the end."),
+    "attendance_closed": ("更正期(结束后7天)已过，到场记录已确定。", "The 7-day correction window has closed; attendance is final."),
+    "all_attended_button": ("全部到场({n} 人)", "All attended ({n})"),
+    "all_attended": ("已将 {n} 人记为到场。", "{n} marked as attended."),
+    "mark_attended": ("到场", "Attended"), "mark_no_show": ("未到", "No-show"),
+    "confirm_no_show": ("确定记为未到场吗？", "Mark as no-show?"), "undo_mark": ("撤销", "Undo"),
+    "leader": ("带队人", "leader"), "no_sign_ups_yet": ("暂无报名", "No sign-ups yet"),
+    "no_occurrences_yet": ("还没有场次。", "No occurrences yet."), "review_public_text": ("审核公开内容", "Review the public text"),
     # wishes
     "post_wish": ("登记微心愿", "Post a wish"), "no_wishes": ("目前没有公开的微心愿。", "No open wishes right now."),
     "urgency": ("紧急程度", "Urgency"), "needed_by": ("需要日期", "Needed by"),
@@ -210,6 +258,30 @@ ELIGIBILITY_ZH: dict[str, str] = {
     "monthly_hours": "超过您本月的服务时长上限", "daily_hours": "超过当天的服务时长上限",
     "inactive": "您的志愿者资料尚未生效", "full": "名额已满",
 }
+
+
+# English for the refusal codes that are not pair rules of `matching` (those have matching.RULE_LABELS_EN).
+ELIGIBILITY_EN: dict[str, str] = {
+    "inactive": "your volunteer profile is not active", "no_birth_date": "add your birth date to your profile first",
+    "sign_ups_closed": "sign-ups are closed",
+}
+
+
+def why_not_text(code: str, lang: str, *, skills: list[str] = (), certificates: list[str] = (),
+                 min_age: int | None = None, max_age: int | None = None) -> str:
+    """Why a person may not sign up, in words a card can show: what is missing when we know it
+    ("需要技能：理发", "需要红十字救护员证", "年龄不符(限 18–60 岁)"), else the rule's words."""
+    zh = lang == "zh-CN"
+    if code == "skill" and skills:
+        return ("需要技能：" + "、".join(skills)) if zh else "Needs the skill " + ", ".join(skills)
+    if code == "certificate" and certificates:
+        return ("需要" + "、".join(certificates)) if zh else "Needs a valid " + ", ".join(certificates)
+    if code == "age" and min_age is not None and max_age is not None:
+        return f"年龄不符(限 {min_age}–{max_age} 岁)" if zh else f"Age outside {min_age}–{max_age}"
+    if zh:
+        return ELIGIBILITY_ZH.get(code, "不符合报名条件")
+    text = ELIGIBILITY_EN.get(code) or RULE_LABELS_EN.get(code, "not eligible")
+    return text[:1].upper() + text[1:]
 
 
 def language_of(value: str | None) -> str:
