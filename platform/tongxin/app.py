@@ -24,6 +24,7 @@ from tongxin.accounts.sessions import DatabaseStore, RotatingSessionConfig
 from tongxin.db import connection_pool, use_database
 from tongxin.errors import DomainError
 from tongxin.settings import Settings
+from tongxin.web.headers import security_headers_hook
 from tongxin.web.errors import (
     database_error_handler,
     domain_error_handler,
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=route_handlers(),
         lifespan=[lifespan, *domain_lifespans(settings)],
         middleware=[session_config.middleware],
+        before_send=[security_headers_hook(settings.development)],
         stores={"sessions": DatabaseStore()},
         csrf_config=CSRFConfig(
             secret=settings.secret_key, cookie_name=CSRF_COOKIE, header_name=CSRF_HEADER,
