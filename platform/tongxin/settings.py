@@ -28,8 +28,6 @@ class Settings:
     run_scheduler: bool = True
     max_body_bytes: int = 2 * 1024 * 1024
     session_max_age: int = 14 * 24 * 3600
-    login_max_failures: int = 5
-    login_window_seconds: int = 15 * 60
     timezone: str = "Asia/Shanghai"
     sqlite_busy_seconds: float = 5.0
     matching_cache_seconds: float = 0.0

@@ -9,12 +9,16 @@ from tongxin.accounts import service
 from tongxin.accounts.guards import provide_actor, signed_in
 from tongxin.accounts.schemas import LoginRequest, RegisterRequest, UserOut
 from tongxin.accounts.sessions import rotate_session
-from tongxin.settings import Settings
 
 
 def _user_out(row: dict) -> UserOut:
     return UserOut(id=row["id"], username=row["username"], role=row["role"],
                    display_name=row["display_name"], locale=row["locale"])
+
+
+def client_of(request: Request) -> str:
+    """The client's address (uvicorn puts the proxy's X-Forwarded-For here when it trusts the proxy)."""
+    return request.client.host if request.client else ""
 
 
 def _start_session(request: Request, user: dict) -> None:
@@ -29,8 +33,8 @@ class AccountController(Controller):
     @post("/register", status_code=201)
     async def register(self, request: Request, data: RegisterRequest) -> UserOut:
         """Create a volunteer, organization-member or guardian account and sign it in."""
-        user = await service.create_user(
-            username=data.username, password=data.password, role=data.role,
+        user = await service.register(
+            username=data.username, password=data.password, role=data.role, client=client_of(request),
             display_name=data.display_name, phone=data.phone, locale=data.locale,
         )
         _start_session(request, user)
@@ -39,12 +43,8 @@ class AccountController(Controller):
     @post("/login", status_code=200)
     async def login(self, request: Request, data: LoginRequest) -> UserOut:
         """Sign in; the session id is always new, whatever cookie came with the request."""
-        settings: Settings = request.app.state.settings
-        client = request.client.host if request.client else ""
-        user = await service.authenticate(
-            username=data.username, password=data.password, client=client,
-            max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds,
-        )
+        user = await service.authenticate(username=data.username, password=data.password,
+                                          client=client_of(request))
         _start_session(request, user)
         return _user_out(user)
 

@@ -31,6 +31,8 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
         return error_page(request, exc.status, code=exc.code, message=exc.message)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     body = {"error": exc.code, "message": exc.message}
+    if isinstance(exc, RateLimited):
+        body["retry_after"] = exc.retry_after
     if exc.field:
         body["field"] = exc.field
     return Response(body, status_code=exc.status, headers=headers)
