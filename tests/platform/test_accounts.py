@@ -81,6 +81,7 @@ async def test_production_cookies_are_secure_httponly_samesite(database_url, tmp
     from tongxin.settings import Settings
 
     app = create_app(Settings(database_url=database_url, secret_key="s" * 32, development=False,
+                              public_url="https://testserver",
                               run_scheduler=False))
     async with app.lifespan():
         user = await make_user()

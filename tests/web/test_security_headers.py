@@ -53,7 +53,8 @@ async def test_hsts_outside_development(database_url):
     from tongxin.app import create_app
     from tongxin.settings import Settings
 
-    app = create_app(Settings(database_url=database_url, secret_key="s" * 32, run_scheduler=False))
+    app = create_app(Settings(database_url=database_url, secret_key="s" * 32, run_scheduler=False,
+                              public_url="https://testserver"))
     async with app.lifespan():
         async with make_client(app, base_url="https://testserver") as c:
             response = await c.get("/health")

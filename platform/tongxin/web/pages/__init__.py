@@ -19,7 +19,7 @@ from tongxin.web.pages import (
 PAGES = [
     accounts.home, accounts.language, accounts.login_form, accounts.login_submit, accounts.register_form,
     accounts.register_submit, accounts.logout,
-    browse.occurrences_page, browse.sign_up_page, browse.schedule_page, browse.cancel_page,
+    browse.occurrences_page, browse.sign_up_page, browse.schedule_page, browse.cancel_page, browse.calendar_page,
     messages.notifications_list, messages.notification_read,
     org.org_page, org.org_register, org.offer_create, org.activity_cancel_confirm, org.activity_cancel,
     org.activity_form, org.activity_create, org.activity_edit_form, org.activity_edit, org.activity_submit,
