@@ -56,6 +56,10 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 async def create_user(
     *, username: str, password: str, role: str, display_name: str = "", phone: str = "",
     locale: str = "zh-CN", password_hash: str | None = None,
@@ -119,13 +123,19 @@ async def authenticate(*, username: str, password: str, client: str = "") -> dic
     return await get_user(user_id=row["id"])
 
 
-async def load_actor(*, user_id: int) -> Actor | None:
-    """Build the `Actor` for a session's user id, with their organization, volunteer row and grids."""
+async def load_actor(*, user_id: int, session_since: float | None = None) -> Actor | None:
+    """Build the `Actor` for a session's user id, with their organization, volunteer row and grids.
 
+    None for a disabled account, and for a session begun (`session_since`, a timestamp) before the
+    account's password last changed: a password change or reset ends every other session."""
     row = await User.select(
-        User.id, User.username, User.role, User.display_name, User.locale, User.is_active
+        User.id, User.username, User.role, User.display_name, User.locale, User.is_active,
+        User.sessions_valid_after,
     ).where(User.id == user_id).first()
     if row is None or not row["is_active"]:
+        return None
+    valid_after = row["sessions_valid_after"]
+    if valid_after is not None and (session_since is None or session_since < _aware(valid_after).timestamp()):
         return None
     member = await OrganizationMember.select(OrganizationMember.organization).where(
         OrganizationMember.user == user_id

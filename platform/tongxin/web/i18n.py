@@ -25,6 +25,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rate_limited": ("登录失败次数过多，请稍后再试", "Too many failed logins; try again later"),
     "username_taken": ("该用户名已被使用", "This username is taken"),
     "rate_limited_wait": ("这台设备尝试登录的次数过多，请 {wait}后再试", "Too many sign-in attempts from this device; try again in {wait}"),
+    "role_staff": ("社区工作人员", "staff"), "role_admin": ("管理员", "admin"), "role_grid_worker": ("网格员", "grid worker"),
+    "accounts": ("账号管理", "Accounts"), "change_password": ("修改密码", "Change password"),
     "registration_wait": ("这台设备注册的账号过多，请 {wait}后再试", "Too many registrations from this device; try again in {wait}"),
     "welcome": ("欢迎，{name}", "Welcome, {name}"),
     # occurrences

@@ -6,7 +6,7 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from tongxin.accounts import service as accounts
-from tongxin.accounts.sessions import rotate_session
+from tongxin.accounts.sessions import start_session
 from tongxin.accounts.routes import client_of
 from tongxin.accounts.throttle import wait_words
 from tongxin.errors import DomainError, RateLimited
@@ -55,8 +55,7 @@ async def login_submit(request: Request) -> Template | Redirect:
         except DomainError as exc:
             errors = {"_form": i18n.error_text(exc.code, exc.message, lang)}
         else:
-            rotate_session(request)
-            request.set_session({"user_id": user["id"]})
+            start_session(request, user_id=user["id"])
             target = form.get("next", "/")
             return Redirect(path=target if target.startswith("/") and not target.startswith("//") else "/")
     return await render(request, "login.html", status_code=400, errors=errors, values={"username": username},
@@ -94,8 +93,7 @@ async def register_submit(request: Request) -> Template | Redirect:
         except DomainError as exc:
             errors = error_for(exc, lang)
         else:
-            rotate_session(request)
-            request.set_session({"user_id": user["id"]})
+            start_session(request, user_id=user["id"])
             return Redirect(path="/?done=welcome")
     return await render(request, "register.html", status_code=400, errors=errors, values=values)
 
