@@ -144,3 +144,9 @@ class RotatingSessionConfig(ServerSideSessionConfig):
 def rotate_session(connection: ASGIConnection) -> None:
     """Ask the session middleware to store this response's session under a brand-new id."""
     connection.scope[ROTATE_SCOPE_KEY] = True  # type: ignore[index]
+
+
+def start_session(connection: ASGIConnection, *, user_id: int) -> None:
+    """Sign `user_id` in under a brand-new session id, noting when (a later password change ends it)."""
+    rotate_session(connection)
+    connection.set_session({"user_id": user_id, "since": _now().timestamp()})  # type: ignore[attr-defined]

@@ -42,6 +42,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad_credentials": ("用户名或密码不正确", "Wrong username or password"),
     "rate_limited": ("登录失败次数过多，请稍后再试", "Too many failed logins; try again later"),
     "username_taken": ("该用户名已被使用", "This username is taken"),
+    "rate_limited_wait": ("这台设备尝试登录的次数过多，请 {wait}后再试", "Too many sign-in attempts from this device; try again in {wait}"),
+    "role_staff": ("社区工作人员", "staff"), "role_admin": ("管理员", "admin"), "role_grid_worker": ("网格员", "grid worker"),
+    "accounts": ("账号管理", "Accounts"), "change_password": ("修改密码", "Change password"),
+    "registration_wait": ("这台设备注册的账号过多，请 {wait}后再试", "Too many registrations from this device; try again in {wait}"),
     "welcome": ("欢迎，{name}", "Welcome, {name}"),
     # occurrences
     "filter": ("筛选", "Filter"), "kind": ("类型", "Kind"), "date_from": ("开始日期", "From"),
@@ -215,6 +219,10 @@ def label(code: str | None, lang: str) -> str:
 ERROR_CODES_ZH: dict[str, str] = {
     "bad_credentials": "用户名或密码不正确", "rate_limited": "登录失败次数过多，请稍后再试",
     "username_taken": "该用户名已被使用", "occurrence_full": "名额已满", "already_signed_up": "您已经报名了这场活动",
+    "account_disabled": "这个账号已被停用，请联系社区办公室", "username_invisible": "用户名里不能有空格或看不见的字符",
+    "username_confusable": "用户名只能用英文字母(a-z)：其他文字的字母(如俄文 а)看起来一样，容易被冒充",
+    "username_characters": "用户名须为 3-64 位英文字母、数字或 _ . - @",
+    "registration_rate_limited": "这台设备注册的账号过多，请稍后再试",
     "sign_ups_closed": "报名已截止", "already_decided": "该事项已被处理", "not_approved": "组织尚未通过审核",
     "not_found": "没有找到", "not_authenticated": "请先登录", "not_started": "活动开始后才能登记到场情况",
     "already_marked": "已经登记过到场情况", "wrong_status": "该事项当前状态下不能这样操作",

@@ -6,6 +6,7 @@ One module per use case; `PAGES` lists every page handler for the web domain's r
 from __future__ import annotations
 
 from tongxin.web.pages import (
+    account_admin,
     accounts,
     browse,
     invitations,
@@ -20,7 +21,10 @@ from tongxin.web.pages import (
 PAGES = [
     accounts.home, accounts.language, accounts.login_form, accounts.login_submit, accounts.register_form,
     accounts.register_submit, accounts.logout,
+    account_admin.password_form, account_admin.password_change, account_admin.reset_form, account_admin.reset_submit,
+    account_admin.accounts_page, account_admin.account_create, account_admin.account_act,
     browse.occurrences_page, browse.occurrence_page, browse.sign_up_page, browse.schedule_page, browse.cancel_page,
+    browse.calendar_page,
     invitations.invitations_page, invitations.invitation_accept, invitations.invitation_decline,
     messages.notifications_list, messages.notification_read,
     org.org_page, org.org_register, org.offer_create, org.activity_cancel_confirm, org.activity_cancel,
