@@ -48,11 +48,17 @@ def _km_text(metres: float) -> tuple[str, str]:
     return f"{int(metres)} 米", f"{int(metres)} m"
 
 
-async def _raise(record: dict[str, Any], rule: str, zh: str, en: str, detail: dict[str, Any]) -> bool:
+async def _raise(record: dict[str, Any], rule: str, zh: str, en: str, detail: dict[str, Any],
+                 refresh: bool = False) -> bool:
+    """One flag per check-in and rule; `refresh` rewrites a still-open flag's words as the picture grows."""
+    key = f"{record['id']}:{rule}"
     rows = await HoursFlag.insert(HoursFlag(
         check_in=record["id"], volunteer=record["volunteer"], occurrence=record["occurrence"], rule=rule,
-        key=f"{record['id']}:{rule}", reason=zh, reason_en=en, detail=detail,
+        key=key, reason=zh, reason_en=en, detail=detail,
     )).on_conflict(action="DO NOTHING").returning(HoursFlag.id)
+    if not rows and refresh:
+        await HoursFlag.update({HoursFlag.reason: zh, HoursFlag.reason_en: en, HoursFlag.detail: detail}).where(
+            (HoursFlag.key == key) & (HoursFlag.status == "open"))
     return bool(rows)
 
 
@@ -94,8 +100,9 @@ async def evaluate(*, check_in_id: int, radius_m: int, now: datetime) -> list[st
     occurrence = places[record["occurrence"]]
     raised: list[str] = []
 
-    async def flag(rule: str, zh: str, en: str, detail: dict[str, Any], target: dict[str, Any] = record) -> None:
-        if await _raise(target, rule, zh, en, detail) and target is record:
+    async def flag(rule: str, zh: str, en: str, detail: dict[str, Any], target: dict[str, Any] = record,
+                   refresh: bool = False) -> None:
+        if await _raise(target, rule, zh, en, detail, refresh) and target["id"] == record["id"]:
             raised.append(rule)
 
     # far
@@ -155,7 +162,7 @@ async def evaluate(*, check_in_id: int, radius_m: int, now: datetime) -> list[st
             for target in around:
                 await flag("one_device", f"同一部手机在 {seconds} 秒内为本场 {len(people)} 人签到（名单共 {roster} 人）",
                            f"one phone checked in {len(people)} of {roster} people within {seconds} seconds",
-                           {"people": len(people), "roster": roster, "seconds": seconds}, target=target)
+                           {"people": len(people), "roster": roster, "seconds": seconds}, target=target, refresh=True)
 
     # above_usual
     if record["checked_out_at"] is not None or record["confirmed_minutes"] is not None:
