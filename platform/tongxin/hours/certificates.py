@@ -95,9 +95,9 @@ async def issue(*, actor, volunteer_id: int, date_from: date, date_to: date, org
     elif not await _may_issue_for(actor, volunteer_id):
         raise NotFound("volunteer not found")
     if date_from > date_to:
-        raise InvalidInput("the period must start before it ends", field="date_from")
+        raise InvalidInput("the period must start before it ends", field="date_from", code="period_order")
     if (date_to - date_from).days > MAX_PERIOD_DAYS:
-        raise InvalidInput("a certificate covers at most ten years", field="date_from")
+        raise InvalidInput("a certificate covers at most ten years", field="date_from", code="period_too_long")
     person = await Volunteer.select(Volunteer.real_name).where(Volunteer.id == volunteer_id).first()
     if person is None:
         raise NotFound("volunteer not found")
@@ -111,7 +111,8 @@ async def issue(*, actor, volunteer_id: int, date_from: date, date_to: date, org
                                 organization_id=organization_id)
     if not entries:
         raise Conflict("there are no confirmed hours in this period", code="no_confirmed_hours")
-    serial = f"TX{local_date(now):%Y%m%d}{secrets.token_hex(4).upper()}"
+    # Digits only: read off paper and typed on a phone's number pad.
+    serial = f"{local_date(now):%Y%m%d}{secrets.randbelow(10 ** 8):08d}"
 
     async def work() -> dict[str, Any]:
         await ServiceCertificate.insert(ServiceCertificate(
@@ -176,7 +177,7 @@ async def revoke(*, actor, serial: str, reason: str, now: datetime | None = None
                                                 and actor.organization_id == found["organization"])):
         raise NotFound("certificate not found")
     if not reason.strip():
-        raise InvalidInput("say why the certificate is withdrawn", field="reason")
+        raise InvalidInput("say why the certificate is withdrawn", field="reason", code="note_required")
     if found["revoked_at"] is not None:
         raise Conflict("this certificate was already withdrawn", code="already_decided")
 
@@ -262,3 +263,23 @@ def render_pdf(certificate: dict[str, Any], *, verify_url: str) -> bytes:
                             bottomMargin=18 * mm, title="志愿服务证明", author=certificate["issuer_name"])
     doc.build(story, onFirstPage=first_page, onLaterPages=later_page)
     return out.getvalue()
+
+
+async def people_for(*, actor) -> list[dict[str, Any]]:
+    """Whose certificate the actor may ask for: themself and (as guardian) their children."""
+    people = []
+    if actor.volunteer_id is not None:
+        people.append({"id": actor.volunteer_id, "name": (await Volunteer.select(Volunteer.real_name).where(
+            Volunteer.id == actor.volunteer_id).first())["real_name"]})
+    for child in await YouthMember.select(YouthMember.volunteer, YouthMember.volunteer.real_name.as_alias("name")
+                                          ).where(YouthMember.guardian == actor.id):
+        people.append({"id": child["volunteer"], "name": child["name"]})
+    return people
+
+
+async def served_with(*, organization_id: int) -> list[dict[str, Any]]:
+    """Volunteers with credited hours at an organization's occurrences (whom it can certify), by name."""
+    rows = await SignUp.select(SignUp.volunteer, SignUp.volunteer.real_name.as_alias("name")).where(
+        (SignUp.occurrence.activity.organization == organization_id) & (SignUp.status == "attended"))
+    unique = {r["volunteer"]: r["name"] for r in rows}
+    return sorted(({"id": k, "name": v} for k, v in unique.items()), key=lambda p: (p["name"], p["id"]))

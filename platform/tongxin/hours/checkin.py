@@ -66,7 +66,7 @@ async def set_radius(*, actor, activity_id: int, metres: int) -> dict[str, Any]:
     from tongxin.activities.tables import Activity
 
     if not 50 <= metres <= 50_000:
-        raise InvalidInput("the radius must be between 50 and 50000 metres", field="metres")
+        raise InvalidInput("the radius must be between 50 and 50000 metres", field="metres", code="radius_range")
     activity = await Activity.select(Activity.organization).where(Activity.id == activity_id).first()
     if activity is None or not attendance.may_manage(actor, activity["organization"]):
         raise NotFound("activity not found")
@@ -90,9 +90,9 @@ def distance_m(occurrence: dict[str, Any], lat: float | None, lon: float | None)
 
 def _check_position(lat: float | None, lon: float | None) -> None:
     if (lat is None) != (lon is None):
-        raise InvalidInput("give both latitude and longitude, or neither", field="lat")
+        raise InvalidInput("give both latitude and longitude, or neither", field="lat", code="position_half")
     if lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise InvalidInput("the position is not on Earth", field="lat")
+        raise InvalidInput("the position is not on Earth", field="lat", code="position_bad")
 
 
 async def may_act_for(actor, sign_up: dict[str, Any]) -> bool:
@@ -329,7 +329,7 @@ async def _confirm_one(*, actor, record: dict[str, Any], occurrence: dict[str, A
             raise Conflict("this person has not checked out; enter the hours to confirm", code="not_checked_out")
         minutes = record["minutes"]
     if not 0 <= minutes <= 24 * 60:
-        raise InvalidInput("minutes must be between 0 and 1440", field="minutes")
+        raise InvalidInput("minutes must be between 0 and 1440", field="minutes", code="minutes_range")
     await attendance.credit_confirmed_hours(sign_up_id=record["sign_up"], minutes=minutes, now=now)
     await CheckIn.update({CheckIn.status: "confirmed", CheckIn.confirmed_minutes: minutes,
                           CheckIn.confirmed_at: now, CheckIn.confirmed_by: actor.id}).where(CheckIn.id == record["id"])
@@ -387,7 +387,7 @@ async def correct_hours(*, actor, check_in_id: int, minutes: int, note: str,
     if not actor.is_staff:
         raise NotFound("check-in not found")
     if not note.strip():
-        raise InvalidInput("say why the hours change", field="note")
+        raise InvalidInput("say why the hours change", field="note", code="note_required")
 
     async def work() -> dict[str, Any]:
         record = await CheckIn.select().where(CheckIn.id == check_in_id).first()

@@ -49,7 +49,7 @@ async def service_records(*, actor, date_from: date, date_to: date, organization
     else:
         raise NotFound("page not found")
     if date_from > date_to:
-        raise InvalidInput("the period must start before it ends", field="date_from")
+        raise InvalidInput("the period must start before it ends", field="date_from", code="period_order")
     query = SignUp.select(
         SignUp.id, SignUp.volunteer, SignUp.volunteer.real_name.as_alias("name"),
         SignUp.volunteer.phone.as_alias("phone"), SignUp.occurrence.starts_at.as_alias("starts_at"),
@@ -90,7 +90,7 @@ async def service_records(*, actor, date_from: date, date_to: date, organization
                      "place": s["address"] or s["activity_address"], "organization": s["organization"],
                      "state": state, "starts_at": s["starts_at"]})
         if len(rows) > MAX_ROWS:
-            raise InvalidInput("too many records; choose a shorter period", field="date_to")
+            raise InvalidInput("too many records; choose a shorter period", field="date_to", code="period_too_long")
     rows.sort(key=lambda r: (r["starts_at"], r["name"], r["sign_up"]))
     await record_audit(actor_id=actor.id, action="export_service_records", target_type="organization",
                        target_id=scope, detail={"from": date_from.isoformat(), "to": date_to.isoformat(),

@@ -110,7 +110,7 @@ async def evaluate(*, check_in_id: int, radius_m: int, now: datetime) -> list[st
     if distances and max(distances) > radius_m:
         far_zh, far_en = _km_text(max(distances))
         near_zh, near_en = _km_text(radius_m)
-        await flag("far", f"签到位置距活动地点约 {far_zh}，超出 {near_zh} 范围",
+        await flag("far", f"签到位置距活动地点约 {far_zh}，超出 {near_zh}的范围",
                    f"checked in about {far_en} from the place, beyond the {near_en} radius",
                    {"distance_m": max(distances), "radius_m": radius_m})
 
@@ -263,7 +263,7 @@ async def clear(*, actor, flag_id: int, note: str, now: datetime) -> dict[str, A
     if not actor.is_staff:
         raise NotFound("flag not found")
     if not note.strip():
-        raise InvalidInput("say why the hours stand", field="note")
+        raise InvalidInput("say why the hours stand", field="note", code="note_required")
 
     async def work() -> dict[str, Any]:
         rows = await HoursFlag.update({HoursFlag.status: "cleared", HoursFlag.resolved_at: now,

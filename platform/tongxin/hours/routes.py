@@ -45,23 +45,11 @@ def verify_url(request: Request, serial: str) -> str:
     return f"{site(request)}/verify/{serial}"
 
 
-def qr_svg(url: str) -> str:
-    """A QR code as inline SVG markup (no script, no image request: fine under a strict CSP)."""
-    import io
-
-    import segno
-
-    out = io.BytesIO()
-    segno.make(url, error="m").save(out, kind="svg", scale=6, border=2, xmldecl=False, svgns=True,
-                                    title="签到二维码", svgclass="qr", lineclass=None)
-    return out.getvalue().decode()
-
-
 async def code_payload(request: Request, actor: Actor, occurrence_id: int) -> dict[str, Any]:
     screen = await checkin.code_screen(actor=actor, occurrence_id=occurrence_id, secret_key=secret_of(request))
     link = scan_url(request, screen["token"])
     return {"occurrence": occurrence_id, "short_code": screen["short_code"], "token": screen["token"],
-            "scan_url": link, "qr_svg": qr_svg(link), "seconds_left": screen["seconds_left"],
+            "scan_url": link, "qr_svg": codes.qr_svg(link), "seconds_left": screen["seconds_left"],
             "expected": screen["expected"], "checked_in": screen["checked_in"], "checked_out": screen["checked_out"]}
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from tongxin.web.pages import (
     accounts,
     browse,
+    hours,
     messages,
     org,
     profile,
@@ -30,4 +31,5 @@ PAGES = [
     wishes.wish_edit_form, wishes.wish_edit, wishes.wish_verify, wishes.wish_step,
     youth.youth_page, youth.youth_apply, youth.youth_detail, youth.youth_assess, youth.squads_page,
     youth.youth_activate, youth.youth_withdraw_confirm, youth.youth_withdraw,
+    *hours.HOURS_PAGES,
 ]
