@@ -107,5 +107,5 @@ def qr_svg(url: str) -> str:
 
     out = io.BytesIO()
     segno.make(url, error="m").save(out, kind="svg", scale=6, border=2, xmldecl=False, svgns=True,
-                                    title="签到二维码", svgclass="qr", lineclass=None)
+                                    title="签到二维码", svgclass="qr", lineclass=None, omitsize=True)
     return out.getvalue().decode()
