@@ -256,3 +256,36 @@ async def test_staff_correct_hours_with_a_reason_audited(app):
     audit = await AuditEntry.select(AuditEntry.detail).where(AuditEntry.action == "correct_hours").output(
         load_json=True).first()
     assert audit["detail"]["from"] == 120 and audit["detail"]["to"] == 60
+
+
+async def test_ten_wrong_codes_make_the_person_wait(app):
+    from tongxin.errors import RateLimited
+
+    org, _ = await make_org()
+    occurrence = await make_occurrence(org)
+    volunteer, me = await make_volunteer()
+    mine = await sign_up(occurrence, volunteer)
+    right = code_at(occurrence, at(0))
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    for _ in range(checkin.MAX_WRONG_CODES):
+        with pytest.raises(InvalidInput):
+            await checkin.check_in_or_out(actor=me, sign_up_id=mine, code=wrong, secret_key=SECRET, now=at(0))
+    with pytest.raises(RateLimited) as waiting:
+        await checkin.check_in_or_out(actor=me, sign_up_id=mine, code=right, secret_key=SECRET, now=at(0))
+    assert waiting.value.code == "too_many_wrong_codes" and await CheckIn.count() == 0
+
+
+async def test_the_no_show_job_leaves_people_who_checked_in_to_the_organization(app):
+    from tongxin.activities import attendance
+    from tongxin.activities.tables import SignUp
+
+    org, _ = await make_org()
+    occurrence = await make_occurrence(org)
+    came, came_me = await make_volunteer()
+    stayed_home, _ = await make_volunteer("王五")
+    present, absent = await sign_up(occurrence, came), await sign_up(occurrence, stayed_home)
+    await checkin.check_in_or_out(actor=came_me, sign_up_id=present, code=code_at(occurrence, at(0)),
+                                  secret_key=SECRET, now=at(0))
+    await attendance.mark_no_shows_after(grace=timedelta(hours=24), now=at(30))
+    statuses = {r["id"]: r["status"] for r in await SignUp.select(SignUp.id, SignUp.status)}
+    assert statuses == {present: "confirmed", absent: "no_show"}

@@ -206,15 +206,20 @@ async def mark_all_attended(*, actor, occurrence_id: int, now: datetime | None =
 async def mark_no_shows_after(*, grace: timedelta, now: datetime | None = None) -> int:
     """Confirmed sign-ups of occurrences that ended more than `grace` ago become provisional no-shows
     (the organization can still correct them for 7 days after the end); children still waiting for a
-    leader are released without blame. The scheduler's attendance job."""
+    leader are released without blame. Someone who checked in was there: they wait for the organization's
+    confirmation of their hours instead. The scheduler's attendance job."""
+    from tongxin.hours.tables import CheckIn  # hours builds on activities: imported here, not at the top
+
     now = now or now_utc()
 
     async def work() -> int:
         ended = await Occurrence.select(Occurrence.id).where(
             Occurrence.status.is_in(["open", "closed"]) & (Occurrence.ends_at < now - grace))
         ids = [o["id"] for o in ended]
-        rows = await SignUp.select(*_columns()).where(SignUp.occurrence.is_in(ids or [-1])
-                                                      & (SignUp.status == "confirmed"))
+        present = {c["sign_up"] for c in await CheckIn.select(CheckIn.sign_up).where(
+            CheckIn.occurrence.is_in(ids or [-1]))}
+        rows = [r for r in await SignUp.select(*_columns()).where(
+            SignUp.occurrence.is_in(ids or [-1]) & (SignUp.status == "confirmed")) if r["id"] not in present]
         for row in rows:
             await _set(row, "no_show", now=now, source="auto")
         await SignUp.update({SignUp.status: "cancelled", SignUp.cancelled_at: now}).where(

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from tongxin.accounts.service import haversine_km, record_audit
+from tongxin.accounts.tables import LoginAttempt
 from tongxin.activities import attendance
 from tongxin.activities.tables import CORRECTION_WINDOW, Occurrence, SignUp
 from tongxin.db import in_write_transaction, lock_rows
-from tongxin.errors import Conflict, InvalidInput, NotFound
+from tongxin.errors import Conflict, InvalidInput, NotFound, RateLimited
 from tongxin.hours import codes, flags
 from tongxin.hours.tables import DEFAULT_RADIUS_METRES, CheckIn, CheckInRadius
 from tongxin.volunteers.tables import Volunteer, YouthMember
@@ -27,6 +28,8 @@ CHECK_IN_OPENS = timedelta(minutes=60)
 CHECK_OUT_CLOSES = timedelta(hours=3)
 # Sign-ups that may check in: a place held, or already marked by the organization.
 MAY_CHECK_IN = ("confirmed", "attended", "no_show")
+MAX_WRONG_CODES = 10
+GUESS_WINDOW = timedelta(minutes=10)
 
 
 def now_utc() -> datetime:
@@ -116,6 +119,22 @@ async def _sign_up(sign_up_id: int) -> dict[str, Any] | None:
         SignUp.id == sign_up_id).first()
 
 
+async def _guard_guessing(actor) -> None:
+    """Six digits can be guessed: after 10 wrong codes in 10 minutes a person waits (counted in the login
+    attempts table, so every web instance sees the same count)."""
+    since = now_utc() - GUESS_WINDOW
+    wrong = await LoginAttempt.count().where((LoginAttempt.username == f"check-in:{actor.id}")
+                                             & (LoginAttempt.succeeded == False) & (LoginAttempt.at > since))  # noqa: E712
+    if wrong >= MAX_WRONG_CODES:
+        refused = RateLimited("too many wrong codes; wait ten minutes", retry_after=int(GUESS_WINDOW.total_seconds()))
+        refused.code = "too_many_wrong_codes"
+        raise refused
+
+
+async def _count_wrong(actor) -> None:
+    await LoginAttempt.insert(LoginAttempt(username=f"check-in:{actor.id}", client="check-in", succeeded=False))
+
+
 def _refuse_code(verdict: str) -> None:
     if verdict == "expired":
         raise Conflict("this code has expired; scan or type the code on the organizer's screen now",
@@ -134,8 +153,12 @@ async def check_in_or_out(*, actor, sign_up_id: int, code: str, secret_key: str,
     sign_up = await _sign_up(sign_up_id)
     if sign_up is None or not await may_act_for(actor, sign_up):
         raise NotFound("sign-up not found")
-    _refuse_code(codes.check_occurrence_code(secret_key=secret_key, occurrence_id=sign_up["occurrence"],
-                                             code=code, now=now))
+    await _guard_guessing(actor)
+    verdict = codes.check_occurrence_code(secret_key=secret_key, occurrence_id=sign_up["occurrence"], code=code,
+                                          now=now)
+    if verdict != "ok":
+        await _count_wrong(actor)
+    _refuse_code(verdict)
     return await _record(sign_up=sign_up, actor=actor, lat=lat, lon=lon, device=device, action=action,
                          method="code", now=now)
 
@@ -205,8 +228,11 @@ async def scan(*, actor, token: str, secret_key: str, sign_up_id: int | None = N
     if parsed is None:
         raise InvalidInput("this is not a Tongxin check-in code", code="code_invalid", field="code")
     occurrence_id = parsed[0]
-    _refuse_code(codes.check_occurrence_code(secret_key=secret_key, occurrence_id=occurrence_id, code=token,
-                                             now=now))
+    await _guard_guessing(actor)
+    verdict = codes.check_occurrence_code(secret_key=secret_key, occurrence_id=occurrence_id, code=token, now=now)
+    if verdict != "ok":
+        await _count_wrong(actor)
+    _refuse_code(verdict)
     mine = await checkable(actor=actor, occurrence_id=occurrence_id, now=now)
     if sign_up_id is not None:
         mine = [s for s in mine if s["sign_up"] == sign_up_id]
@@ -281,9 +307,11 @@ async def check_in_by_personal_code(*, actor, occurrence_id: int, code: str, sec
         raise NotFound("occurrence not found")
     rows = await SignUp.select(SignUp.id, SignUp.volunteer).where(
         (SignUp.occurrence == occurrence_id) & SignUp.status.is_in(list(MAY_CHECK_IN)))
+    await _guard_guessing(actor)
     found = [r for r in rows if codes.check_personal_code(secret_key=secret_key, volunteer_id=r["volunteer"],
                                                           code=code, now=now)]
     if len(found) != 1:
+        await _count_wrong(actor)
         raise InvalidInput("no one on this roster shows this code now", code="code_invalid", field="code")
     sign_up = await _sign_up(found[0]["id"])
     return await _record(sign_up=sign_up, actor=actor, lat=None, lon=None, device="", action="auto",

@@ -164,7 +164,7 @@ ERROR_CODES_ZH: dict[str, str] = {
     "not_confirmed": "只有报名成功的志愿者才能签到", "choose_person": "请选择为谁签到",
     "no_confirmed_hours": "这段时间内没有已确认的服务时长", "period_order": "开始日期不能晚于结束日期",
     "period_too_long": "时间段太长，请缩短后再试", "note_required": "请写明理由", "minutes_range": "时长须在 0 到 1440 分钟之间",
-    "radius_range": "范围须在 50 到 50000 米之间", "position_half": "位置信息不完整", "position_bad": "位置信息不正确",
+    "radius_range": "范围须在 50 到 50000 米之间", "too_many_wrong_codes": "签到码输错次数过多，请十分钟后再试", "position_half": "位置信息不完整", "position_bad": "位置信息不正确",
 }
 
 
