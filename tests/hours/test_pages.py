@@ -163,3 +163,35 @@ async def test_volunteer_downloads_a_certificate_and_anyone_verifies_it(app):
         assert_reads_in_chinese(verified.text)
         unknown = await anyone.get("/verify/0000", headers=HTML)
         assert unknown.status_code == 404 and "没有找到这个编号的证明" in unknown.text
+
+
+async def test_an_organization_certifies_a_volunteer_who_served_with_it(app):
+    occurrence, member, me, mine = await a_running_occurrence()
+    async with make_client(app) as phone, make_client(app) as organizer:
+        await login(phone, me.username)
+        code = codes.occurrence_code(secret_key=SECRET, occurrence_id=occurrence,
+                                     now=datetime.now(timezone.utc))["short_code"]
+        await phone.post(f"/me/check-in/{mine}", data={"code": code}, headers=HTML)
+        await phone.post(f"/me/check-in/{mine}", data={"code": code}, headers=HTML)
+        await login(organizer, member.username)
+        await organizer.post(f"/org/occurrences/{occurrence}/confirm-all", headers=HTML)
+        page = await organizer.get("/org/service-certificates", headers=HTML)
+        assert "张志远" in page.text
+        assert_reads_in_chinese(page.text)
+        volunteer_id = re.search(r'<option value="(\d+)"', page.text).group(1)
+        today = datetime.now(timezone(timedelta(hours=8))).date()
+        issued = await organizer.post("/org/service-certificates", headers=HTML, data={
+            "volunteer_id": volunteer_id, "date_from": today.replace(day=1).isoformat(), "date_to": today.isoformat()})
+        assert issued.status_code == 200 and "证明已出具" in issued.text and "明日社工服务中心" in issued.text
+        backwards = await organizer.post("/org/service-certificates", headers=HTML, data={
+            "volunteer_id": volunteer_id, "date_from": today.isoformat(), "date_to": "2020-01-01"})
+        assert backwards.status_code == 400 and "开始日期不能晚于结束日期" in backwards.text
+
+
+async def test_the_check_in_page_reads_in_english_when_switched(app):
+    _, _, me, _ = await a_running_occurrence()
+    async with make_client(app) as phone:
+        await login(phone, me.username)
+        await phone.get("/language", params={"to": "en", "next": "/me/check-in"}, headers=HTML)
+        page = await phone.get("/me/check-in", headers=HTML)
+        assert "Check in" in page.text and "签到码" not in page.text
