@@ -180,6 +180,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "my_wishes": ("心愿工作", "Wish work"), "all": ("全部", "All"), "status": ("状态", "Status"),
     "no_my_wishes": ("这里还没有心愿。网格员可“登记微心愿”；志愿者获批帮扶后，心愿会出现在这里。",
                      "No wishes here yet. Grid workers post wishes; once you are approved as a helper they appear here."),
+    # hours: check-in, confirmation, flags, certificates
+    "check_in": ("签到签退", "Check in"), "hours_review": ("时长核查", "Hours review"),
+    "certificates": ("服务证明", "Certificates"), "checked_in_done": ("{name} 签到成功", "{name} is checked in"),
+    "checked_out_done": ("{name} 签退成功，本次 {hours} 小时，待组织确认", "{name} is checked out: {hours} h, waiting for the organization"),
     "sort_needed_by": ("需要日期最近", "Needed soonest"), "sort_urgency": ("最紧急", "Most urgent"),
     "sort_-created": ("最新登记", "Newest"), "youth_sign_ups": ("报名记录", "Sign-ups"),
     "no_youth_sign_ups": ("还没有报名记录。", "No sign-ups yet."),
@@ -205,6 +209,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "organization": ("组织", "organization"), "activity": ("活动", "activity"), "wish": ("微心愿", "wish"),
     "youth": ("小小安全员", "youth member"), "proposal": ("匹配建议", "match proposal"),
     "goods": ("物资", "goods"), "money": ("资金", "money"), "service": ("服务", "service"),
+    "checked_in": ("已签到", "checked in"), "checked_out": ("已签退", "checked out"),
+    "flag_far": ("位置偏远", "far from the place"), "flag_overlap": ("时间重叠", "overlapping"),
+    "flag_travel": ("行程过快", "impossible travel"), "flag_too_long": ("超出活动时长", "longer than the occurrence"),
+    "flag_one_device": ("一部手机代签", "one phone for a roster"), "flag_above_usual": ("远超平时", "far above usual"),
+    "flag_open": ("待核查", "to review"), "flag_cleared": ("已核查，时长有效", "cleared"),
+    "flag_corrected": ("已更正时长", "hours corrected"),
 }
 
 
@@ -251,6 +261,15 @@ ERROR_CODES_ZH: dict[str, str] = {
     "too_young_to_register": "未满18周岁请由监护人通过“我的孩子”登记", "unknown_code": "选项无效",
     "unknown_place": "请选择有效的社区和网格", "wrong_role": "只有志愿者账号可以填写志愿者资料",
     "youth_age_range": "允许小小安全员参加的活动，最小年龄须低于18岁",
+    "code_expired": "签到码已过期，请扫描或输入组织者屏幕上现在显示的签到码",
+    "code_invalid": "签到码不正确，请核对组织者屏幕上的签到码", "already_checked_in": "已经签到过了",
+    "already_checked_out": "已经签退过了", "not_checked_in": "请先签到", "check_in_not_open": "活动开始前一小时才能签到",
+    "check_in_closed": "活动已结束，不能再签到", "check_out_closed": "已超过签退时间(活动结束后三小时)，请联系组织登记时长",
+    "not_checked_out": "此人还没有签退，请填写时长后再确认",
+    "choose_person": "请选择为谁签到",
+    "no_confirmed_hours": "这段时间内没有已确认的服务时长", "period_order": "开始日期不能晚于结束日期",
+    "period_too_long": "时间段太长，请缩短后再试", "note_required": "请写明理由", "minutes_range": "时长须在 0 到 1440 分钟之间",
+    "radius_range": "范围须在 50 到 50000 米之间", "too_many_wrong_codes": "签到码输错次数过多，请十分钟后再试", "position_half": "位置信息不完整", "position_bad": "位置信息不正确",
 }
 
 

@@ -9,6 +9,7 @@ from tongxin.web.pages import (
     account_admin,
     accounts,
     browse,
+    hours,
     invitations,
     messages,
     org,
@@ -36,4 +37,5 @@ PAGES = [
     wishes.wish_edit_form, wishes.wish_edit, wishes.wish_verify, wishes.wish_step,
     youth.youth_page, youth.youth_apply, youth.youth_detail, youth.youth_assess, youth.squads_page,
     youth.youth_activate, youth.youth_withdraw_confirm, youth.youth_withdraw,
+    *hours.HOURS_PAGES,
 ]
