@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -11,12 +12,16 @@ from litestar.middleware.session.server_side import (
     ServerSideSessionConfig,
 )
 from litestar.stores.base import Store
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.types import Empty
+from litestar.utils.dataclass import extract_dataclass_items
 
 from tongxin.accounts.tables import WebSession
 
 ROTATE_SCOPE_KEY = "tongxin.rotate_session"
 _NEW_ID_SCOPE_KEY = "tongxin.new_session_id"
+_LOADED_SCOPE_KEY = "tongxin.loaded_session"
+log = logging.getLogger(__name__)
 
 
 def _now() -> datetime:
@@ -85,15 +90,51 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             return scope[_NEW_ID_SCOPE_KEY]  # type: ignore[index,no-any-return]
         return super().get_session_id(connection)
 
+    async def load_from_connection(self, connection: ASGIConnection) -> dict:
+        """The session as stored, remembered so an unchanged session is not written again."""
+        if session_id := connection.cookies.get(self.config.key):
+            data = await self.get(session_id, store=self.config.get_store_from_app(connection.scope["app"]))
+            if data is not None:
+                connection.scope[_LOADED_SCOPE_KEY] = data  # type: ignore[typeddict-unknown-key]
+                return self.deserialize_data(data)
+        return {}
+
     async def store_in_message(self, scope_session, message, connection) -> None:  # type: ignore[no-untyped-def]
         if scope_session is not Empty and not scope_session:
             # Nothing in the session: write no row and set no cookie (anonymous requests stay read-only).
+            return
+        loaded = connection.scope.get(_LOADED_SCOPE_KEY)  # type: ignore[call-overload]
+        if scope_session is not Empty and loaded is not None and not connection.scope.get(ROTATE_SCOPE_KEY) \
+                and self.serialize_data(scope_session, connection.scope) == loaded:
+            # Unchanged: no write after the handler's own (perhaps committed) transaction, which a busy
+            # database would turn into an error for a request that succeeded. Only the expiry slides.
+            await self._slide_expiry(connection)
+            # The cookie's own Max-Age slides with every answer, as before (a header, not a write).
+            params = dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
+            MutableScopeHeaders.from_message(message).add("Set-Cookie", Cookie(
+                value=connection.cookies.get(self.config.key), key=self.config.key, **params).to_header(header=""))
             return
         if connection.scope.get(ROTATE_SCOPE_KEY):  # type: ignore[call-overload]
             old = connection.cookies.get(self.config.key)
             if old:
                 await self.delete(old, store=self.config.get_store_from_app(connection.scope["app"]))
         await super().store_in_message(scope_session, message, connection)
+
+    async def _slide_expiry(self, connection: ASGIConnection) -> None:
+        """Renew an unchanged session's expiry at most once per half lifetime; a busy database only delays it
+        (the session is still valid for at least half its lifetime)."""
+        max_age = self.config.max_age
+        key = connection.cookies.get(self.config.key)
+        store = self.config.get_store_from_app(connection.scope["app"])
+        if not key or not max_age:
+            return
+        left = await store.expires_in(key)
+        if left is not None and left > max_age / 2:
+            return
+        try:
+            await store.set(key, connection.scope[_LOADED_SCOPE_KEY], expires_in=int(max_age))  # type: ignore[typeddict-item]
+        except Exception:  # noqa: BLE001 - a missed renewal is retried on the next request
+            log.warning("session expiry not renewed this time", exc_info=True)
 
 
 @dataclass
