@@ -235,3 +235,55 @@ async def test_a_minutely_rule_is_refused_and_a_rule_that_never_occurs_is_refuse
     with pytest.raises(InvalidInput):
         await check_rule(rrule_text="FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", starts_at=start)
     assert time.perf_counter() - began < 0.1
+
+
+async def test_cancels_at_the_same_moment_leave_nobody_confirmed_and_no_place_leaked(app):
+    where = await place()
+    drill = await occurrence(where, local_day_at(9), capacity=20)
+    people = [await adult(where, name=f"志愿者{n}") for n in range(40)]
+    rows = [await signups.apply(volunteer_id=p["volunteer"], occurrence_id=drill) for p in people]
+    confirmed = [r["id"] for r in rows if r["status"] == "confirmed"]
+    waiting = [r["id"] for r in rows if r["status"] == "waitlisted"]
+    assert len(confirmed) == 20 and [r["waitlist_position"] for r in rows[20:]] == list(range(1, 21))
+    leaving = confirmed[:10] + waiting[:5]
+    results = await asyncio.gather(*[signups.cancel(sign_up_id=s) for s in leaving], return_exceptions=True)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert await SignUp.count().where(SignUp.id.is_in(leaving) & (SignUp.status != "cancelled")) == 0
+    holding = await SignUp.count().where((SignUp.occurrence == drill) & SignUp.status.is_in(["confirmed"]))
+    taken = (await Occurrence.select(Occurrence.taken).where(Occurrence.id == drill).first())["taken"]
+    assert holding == taken == 20, "every freed place went to the waitlist and none leaked"
+    now_confirmed = {r["id"] for r in await SignUp.select(SignUp.id).where(SignUp.status == "confirmed")}
+    # The ten who stayed, and the next ten of the waitlist in queue order after the five who left it.
+    assert now_confirmed == set(confirmed[10:]) | set(waiting[5:15])
+    assert [await signups.waitlist_position(sign_up_id=s) for s in waiting[15:]] == [1, 2, 3, 4, 5]
+    seqs = [r["queue_seq"] for r in await SignUp.select(SignUp.queue_seq).where(SignUp.queue_seq.is_not_null())]
+    assert len(seqs) == len(set(seqs)), "waitlist positions never repeat"
+
+
+async def test_editing_a_repeat_rule_cancels_dropped_occurrences_keeps_their_ids_and_withdraws_their_proposals(app):
+    from tests.activities.test_journeys import published_activity, signed_in
+    from tongxin.accounts.tables import User
+    from tongxin.matches.tables import Proposal
+    from tests.factories import login as sign_in
+    from tests.conftest import make_client
+
+    community = await make_community()
+    activity, org_user = await published_activity(app, community, rrule="FREQ=WEEKLY;BYDAY=SA")
+    saturdays = [o["id"] for o in activity["occurrences"]]
+    before = await Occurrence.count()
+    proposal = (await Proposal.insert(Proposal(target_type="occurrence", target_id=saturdays[0],
+                                               candidate_type="volunteer", candidate_id=1)).returning(Proposal.id))[0]["id"]
+    async with make_client(app) as org:
+        await sign_in(org, (await User.select(User.username).where(User.id == org_user).first())["username"])
+        assert (await org.put(f"/api/activities/{activity['id']}/rule", json={"rrule": "FREQ=WEEKLY;BYDAY=SU"})
+                ).status_code == 200
+    async with signed_in(app, "staff") as staff:
+        assert (await staff.post(f"/api/activities/{activity['id']}/decision", json={"approve": True})).status_code == 200
+    old = await Occurrence.select(Occurrence.id, Occurrence.status, Occurrence.starts_at).where(
+        Occurrence.id.is_in(saturdays))
+    assert len(old) == len(saturdays) and {o["status"] for o in old} == {"cancelled"}, "cancelled, never deleted"
+    assert all(o["starts_at"].astimezone(LOCAL_TZ).weekday() == 5 for o in old), "an id keeps meaning its Saturday"
+    new = await Occurrence.select(Occurrence.id).where((Occurrence.activity == activity["id"])
+                                                       & (Occurrence.status == "open"))
+    assert new and min(o["id"] for o in new) > max(saturdays) and await Occurrence.count() > before
+    assert (await Proposal.select(Proposal.status).where(Proposal.id == proposal).first())["status"] == "withdrawn"
