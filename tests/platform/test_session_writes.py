@@ -41,7 +41,8 @@ async def test_an_unchanged_session_near_its_end_is_renewed(app, client):
     await login(client, (await make_user("volunteer"))["username"])
     soon = datetime.now(timezone.utc) + timedelta(days=1)
     await WebSession.update({WebSession.expires_at: soon}, force=True)
-    assert (await client.get("/api/accounts/me")).status_code == 200
+    answer = await client.get("/api/accounts/me")
+    assert answer.status_code == 200
     renewed = (await WebSession.select(WebSession.expires_at).first())["expires_at"]
     assert renewed > soon + timedelta(days=10)
-    assert "tx_session=" in (await client.get("/api/accounts/me")).headers.get("set-cookie", "")
+    assert "tx_session=" in answer.headers.get("set-cookie", ""), "the phone's cookie is renewed with the row"
