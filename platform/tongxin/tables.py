@@ -6,10 +6,12 @@ from tongxin.accounts.tables import (
     Grid,
     GridAssignment,
     LoginAttempt,
+    PasswordReset,
     User,
     WebSession,
 )
 from tongxin.activities.tables import Activity, Occurrence, SignUp
+from tongxin.hours.tables import CheckIn, CheckInRadius, HoursFlag, ServiceCertificate
 from tongxin.matches.tables import Invitation, MatchRun, ModelVersion, Proposal
 from tongxin.notifications.tables import Notification
 from tongxin.organizations.tables import Organization, OrganizationMember, ResourceOffer
@@ -29,7 +31,7 @@ from tongxin.volunteers.tables import (
 from tongxin.wishes.tables import Household, Wish
 
 ALL_TABLES = (
-    Community, Grid, User, GridAssignment, WebSession, LoginAttempt, AuditEntry,
+    Community, Grid, User, GridAssignment, WebSession, LoginAttempt, PasswordReset, AuditEntry,
     Organization, OrganizationMember, ResourceOffer,
     Skill, CertificateKind, Volunteer, VolunteerSkill, Certificate, AvailabilityWindow,
     Squad, YouthMember, YouthAssessment, LedgerEntry,
@@ -37,4 +39,5 @@ ALL_TABLES = (
     Activity, Occurrence, SignUp,
     ModelVersion, MatchRun, Proposal, Invitation,
     JobSchedule, JobRun, Notification,
+    CheckInRadius, CheckIn, HoursFlag, ServiceCertificate,
 )

@@ -42,6 +42,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad_credentials": ("用户名或密码不正确", "Wrong username or password"),
     "rate_limited": ("登录失败次数过多，请稍后再试", "Too many failed logins; try again later"),
     "username_taken": ("该用户名已被使用", "This username is taken"),
+    "rate_limited_wait": ("这台设备尝试登录的次数过多，请 {wait}后再试", "Too many sign-in attempts from this device; try again in {wait}"),
+    "role_staff": ("社区工作人员", "staff"), "role_admin": ("管理员", "admin"), "role_grid_worker": ("网格员", "grid worker"),
+    "accounts": ("账号管理", "Accounts"), "change_password": ("修改密码", "Change password"),
+    "registration_wait": ("这台设备注册的账号过多，请 {wait}后再试", "Too many registrations from this device; try again in {wait}"),
     "welcome": ("欢迎，{name}", "Welcome, {name}"),
     # occurrences
     "filter": ("筛选", "Filter"), "kind": ("类型", "Kind"), "date_from": ("开始日期", "From"),
@@ -159,6 +163,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "job": ("任务", "Job"), "schedule": ("计划", "Schedule"), "next_run": ("下次运行", "Next run"),
     "last_run": ("上次运行", "Last run"), "outcome": ("结果", "Outcome"), "recent_runs": ("最近运行记录", "Recent runs"),
     "no_runs": ("还没有运行记录；调度器启动后会按计划运行。", "No runs yet; the scheduler runs jobs on schedule once started."),
+    "matching_model": ("匹配评分模型", "Matching model"),
+    "model_in_use": ("正在使用 {trained} 训练的模型(在留出数据上以95%置信度优于之前的模型后启用)。",
+                     "In use: the model trained {trained} (activated after beating the previous one on held-out "
+                     "decisions at 95% confidence)."),
+    "model_prior_in_use": ("正在使用默认先验评分：审核记录还不够，或新模型尚未以95%置信度胜出。",
+                           "In use: the default prior; not enough decisions yet, or no new model has won at 95% "
+                           "confidence."),
+    "model_failed_to_load": ("当前启用的模型({trained} 训练)无法加载，已改用默认先验评分。重新训练成功后会自动恢复；"
+                             "如持续出现，请联系管理员。",
+                             "The active model (trained {trained}) failed to load; scoring falls back to the default "
+                             "prior until a retrained model wins. If this persists, tell an administrator."),
+    "model_libraries_changed": ("训练时的软件版本与现在不同：", "Library versions changed since training:"),
     # sorting, queue
     "sort": ("排序", "Sort"), "sort_starts_at": ("时间由近到远", "Soonest first"),
     "sort_-starts_at": ("时间由远到近", "Latest first"), "sort_distance": ("离家最近", "Nearest to home"),
@@ -170,6 +186,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "my_wishes": ("心愿工作", "Wish work"), "all": ("全部", "All"), "status": ("状态", "Status"),
     "no_my_wishes": ("这里还没有心愿。网格员可“登记微心愿”；志愿者获批帮扶后，心愿会出现在这里。",
                      "No wishes here yet. Grid workers post wishes; once you are approved as a helper they appear here."),
+    # hours: check-in, confirmation, flags, certificates
+    "check_in": ("签到签退", "Check in"), "hours_review": ("时长核查", "Hours review"),
+    "certificates": ("服务证明", "Certificates"), "checked_in_done": ("{name} 签到成功", "{name} is checked in"),
+    "checked_out_done": ("{name} 签退成功，本次 {hours} 小时，待组织确认", "{name} is checked out: {hours} h, waiting for the organization"),
     "sort_needed_by": ("需要日期最近", "Needed soonest"), "sort_urgency": ("最紧急", "Most urgent"),
     "sort_-created": ("最新登记", "Newest"), "youth_sign_ups": ("报名记录", "Sign-ups"),
     "no_youth_sign_ups": ("还没有报名记录。", "No sign-ups yet."),
@@ -180,7 +200,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "pending": ("待审核", "pending"), "approved": ("已通过", "approved"), "rejected": ("已驳回", "rejected"),
     "suspended": ("已暂停", "suspended"), "draft": ("草稿", "draft"), "submitted": ("已提交", "submitted"),
     "closed": ("已结束", "closed"), "cancelled": ("已取消", "cancelled"), "applied": ("已申请", "applied"),
-    "confirmed": ("已确认", "confirmed"), "waitlisted": ("候补中", "waitlisted"), "attended": ("已到场", "attended"),
+    "confirmed": ("已确认", "confirmed"), "waitlisted": ("候补中", "waitlisted"),
+    "waiting_for_leader": ("等待成年领队", "waiting for an adult leader"), "attended": ("已到场", "attended"),
     "no_show": ("未到场", "no-show"), "verified": ("已核实", "verified"), "open": ("征集中", "open"),
     "matched": ("已匹配", "matched"), "in_progress": ("帮扶中", "in progress"), "fulfilled": ("已完成", "fulfilled"),
     "applicant": ("申请中", "applicant"), "assessed": ("已评估", "assessed"), "active": ("在队", "active"),
@@ -194,6 +215,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "organization": ("组织", "organization"), "activity": ("活动", "activity"), "wish": ("微心愿", "wish"),
     "youth": ("小小安全员", "youth member"), "proposal": ("匹配建议", "match proposal"),
     "goods": ("物资", "goods"), "money": ("资金", "money"), "service": ("服务", "service"),
+    "checked_in": ("已签到", "checked in"), "checked_out": ("已签退", "checked out"),
+    "flag_far": ("位置偏远", "far from the place"), "flag_overlap": ("时间重叠", "overlapping"),
+    "flag_travel": ("行程过快", "impossible travel"), "flag_too_long": ("超出活动时长", "longer than the occurrence"),
+    "flag_one_device": ("一部手机代签", "one phone for a roster"), "flag_above_usual": ("远超平时", "far above usual"),
+    "flag_open": ("待核查", "to review"), "flag_cleared": ("已核查，时长有效", "cleared"),
+    "flag_corrected": ("已更正时长", "hours corrected"),
 }
 
 
@@ -208,6 +235,10 @@ def label(code: str | None, lang: str) -> str:
 ERROR_CODES_ZH: dict[str, str] = {
     "bad_credentials": "用户名或密码不正确", "rate_limited": "登录失败次数过多，请稍后再试",
     "username_taken": "该用户名已被使用", "occurrence_full": "名额已满", "already_signed_up": "您已经报名了这场活动",
+    "account_disabled": "这个账号已被停用，请联系社区办公室", "username_invisible": "用户名里不能有空格或看不见的字符",
+    "username_confusable": "用户名只能用英文字母(a-z)：其他文字的字母(如俄文 а)看起来一样，容易被冒充",
+    "username_characters": "用户名须为 3-64 位英文字母、数字或 _ . - @",
+    "registration_rate_limited": "这台设备注册的账号过多，请稍后再试",
     "sign_ups_closed": "报名已截止", "already_decided": "该事项已被处理", "not_approved": "组织尚未通过审核",
     "not_found": "没有找到", "not_authenticated": "请先登录", "not_started": "活动开始后才能登记到场情况",
     "already_marked": "已经登记过到场情况", "wrong_status": "该事项当前状态下不能这样操作",
@@ -236,6 +267,15 @@ ERROR_CODES_ZH: dict[str, str] = {
     "too_young_to_register": "未满18周岁请由监护人通过“我的孩子”登记", "unknown_code": "选项无效",
     "unknown_place": "请选择有效的社区和网格", "wrong_role": "只有志愿者账号可以填写志愿者资料",
     "youth_age_range": "允许小小安全员参加的活动，最小年龄须低于18岁",
+    "code_expired": "签到码已过期，请扫描或输入组织者屏幕上现在显示的签到码",
+    "code_invalid": "签到码不正确，请核对组织者屏幕上的签到码", "already_checked_in": "已经签到过了",
+    "already_checked_out": "已经签退过了", "not_checked_in": "请先签到", "check_in_not_open": "活动开始前一小时才能签到",
+    "check_in_closed": "活动已结束，不能再签到", "check_out_closed": "已超过签退时间(活动结束后三小时)，请联系组织登记时长",
+    "not_checked_out": "此人还没有签退，请填写时长后再确认",
+    "choose_person": "请选择为谁签到",
+    "no_confirmed_hours": "这段时间内没有已确认的服务时长", "period_order": "开始日期不能晚于结束日期",
+    "period_too_long": "时间段太长，请缩短后再试", "note_required": "请写明理由", "minutes_range": "时长须在 0 到 1440 分钟之间",
+    "radius_range": "范围须在 50 到 50000 米之间", "too_many_wrong_codes": "签到码输错次数过多，请十分钟后再试", "position_half": "位置信息不完整", "position_bad": "位置信息不正确",
 }
 
 

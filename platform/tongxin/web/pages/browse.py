@@ -172,9 +172,24 @@ async def schedule_page(request: Request, when: str = "upcoming", offset: int = 
             s["title"] = s["activity_title"]
         totals = await volunteers.ledger(actor=actor, limit=1, offset=0)
         token = await schedule.own_calendar_token(actor=actor, secret_key=request.app.state.settings.secret_key)
-        calendar_url = str(request.base_url).rstrip("/") + f"/api/volunteers/calendar/{token}.ics"
+        if token is not None:
+            calendar_url = request.app.state.settings.link(f"/api/volunteers/calendar/{token}.ics",
+                                                           request_base=str(request.base_url))
     return await render(request, "schedule.html", page=page, sign_ups=page["items"], totals=totals,
-                        calendar_url=calendar_url, when=when)
+                        calendar_url=calendar_url, calendar_off=actor.volunteer_id is not None and not calendar_url,
+                        when=when)
+
+
+@post("/me/calendar", include_in_schema=False)
+async def calendar_page(request: Request) -> Redirect:
+    """Renew the calendar link (the old one stops working) or switch it off."""
+    actor = await require(request, "volunteer")
+    form = await request.form()
+    if form.get("action") == "stop":
+        await schedule.stop_calendar(actor=actor)
+    else:
+        await schedule.renew_calendar(actor=actor, secret_key=request.app.state.settings.secret_key)
+    return Redirect(path="/me/sign-ups")
 
 
 @post("/sign-ups/{sign_up_id:int}/cancel", include_in_schema=False)

@@ -186,4 +186,6 @@ async def jobs_page(request: Request, offset: int = 0) -> Template:
     runs = await scheduling.list_runs(limit=PAGE, offset=max(offset, 0))
     for r in runs["items"]:
         r["local_scheduled"] = local_time(r["scheduled_for"])
-    return await render(request, "jobs.html", jobs=jobs, runs=runs)
+    model = await matches.model_status()
+    model["local_trained"] = local_time(model["trained_at"])
+    return await render(request, "jobs.html", jobs=jobs, runs=runs, model=model)
