@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import ARTIFACTS, sign_in
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
@@ -45,5 +45,17 @@ def test_main_pages_have_no_serious_or_critical_accessibility_violations(browser
             print(path, result["checked"], "rules passed; moderate or minor:", result["minor"])
             if result["serious"]:
                 found[f"{who or 'anonymous'} {path}"] = result["serious"]
+        for lang in ("en", "zh-CN"):  # the phone header fits this role in both languages
+            page.goto(f"/language?to={lang}&next=/")
+            overflow = page.evaluate("""() => [...document.querySelectorAll('header .top > *, header nav')]
+                .filter(e => !e.matches('nav') && (e.getBoundingClientRect().right > window.innerWidth + 1
+                  || e.getBoundingClientRect().height > 1.8 * parseFloat(getComputedStyle(e).lineHeight)))
+                .map(e => e.textContent.trim())
+                .concat(document.documentElement.scrollWidth > window.innerWidth ? ['the page scrolls sideways'] : [])""")
+            if overflow:
+                found[f"{who or 'anonymous'} header ({lang})"] = overflow
+            if who == "staff":
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / f"header-staff-{lang}.png"))
         context.close()
     assert not found, "\n".join(f"{where}: {v}" for where, vs in found.items() for v in vs)
