@@ -104,7 +104,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "same_target": ("比较这个对象的全部人选", "Compare every candidate for this"),
     "target_only": ("只显示同一对象的匹配建议", "Showing the proposals for one target only"),
     "all_proposals": ("显示全部匹配建议", "Show every proposal"),
-    "back_to_org": ("返回我的组织", "Back to my organization"),
+    "back_to_org": ("返回我的组织", "Back to my organization"), "job_off": ("已停用", "off"),
     "for_my_children": ("为我的孩子报名", "Sign up my children"),
     "sign_up_child": ("为{name}报名", "Sign {name} up"), "sign_up_child_link": ("为孩子报名", "Sign up my child"),
     "no_children_yet": ("您还没有登记孩子。", "You have not registered a child yet."),
