@@ -278,3 +278,12 @@ async def test_a_guardian_reads_why_a_child_may_not_join(client):
     page = (await client.get(f"/occurrences/{occurrence_id}", headers=HTML)).text
     child = page[page.index('id="children"'):]
     assert "李小红" in child and "年龄不符" in child and "为李小红报名" not in child
+
+
+async def test_my_sign_ups_lead_back_to_each_activity_page(client):
+    community, grid = await make_place()
+    volunteer = await volunteer_with_profile(client, community, grid)
+    occurrence_id = await occurrence()
+    await enrol(volunteer_id=volunteer["volunteer_id"], occurrence_id=occurrence_id)
+    mine = (await client.get("/me/sign-ups", headers=HTML)).text
+    assert f'href="/occurrences/{occurrence_id}"' in mine and "明日社区广场" in mine
