@@ -171,6 +171,16 @@ def test_guardian_applies_staff_assess_and_activate_guardian_withdraws(phone):
     staff.goto("/staff/squads")
     assert staff.locator(".card", has_text="张小明").count() == 1, "the child is listed in the squad"
 
+    # The guardian signs the child up for a youth activity; the child waits for an adult leader. (The demo's
+    # youth class is for ages 10-17, and the age rule also applies to a leader, so none can sign up there.)
+    guardian.goto("/occurrences?q=小小安全员安全教育课")
+    guardian.locator(".card", has_text="小小安全员安全教育课").first.locator("a[href$='#children']").click()
+    guardian.locator("#children button", has_text="为张小明报名").click()
+    assert "报名成功" in guardian.inner_text(".flash")
+    children = guardian.inner_text("#children")
+    assert "张小明" in children and "已报名，成年带队人报名后即确认" in children, children
+    screenshot(guardian, "guardian-signs-up-child")
+
     guardian.goto(youth_url)
     assert "小小安全员应急小队" in guardian.inner_text("main")
     guardian.click("text=撤回同意")

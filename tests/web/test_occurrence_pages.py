@@ -209,3 +209,81 @@ async def test_the_activity_page_in_english_has_no_chinese_labels(client):
         assert words in text, words
     for words in ("时间", "地点", "联系人", "需要技能", "岁", "剩余名额", "登录后报名", "周"):
         assert words not in text.replace("明日社区广场", ""), words
+
+
+async def youth_occurrence(community_id: int) -> int:
+    """A youth-allowed occurrence in `community_id`, a week ahead, 10:00–12:00 local time (daytime)."""
+    from datetime import datetime, timezone
+
+    from tongxin.activities.tables import Occurrence
+
+    occurrence_id = await occurrence(title="小小安全员安全教育课", youth_allowed=True, min_age=10, max_age=65)
+    day = (datetime.now(timezone.utc) + timedelta(days=7)).replace(hour=2, minute=0, second=0, microsecond=0)
+    await Occurrence.update({Occurrence.starts_at: day, Occurrence.ends_at: day + timedelta(hours=2),
+                             Occurrence.signup_deadline: day - timedelta(hours=1),
+                             Occurrence.community: community_id}).where(Occurrence.id == occurrence_id)
+    return occurrence_id
+
+
+async def active_child(guardian_id: int, community_id: int, grid_id: int, name: str = "王小明") -> int:
+    """An assessed, active little safety officer with consent in force; returns the child's volunteer id."""
+    from datetime import datetime, timezone
+
+    from tongxin.volunteers.tables import Volunteer, YouthMember
+
+    child = await Volunteer.insert(Volunteer(real_name=name, birth_date=years_ago(12), community=community_id,
+                                             grid=grid_id, is_youth=True)).returning(Volunteer.id)
+    await YouthMember.insert(YouthMember(volunteer=child[0]["id"], guardian=guardian_id, status="active",
+                                         consent_at=datetime.now(timezone.utc), consent_text_version="1"))
+    return child[0]["id"]
+
+
+async def test_a_guardian_signs_a_child_up_on_the_activity_page_and_an_adult_leader_confirms_them(app, client):
+    from tests.conftest import make_client
+    from tongxin.activities.tables import SignUp
+
+    community, grid = await make_place()
+    guardian = await make_user("guardian")
+    child = await active_child(guardian["id"], community, grid)
+    occurrence_id = await youth_occurrence(community)
+    await login(client, guardian["username"])
+    listing = (await client.get("/occurrences", headers=HTML)).text
+    assert f'href="/occurrences/{occurrence_id}#children"' in card(listing, occurrence_id)
+    page = (await client.get(f"/occurrences/{occurrence_id}", headers=HTML)).text
+    assert "为王小明报名" in page and f'name="volunteer_id" value="{child}"' in page
+    signed = await client.post(f"/occurrences/{occurrence_id}/sign-up", data={"volunteer_id": str(child)},
+                               headers=HTML)
+    assert signed.status_code in (302, 303) and signed.headers["location"].startswith(f"/occurrences/{occurrence_id}")
+    waiting = (await client.get(signed.headers["location"], headers=HTML)).text
+    assert "报名成功" in waiting and "成年带队人报名后即确认" in waiting
+
+    async with make_client(app) as adult:
+        await volunteer_with_profile(adult, community, grid, birth_date=years_ago(35).isoformat())
+        offer = (await adult.get(f"/occurrences/{occurrence_id}", headers=HTML)).text
+        assert "作为成年带队人报名" in offer
+        led = await adult.post(f"/occurrences/{occurrence_id}/sign-up", data={"as_leader": "true"}, headers=HTML)
+        assert led.status_code in (302, 303)
+    assert (await SignUp.select(SignUp.status).where(SignUp.volunteer == child).first())["status"] == "confirmed"
+    confirmed = (await client.get(f"/occurrences/{occurrence_id}", headers=HTML)).text
+    assert "已报名" in confirmed and "已有成年带队人报名" in confirmed
+    assert_reads_as_chinese(confirmed)
+
+
+async def test_a_guardian_reads_why_a_child_may_not_join(client):
+    community, grid = await make_place()
+    guardian = await make_user("guardian")
+    await active_child(guardian["id"], community, grid, name="李小红")
+    occurrence_id = await occurrence(title="成人急救培训", min_age=18, max_age=65)
+    await login(client, guardian["username"])
+    page = (await client.get(f"/occurrences/{occurrence_id}", headers=HTML)).text
+    child = page[page.index('id="children"'):]
+    assert "李小红" in child and "年龄不符" in child and "为李小红报名" not in child
+
+
+async def test_my_sign_ups_lead_back_to_each_activity_page(client):
+    community, grid = await make_place()
+    volunteer = await volunteer_with_profile(client, community, grid)
+    occurrence_id = await occurrence()
+    await enrol(volunteer_id=volunteer["volunteer_id"], occurrence_id=occurrence_id)
+    mine = (await client.get("/me/sign-ups", headers=HTML)).text
+    assert f'href="/occurrences/{occurrence_id}"' in mine and "明日社区广场" in mine

@@ -15,7 +15,7 @@ from tongxin.activities.tables import ACTIVE_SIGN_UP, Occurrence, SignUp
 from tongxin.eligibility import service as eligibility
 from tongxin.errors import InvalidInput, NotFound
 from tongxin.paging import page
-from tongxin.volunteers.tables import Certificate, Volunteer, VolunteerSkill
+from tongxin.volunteers.tables import Certificate, Volunteer, VolunteerSkill, YouthMember
 
 OCCURRENCE_SORTS = ("starts_at", "-starts_at", "distance", "places_left")
 
@@ -199,6 +199,15 @@ async def occurrence_detail(*, actor=None, occurrence_id: int, now: datetime | N
     volunteer_id = actor.volunteer_id if actor is not None else None
     if volunteer_id is not None:
         row["mine"] = (await my_status(volunteer_id=volunteer_id, occurrence_ids=[row["id"]], now=now))[row["id"]]
+    if actor is not None and actor.role == "guardian":
+        row["children"] = []
+        for child in await YouthMember.select(
+                YouthMember.volunteer, YouthMember.status, YouthMember.volunteer.real_name.as_alias("name")).where(
+                (YouthMember.guardian == actor.id) & YouthMember.status.not_in(["withdrawn", "retired"])).order_by(
+                YouthMember.id):
+            status = await my_status(volunteer_id=child["volunteer"], occurrence_ids=[row["id"]], now=now)
+            row["children"].append({"volunteer_id": child["volunteer"], "name": child["name"],
+                                    "youth_status": child["status"], "mine": status[row["id"]]})
     return row
 
 

@@ -121,6 +121,10 @@ async def _occurrence_page(request: Request, occurrence_id: int, *, status_code:
     occurrence["certificate_names"] = [names["certificates"].get(c, c) for c in occurrence["required_certificates"]]
     occurrence["local_deadline"] = local_time(occurrence["signup_deadline"], lang)
     occurrence["map_link"] = map_link(occurrence)
+    for child in occurrence.get("children", []):  # a guardian signs a child up here, or reads why not
+        child["mine_words"] = mine_words(child["mine"], lang)
+        child["why_not_words"] = why_not_words({**child, "min_age": occurrence["min_age"],
+                                                "max_age": occurrence["max_age"]}, names, lang)
     return await render(request, "occurrence.html", status_code=status_code, o=occurrence, error=error)
 
 
@@ -132,17 +136,25 @@ async def occurrence_page(request: Request, occurrence_id: int) -> Template:
 
 @post("/occurrences/{occurrence_id:int}/sign-up", include_in_schema=False)
 async def sign_up_page(request: Request, occurrence_id: int) -> Redirect | Template:
+    """Sign up yourself (as a helper or, ticked, as the adult leader of a youth activity), or as a guardian
+    your child; a refusal comes back to the activity page saying why."""
     actor = await require(request, "volunteer", "guardian")
+    form = await request.form()
+    child = form.get("volunteer_id", "")
     try:
-        result = await signups.sign_up_for(actor=actor, occurrence_id=occurrence_id)
+        result = await signups.sign_up_for(actor=actor, occurrence_id=occurrence_id,
+                                           volunteer_id=int(child) if child.isdigit() else None,
+                                           as_leader=form.get("as_leader") == "true")
     except DomainError as exc:
         if isinstance(exc, NotFound):
             raise
         return await _occurrence_page(request, occurrence_id, status_code=exc.status,
                                       error=i18n.error_text(exc.code, exc.message, lang_of(request)))
+    # A guardian has no schedule page of their own: they come back to the activity, which shows the child's status.
+    back = f"/occurrences/{occurrence_id}" if actor.role == "guardian" else "/me/sign-ups"
     if result["status"] == "waitlisted":
-        return Redirect(path=f"/me/sign-ups?done=waitlisted&n={result['waitlist_position']}")
-    return Redirect(path="/me/sign-ups?done=signed_up")
+        return Redirect(path=f"{back}?done=waitlisted&n={result['waitlist_position']}")
+    return Redirect(path=f"{back}?done=signed_up")
 
 
 @get("/me/sign-ups", include_in_schema=False)

@@ -15,7 +15,7 @@ from tongxin.organizations import service as organizations
 from tongxin.reports import queue as queue_facts
 from tongxin.reports import service as reports
 from tongxin.scheduling import service as scheduling
-from tongxin.web import cards, i18n
+from tongxin.web import cards, i18n, jobs_words
 from tongxin.web import service as web
 from tongxin.web.pages.common import PAGE, code_names, lang_of, render, require, ticked
 from tongxin.web.service import bar_chart, local_time
@@ -179,13 +179,20 @@ async def dashboard_page(request: Request) -> Template:
 @get("/staff/jobs", include_in_schema=False)
 async def jobs_page(request: Request, offset: int = 0) -> Template:
     await require(request, "staff")
+    lang = lang_of(request)
     jobs = await scheduling.list_jobs()
     for j in jobs:
-        j["local_next"] = local_time(j["next_run_at"])
-        j["local_last"] = local_time(j["last_run"]["started_at"]) if j["last_run"] else ""
+        j["local_next"] = local_time(j["next_run_at"], lang)
+        j["local_last"] = local_time(j["last_run"]["started_at"], lang) if j["last_run"] else ""
+        j["title"], j["purpose"] = jobs_words.job_words(j["job"], j["description"], lang)
+        j["schedule_text"] = jobs_words.schedule_text(j["trigger"], j["expression"], lang)
+        j["outcome_text"] = jobs_words.outcome_text(j["last_run"]["outcome"], lang) if j["last_run"] else ""
     runs = await scheduling.list_runs(limit=PAGE, offset=max(offset, 0))
+    titles = {j["job"]: j["title"] for j in jobs}
     for r in runs["items"]:
-        r["local_scheduled"] = local_time(r["scheduled_for"])
+        r["local_scheduled"] = local_time(r["scheduled_for"], lang)
+        r["title"] = titles.get(r["job"], r["job"] if lang == "en" else "定时任务")
+        r["outcome_text"] = jobs_words.outcome_text(r["outcome"], lang)
     model = await matches.model_status()
-    model["local_trained"] = local_time(model["trained_at"])
+    model["local_trained"] = local_time(model["trained_at"], lang)
     return await render(request, "jobs.html", jobs=jobs, runs=runs, model=model)
