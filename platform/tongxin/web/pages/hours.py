@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, timezone
-from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, get, post
@@ -14,7 +13,7 @@ from litestar.response import Redirect, Template
 from tongxin.dates import LOCAL_TZ, hours_text
 from tongxin.errors import DomainError, NotFound
 from tongxin.hours import certificates, checkin, codes, flags
-from tongxin.hours.routes import code_payload, secret_of, verify_url
+from tongxin.hours.routes import code_payload, secret_of
 from tongxin.web import i18n
 from tongxin.web.pages.common import PAGE, lang_of, render, require
 from tongxin.web.service import local_time
@@ -91,7 +90,8 @@ async def scan_page(request: Request, c: str = "") -> Template:
                                           now=datetime.now(timezone.utc))
     errors = {}
     if verdict != "ok":
-        errors["_form"] = i18n.error_text("code_expired" if verdict == "expired" else "code_invalid", "", lang_of(request))
+        code = "code_expired" if verdict == "expired" else "code_invalid"
+        errors["_form"] = i18n.error_text(code, "", lang_of(request))
     return await _check_in_page(request, actor, token=c if verdict == "ok" else "", occurrence_id=parsed[0],
                                 errors=errors, status_code=200 if verdict == "ok" else 400)
 
@@ -242,7 +242,8 @@ async def _confirm_page(request: Request, actor, occurrence_id: int, *, status_c
     return await render(request, "hours_confirm.html", status_code=status_code, listed=listed,
                         local_start=local_time(listed["occurrence"]["starts_at"]), errors=errors or {},
                         export_from=day.replace(day=1).isoformat(), export_to=day.isoformat(),
-                        waiting=sum(1 for i in listed["items"] if i["check_in"] and i["check_in"]["status"] == "checked_out"),
+                        waiting=sum(1 for i in listed["items"]
+                                    if i["check_in"] and i["check_in"]["status"] == "checked_out"),
                         **({"flash": flash} if flash else {}))
 
 
@@ -264,7 +265,8 @@ async def confirm_one(request: Request, check_in_id: int) -> Template | Redirect
         minutes = int(raw) if raw else None
     except ValueError:
         return await _confirm_page(request, actor, occurrence_id, status_code=400,
-                                   errors={f"minutes-{check_in_id}": i18n.error_text("minutes_range", "", lang_of(request))})
+                                   errors={f"minutes-{check_in_id}": i18n.error_text("minutes_range", "",
+                                                                                     lang_of(request))})
     try:
         await checkin.confirm_hours(actor=actor, check_in_id=check_in_id, minutes=minutes)
     except DomainError as exc:
