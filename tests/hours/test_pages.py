@@ -195,3 +195,15 @@ async def test_the_check_in_page_reads_in_english_when_switched(app):
         await phone.get("/language", params={"to": "en", "next": "/me/check-in"}, headers=HTML)
         page = await phone.get("/me/check-in", headers=HTML)
         assert "Check in" in page.text and "签到码" not in page.text
+
+
+async def test_the_organization_widens_the_check_in_radius_and_a_bad_value_says_so(app):
+    occurrence, member, _, _ = await a_running_occurrence()
+    async with make_client(app) as organizer:
+        await login(organizer, member.username)
+        bad = await organizer.post(f"/org/occurrences/{occurrence}/radius", data={"metres": "5"}, headers=HTML)
+        assert bad.status_code == 400 and "范围须在 50 到 50000 米之间" in bad.text
+        saved = await organizer.post(f"/org/occurrences/{occurrence}/radius", data={"metres": "2000"}, headers=HTML)
+        assert saved.status_code in (302, 303)
+        page = await organizer.get(saved.headers["location"], headers=HTML)
+        assert "签到范围 2000 米" in page.text and 'value="2000"' in page.text

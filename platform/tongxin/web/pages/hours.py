@@ -290,6 +290,23 @@ async def confirm_everyone(request: Request, occurrence_id: int) -> Template | R
     return Redirect(path=f"/org/occurrences/{occurrence_id}/hours?done=1")
 
 
+@post("/org/occurrences/{occurrence_id:int}/radius", include_in_schema=False)
+async def radius_submit(request: Request, occurrence_id: int) -> Template | Redirect:
+    """The organization sets how far from the place a check-in may be before it is flagged (per activity)."""
+    actor = await require(request, "org_member", "staff")
+    listed = await checkin.confirmation_list(actor=actor, occurrence_id=occurrence_id)
+    raw = (await request.form()).get("metres", "").strip()
+    try:
+        await checkin.set_radius(actor=actor, activity_id=listed["occurrence"]["activity"],
+                                 metres=int(raw) if raw.isdigit() else 0)
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return await _confirm_page(request, actor, occurrence_id, status_code=exc.status,
+                                   errors={"metres": _say(request, exc)})
+    return Redirect(path=f"/org/occurrences/{occurrence_id}/hours")
+
+
 async def _org_certificates_page(request: Request, actor, *, status_code: int = 200, flash: str = "",
                                  errors: dict | None = None, values: dict | None = None, issued=None) -> Template:
     if actor.organization_id is None:
@@ -389,5 +406,5 @@ async def hours_correct(request: Request, check_in_id: int) -> Template | Redire
 
 
 HOURS_PAGES = [check_in_page, scan_page, check_in_submit, certificates_page, certificate_issue, verify_form,
-               verify_page, code_page, personal_code_submit, confirm_page, confirm_one, confirm_everyone,
+               verify_page, code_page, personal_code_submit, confirm_page, confirm_one, confirm_everyone, radius_submit,
                org_certificates_page, org_certificate_issue, flags_page, flag_clear, hours_correct]
