@@ -17,6 +17,7 @@ from matching.assign import FlowResult, solve_assignment
 from matching.candidates import CandidatePairs, VolunteerIndex, candidate_pairs
 from matching.data import Commitments, TargetArrays, VolunteerArrays
 from matching.engine import Assignment, Ranking, match_batch, rank_candidates
+from matching.evaluation import Comparison, library_versions, paired_bootstrap
 from matching.features import FEATURE_LABELS_EN, FEATURE_LABELS_ZH, FEATURE_NAMES, pair_features
 from matching.model import (
     TRUSTED_TYPES, Explanation, LogisticScorer, PriorScorer, TrainingResult, dumps_model, evaluate, load_model,
@@ -36,5 +37,5 @@ __all__ = (
     "TrainingResult", "train_scorer", "evaluate", "should_activate", "TRUSTED_TYPES", "dumps_model",
     "loads_model", "save_model", "load_model", "FlowResult", "solve_assignment", "Ranking", "Assignment",
     "rank_candidates", "match_batch", "OfferArrays", "OFFER_FEATURE_NAMES", "offer_prior", "rank_offers",
-    "match_offers",
+    "match_offers", "Comparison", "paired_bootstrap", "library_versions",
 )

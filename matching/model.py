@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from matching.evaluation import Comparison, paired_bootstrap
 from matching.features import FEATURE_LABELS_EN, FEATURE_LABELS_ZH, FEATURE_NAMES
 
 # Hand-set prior: weight per standardized unit, with a centre and scale a staff member can read.
@@ -213,12 +214,14 @@ def evaluate(model, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
 
 @dataclass
 class TrainingResult:
-    """A freshly trained scorer, its held-out metrics, the current model's on the same rows, the verdict."""
+    """A freshly trained scorer, its held-out metrics, the current model's on the same rows, the paired
+    bootstrap comparison of the two on those rows, and the verdict."""
 
     model: Any
     metrics: dict
     current_metrics: dict | None
     activate: bool
+    comparison: dict | None = None
 
 
 def time_split(timestamps: np.ndarray, holdout_share: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
@@ -233,8 +236,11 @@ def time_split(timestamps: np.ndarray, holdout_share: float = 0.2) -> tuple[np.n
 
 
 def train_scorer(X, y, timestamps, *, current=None, holdout_share: float = 0.2, C: float = 1.0,
-                 min_test: int = 30) -> TrainingResult:
-    """Fit a LogisticScorer on the earlier decisions, measure it on the latest ones, compare with `current`."""
+                 min_test: int = 30, metric: str = "roc_auc", n_resamples: int = 1000, seed: int = 0,
+                 confidence: float = 0.95) -> TrainingResult:
+    """Fit a LogisticScorer on the earlier decisions and compare it with `current` on the latest ones by a
+    paired bootstrap (`matching.evaluation.paired_bootstrap`); it should replace `current` only when better
+    at `confidence`. Without a current model it is compared with a coin (every pair 0.5)."""
     X = np.asarray(X, float)
     y = np.asarray(y).astype(int)
     train, test = time_split(timestamps, holdout_share)
@@ -245,22 +251,16 @@ def train_scorer(X, y, timestamps, *, current=None, holdout_share: float = 0.2, 
     metrics = evaluate(model, X[test], y[test])
     metrics["n_train"] = int(train.size)
     current_metrics = evaluate(current, X[test], y[test]) if current is not None else None
-    return TrainingResult(model, metrics, current_metrics,
-                          should_activate(metrics, current_metrics, min_n=min_test))
+    p_old = score_pairs(current, X[test]) if current is not None else np.full(test.size, 0.5)
+    comparison = paired_bootstrap(y[test], p_old, score_pairs(model, X[test]), metric, n_resamples=n_resamples,
+                                  seed=seed, confidence=confidence)
+    return TrainingResult(model, metrics, current_metrics, should_activate(metrics, comparison, min_n=min_test),
+                          comparison.as_dict())
 
 
-def should_activate(new_metrics: dict, old_metrics: dict | None, *, min_n: int = 30,
-                    min_auc_gain: float = 0.0) -> bool:
-    """True only if the new model is better on the same held-out rows: higher AUC and no worse log loss."""
-    if not new_metrics or new_metrics.get("n", 0) < min_n or not np.isfinite(new_metrics.get("roc_auc", np.nan)):
-        return False
-    if old_metrics is None:
-        return new_metrics["roc_auc"] > 0.5
-    old_auc = old_metrics.get("roc_auc", np.nan)
-    if not np.isfinite(old_auc):
-        return True
-    return (new_metrics["roc_auc"] > old_auc + min_auc_gain
-            and new_metrics["log_loss"] <= old_metrics.get("log_loss", np.inf))
+def should_activate(new_metrics: dict, comparison: Comparison, *, min_n: int = 30) -> bool:
+    """True only if enough held-out rows exist and the new model is better on them at the asked confidence."""
+    return bool(new_metrics and new_metrics.get("n", 0) >= min_n and comparison.better)
 
 
 # ---- persistence (skops only: no pickle, no joblib) ----------------------------------------------

@@ -24,6 +24,7 @@ from tongxin.accounts.sessions import DatabaseStore, RotatingSessionConfig
 from tongxin.db import connection_pool, use_database
 from tongxin.errors import DomainError
 from tongxin.settings import Settings
+from tongxin.web.headers import security_headers_hook
 from tongxin.web.errors import (
     database_error_handler,
     domain_error_handler,
@@ -65,7 +66,7 @@ def domain_lifespans(settings: Settings) -> list:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app for `settings` (default: from the environment)."""
-    settings = settings or Settings.from_env()
+    settings = (settings or Settings.from_env()).ready_to_serve()
     engine = use_database(settings.database_url, busy_seconds=settings.sqlite_busy_seconds)
     secure_cookies = not settings.development
 
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=route_handlers(),
         lifespan=[lifespan, *domain_lifespans(settings)],
         middleware=[session_config.middleware],
+        before_send=[security_headers_hook(settings.development)],
         stores={"sessions": DatabaseStore()},
         csrf_config=CSRFConfig(
             secret=settings.secret_key, cookie_name=CSRF_COOKIE, header_name=CSRF_HEADER,
@@ -97,7 +99,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="Tongxin 同心", version=__version__, path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
         ),
-        logging_config=LoggingConfig(log_exceptions="always"),
+        # Our error handlers log: one line per 4xx, a traceback only for 5xx (web/errors.py).
+        logging_config=LoggingConfig(log_exceptions="debug"),
         template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
         request_max_body_size=settings.max_body_bytes,
         debug=settings.debug,

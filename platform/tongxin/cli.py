@@ -80,11 +80,22 @@ def cmd_create_staff(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from tongxin import serving
+    from tongxin.settings import MissingSetting
+
     if args.no_scheduler:
         os.environ["TONGXIN_RUN_SCHEDULER"] = "0"
+    try:
+        settings = Settings.from_env().ready_to_serve()
+    except MissingSetting as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"serving Tongxin on http://{args.host}:{args.port}", flush=True)
     uvicorn.run("tongxin.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", proxy_headers=True)
+                workers=args.workers, log_level="info", proxy_headers=True,
+                http=serving.TimelyH11Protocol, timeout_keep_alive=settings.keepalive_seconds,
+                # A shutdown waits this long for requests in flight, then closes what is left.
+                timeout_graceful_shutdown=settings.client_timeout_seconds)
     return 0
 
 

@@ -6,6 +6,7 @@ from tongxin.accounts.tables import (
     Grid,
     GridAssignment,
     LoginAttempt,
+    PasswordReset,
     User,
     WebSession,
 )
@@ -30,7 +31,7 @@ from tongxin.volunteers.tables import (
 from tongxin.wishes.tables import Household, Wish
 
 ALL_TABLES = (
-    Community, Grid, User, GridAssignment, WebSession, LoginAttempt, AuditEntry,
+    Community, Grid, User, GridAssignment, WebSession, LoginAttempt, PasswordReset, AuditEntry,
     Organization, OrganizationMember, ResourceOffer,
     Skill, CertificateKind, Volunteer, VolunteerSkill, Certificate, AvailabilityWindow,
     Squad, YouthMember, YouthAssessment, LedgerEntry,

@@ -8,6 +8,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skops.io.exceptions import UntrustedTypesFoundException
 
 from matching import (
+    Comparison,
     FEATURE_NAMES,
     LogisticScorer,
     PriorScorer,
@@ -66,16 +67,16 @@ def test_training_keeps_the_latest_decisions_for_the_held_out_check():
     assert result.metrics["n"] == 200 and result.metrics["n_train"] == 800
     assert result.metrics["roc_auc"] > 0.75
     assert set(result.metrics) >= {"roc_auc", "log_loss", "brier", "n"}
-    assert result.activate == should_activate(result.metrics, result.current_metrics)
+    assert result.comparison["n"] == 200 and result.comparison["metric"] == "roc_auc"
+    assert result.activate == should_activate(result.metrics, Comparison(**result.comparison))
 
 
-def test_should_activate_only_when_better_on_held_out_data():
-    old = {"roc_auc": 0.70, "log_loss": 0.60, "brier": 0.2, "n": 500}
-    assert should_activate({"roc_auc": 0.75, "log_loss": 0.55, "brier": 0.19, "n": 500}, old)
-    assert not should_activate({"roc_auc": 0.69, "log_loss": 0.50, "brier": 0.18, "n": 500}, old)
-    assert not should_activate({"roc_auc": 0.75, "log_loss": 0.65, "brier": 0.19, "n": 500}, old)
-    assert not should_activate({"roc_auc": 0.95, "log_loss": 0.2, "brier": 0.1, "n": 5}, old)
-    assert should_activate({"roc_auc": 0.6, "log_loss": 0.6, "brier": 0.2, "n": 100}, None)
+def test_should_activate_only_when_better_at_95_percent_on_enough_held_out_rows():
+    better = Comparison("roc_auc", 0.05, 0.01, 0.09, 0.99, 0.95, 500, 1000, 0, True)
+    unsure = Comparison("roc_auc", 0.05, -0.01, 0.09, 0.90, 0.95, 500, 1000, 0, False)
+    assert should_activate({"roc_auc": 0.75, "n": 500}, better)
+    assert not should_activate({"roc_auc": 0.75, "n": 500}, unsure)
+    assert not should_activate({"roc_auc": 0.95, "n": 5}, better)
 
 
 def test_one_class_log_trains_nothing():

@@ -54,7 +54,7 @@ async def test_login_issues_a_new_session_id_even_with_a_planted_one(app, client
 
 async def test_wrong_password_then_rate_limit(client):
     user = await make_user()
-    for _ in range(5):
+    for _ in range(3):
         bad = await client.post("/api/accounts/login", json={"username": user["username"], "password": "nope-nope"})
         assert bad.status_code == 401
     limited = await client.post("/api/accounts/login", json={"username": user["username"], "password": PASSWORD})
@@ -81,6 +81,7 @@ async def test_production_cookies_are_secure_httponly_samesite(database_url, tmp
     from tongxin.settings import Settings
 
     app = create_app(Settings(database_url=database_url, secret_key="s" * 32, development=False,
+                              public_url="https://testserver",
                               run_scheduler=False))
     async with app.lifespan():
         user = await make_user()

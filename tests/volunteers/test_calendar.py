@@ -82,3 +82,54 @@ async def test_feed_needs_the_ics_suffix(app, client):
     await volunteer_with_profile(client, community_id, grid_id)
     token = (await client.get("/api/volunteers/me/calendar")).json()["token"]
     assert (await client.get(f"/api/volunteers/calendar/{token}")).status_code == 404
+
+
+@pytest.mark.parametrize("token", ["²-abc", "١٢-abc", "9" * 30 + "-abc"])
+async def test_odd_digits_in_a_token_are_not_found(app, client, token):
+    assert (await client.get(f"/api/volunteers/calendar/{token}.ics")).status_code == 404
+
+
+async def test_renewing_the_link_revokes_the_old_one(app, client):
+    community_id, grid_id = await make_place()
+    await volunteer_with_profile(client, community_id, grid_id)
+    old = (await client.get("/api/volunteers/me/calendar")).json()["token"]
+    renewed = await client.post("/api/volunteers/me/calendar")
+    assert renewed.status_code == 201
+    new = renewed.json()["token"]
+    assert new != old
+    assert (await client.get(f"/api/volunteers/calendar/{old}.ics")).status_code == 404
+    assert (await client.get(f"/api/volunteers/calendar/{new}.ics")).status_code == 200
+    assert (await client.get("/api/volunteers/me/calendar")).json()["token"] == new
+
+
+async def test_switched_off_link_answers_not_found_until_a_new_one(app, client):
+    community_id, grid_id = await make_place()
+    await volunteer_with_profile(client, community_id, grid_id)
+    token = (await client.get("/api/volunteers/me/calendar")).json()["token"]
+    assert (await client.delete("/api/volunteers/me/calendar")).status_code == 204
+    assert (await client.get(f"/api/volunteers/calendar/{token}.ics")).status_code == 404
+    off = await client.get("/api/volunteers/me/calendar")
+    assert off.status_code == 404 and off.json()["error"] == "calendar_off"
+    page = await client.get("/me/sign-ups", headers={"accept": "text/html"})
+    assert "开启日历订阅" in page.text
+    await client.post("/me/calendar", data={"action": "renew", "_csrf_token": client.cookies["tx_csrf"]})
+    token = (await client.get("/api/volunteers/me/calendar")).json()["token"]
+    assert (await client.get(f"/api/volunteers/calendar/{token}.ics")).status_code == 200
+
+
+async def test_link_is_built_from_the_public_url_not_the_host_header(database_url):
+    from tongxin.app import create_app
+    from tongxin.settings import Settings
+
+    from tests.conftest import make_client
+
+    app = create_app(Settings(database_url=database_url, secret_key="s" * 32, run_scheduler=False,
+                              development=True, public_url="https://tongxin.example.cn"))
+    async with app.lifespan():
+        community_id, grid_id = await make_place()
+        async with make_client(app, base_url="http://evil.example") as c:
+            await volunteer_with_profile(c, community_id, grid_id)
+            link = (await c.get("/api/volunteers/me/calendar", headers={"host": "evil.example"})).json()
+            page = await c.get("/me/sign-ups", headers={"accept": "text/html", "host": "evil.example"})
+    assert link["url"].startswith("https://tongxin.example.cn/api/volunteers/calendar/")
+    assert "evil.example" not in page.text

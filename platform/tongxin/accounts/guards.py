@@ -23,8 +23,9 @@ async def actor_of(connection: ASGIConnection) -> Actor | None:
     state = connection.scope.setdefault("state", {})  # type: ignore[typeddict-item]
     if _ACTOR_KEY in state:
         return state[_ACTOR_KEY]
-    user_id = connection.scope.get("session", {}).get("user_id") if connection.scope.get("session") else None
-    actor = await load_actor(user_id=int(user_id)) if user_id else None
+    session = connection.scope.get("session") or {}
+    user_id = session.get("user_id")
+    actor = await load_actor(user_id=int(user_id), session_since=session.get("since")) if user_id else None
     state[_ACTOR_KEY] = actor
     return actor
 

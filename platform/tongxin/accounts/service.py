@@ -1,15 +1,17 @@
-"""Accounts: registration, login with rate limiting, staff creation and the audit log."""
+"""Accounts: registration, throttled sign-in, staff creation and the audit log."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
+from tongxin.accounts import throttle
 from tongxin.accounts.passwords import (
     MIN_PASSWORD_LENGTH,
     hash_password,
+    verify_dummy,
     verify_password,
 )
 from tongxin.accounts.tables import (
@@ -18,10 +20,10 @@ from tongxin.accounts.tables import (
     Community,
     Grid,
     GridAssignment,
-    LoginAttempt,
     User,
 )
-from tongxin.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
+from tongxin.accounts.usernames import checked_username, normalize_username
+from tongxin.errors import Conflict, InvalidInput, NotAuthenticated
 from tongxin.organizations.tables import OrganizationMember
 from tongxin.volunteers.tables import Volunteer
 
@@ -54,13 +56,18 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 async def create_user(
     *, username: str, password: str, role: str, display_name: str = "", phone: str = "",
     locale: str = "zh-CN", password_hash: str | None = None,
 ) -> dict[str, Any]:
-    """Create an account; `Conflict` if the username is taken."""
+    """Create an account; `Conflict` if the username is taken, `InvalidInput` for a look-alike name."""
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r}", field="role")
+    username = checked_username(username)
     if password_hash is None and len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"password needs at least {MIN_PASSWORD_LENGTH} characters", field="password")
     if await User.exists().where(User.username == username):
@@ -73,6 +80,17 @@ async def create_user(
     return await get_user(user_id=rows[0]["id"])
 
 
+async def register(
+    *, username: str, password: str, role: str, client: str, display_name: str = "", phone: str = "",
+    locale: str = "zh-CN",
+) -> dict[str, Any]:
+    """Self-service registration: throttled per client, then `create_user`."""
+    checked_username(username)  # a refused name does not use up the client's registrations
+    await throttle.begin_registration(client=client, username=normalize_username(username))
+    return await create_user(username=username, password=password, role=role, display_name=display_name,
+                             phone=phone, locale=locale)
+
+
 async def get_user(*, user_id: int) -> dict[str, Any]:
     row = await User.select(
         User.id, User.username, User.role, User.display_name, User.locale, User.is_active
@@ -82,35 +100,42 @@ async def get_user(*, user_id: int) -> dict[str, Any]:
     return row
 
 
-async def authenticate(
-    *, username: str, password: str, client: str = "", max_failures: int = 5, window_seconds: int = 900,
-) -> dict[str, Any]:
-    """Check a login; after `max_failures` failures in the window the account waits (429)."""
-    since = _now() - timedelta(seconds=window_seconds)
-    failures = await LoginAttempt.count().where(
-        (LoginAttempt.username == username) & (LoginAttempt.succeeded == False)  # noqa: E712
-        & (LoginAttempt.at > since)
-    )
-    if failures >= max_failures:
-        raise RateLimited("too many failed logins; try again later", retry_after=window_seconds)
+async def authenticate(*, username: str, password: str, client: str = "") -> dict[str, Any]:
+    """Check a sign-in. Wrong guesses make this client wait longer each time (`RateLimited` says how long);
+    an unknown username costs the same hashing time as a known one, so timing tells nothing."""
+    username = normalize_username(username)
+    attempt_id = await throttle.begin_login(client=client, username=username)
     row = await User.select(User.id, User.password_hash, User.is_active).where(
         User.username == username
     ).first()
-    ok = row is not None and row["is_active"] and await verify_password(row["password_hash"], password)
-    await LoginAttempt.insert(LoginAttempt(username=username, client=client[:64], succeeded=ok))
+    if row is None:
+        await verify_dummy(password)
+        ok = False
+    else:
+        ok = await verify_password(row["password_hash"], password)
+    await throttle.finish_login(attempt_id=attempt_id, succeeded=ok)
     if not ok:
         raise NotAuthenticated("wrong username or password", code="bad_credentials")
+    if not row["is_active"]:
+        # Said only to someone who knows the password: it reveals nothing to a guesser.
+        raise NotAuthenticated("this account has been disabled; ask the community office", code="account_disabled")
     await User.update({User.last_login_at: _now()}).where(User.id == row["id"])
     return await get_user(user_id=row["id"])
 
 
-async def load_actor(*, user_id: int) -> Actor | None:
-    """Build the `Actor` for a session's user id, with their organization, volunteer row and grids."""
+async def load_actor(*, user_id: int, session_since: float | None = None) -> Actor | None:
+    """Build the `Actor` for a session's user id, with their organization, volunteer row and grids.
 
+    None for a disabled account, and for a session begun (`session_since`, a timestamp) before the
+    account's password last changed: a password change or reset ends every other session."""
     row = await User.select(
-        User.id, User.username, User.role, User.display_name, User.locale, User.is_active
+        User.id, User.username, User.role, User.display_name, User.locale, User.is_active,
+        User.sessions_valid_after,
     ).where(User.id == user_id).first()
     if row is None or not row["is_active"]:
+        return None
+    valid_after = row["sessions_valid_after"]
+    if valid_after is not None and (session_since is None or session_since < _aware(valid_after).timestamp()):
         return None
     member = await OrganizationMember.select(OrganizationMember.organization).where(
         OrganizationMember.user == user_id

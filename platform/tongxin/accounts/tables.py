@@ -49,6 +49,8 @@ class User(Table, tablename="tx_user"):
     is_active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
     last_login_at = Timestamptz(null=True, default=None)
+    # Sessions begun before this moment are over (a password change or reset ends the other sessions).
+    sessions_valid_after = Timestamptz(null=True, default=None)
 
 
 class GridAssignment(Table):
@@ -67,12 +69,24 @@ class WebSession(Table):
 
 
 class LoginAttempt(Table):
-    """Login tries, for rate limiting across instances."""
+    """Login and registration tries, for throttling per client across every web instance."""
 
     username = Varchar(length=64, index=True)
     client = Varchar(length=64, default="")
+    kind = Varchar(length=16, default="login")  # login | register
     succeeded = Boolean(default=False)
     at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class PasswordReset(Table):
+    """A one-time reset link staff issued; only the token's SHA-256 is kept."""
+
+    user = ForeignKey(references=User, null=False, on_delete=OnDelete.cascade)
+    token_hash = Varchar(length=64, unique=True)
+    issued_by = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
 
 
 class AuditEntry(Table):

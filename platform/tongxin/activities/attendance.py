@@ -216,6 +216,9 @@ async def mark_no_shows_after(*, grace: timedelta, now: datetime | None = None) 
         ended = await Occurrence.select(Occurrence.id).where(
             Occurrence.status.is_in(["open", "closed"]) & (Occurrence.ends_at < now - grace))
         ids = [o["id"] for o in ended]
+        # Lock them as a mark does, then read: a mark committed meanwhile is seen, not overwritten. People
+        # who checked in are left to the organization's confirmation.
+        await lock_rows(Occurrence, ids)
         present = {c["sign_up"] for c in await CheckIn.select(CheckIn.sign_up).where(
             CheckIn.occurrence.is_in(ids or [-1]))}
         rows = [r for r in await SignUp.select(*_columns()).where(

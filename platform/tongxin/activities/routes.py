@@ -35,6 +35,7 @@ from tongxin.activities.schemas import (
     SignUpIn,
     activity_fields,
 )
+from tongxin.errors import NotFound
 from tongxin.matches import invitations as matches_invitations
 from tongxin.paging import Limit, Offset
 from tongxin.volunteers.schemas import CalendarLinkOut, SignUpPage
@@ -190,19 +191,39 @@ class ScheduleController(Controller):
 
     @get("/me/calendar", guards=[role_in("volunteer")], dependencies={"actor": Provide(provide_actor)})
     async def calendar_link(self, request: Request, actor: Actor) -> CalendarLinkOut:
-        """Your secret calendar feed address; anyone holding it can read your sign-ups, so keep it private."""
+        """Your secret calendar feed address; anyone holding it can read your sign-ups, so keep it private.
+        404 `calendar_off` after you switched it off (POST makes a new one)."""
         token = await schedule.own_calendar_token(actor=actor, secret_key=request.app.state.settings.secret_key)
-        return CalendarLinkOut(token=token, url=str(request.url_for("volunteer_calendar", filename=f"{token}.ics")))
+        if token is None:
+            raise NotFound("your calendar link is switched off; make a new one", code="calendar_off")
+        return _calendar_link(request, token)
+
+    @post("/me/calendar", status_code=201, guards=[role_in("volunteer")],
+          dependencies={"actor": Provide(provide_actor)})
+    async def calendar_renew(self, request: Request, actor: Actor) -> CalendarLinkOut:
+        """A new calendar feed address; the old one stops working at once (if it was shared or lost)."""
+        token = await schedule.renew_calendar(actor=actor, secret_key=request.app.state.settings.secret_key)
+        return _calendar_link(request, token)
+
+    @delete("/me/calendar", status_code=204, guards=[role_in("volunteer")],
+            dependencies={"actor": Provide(provide_actor)})
+    async def calendar_stop(self, actor: Actor) -> None:
+        """Switch the calendar feed off: its address answers 404 until you make a new one."""
+        await schedule.stop_calendar(actor=actor)
 
     @get("/calendar/{filename:str}", name="volunteer_calendar", media_type="text/calendar")
     async def calendar(self, request: Request, filename: str) -> Response[bytes]:
         """The iCalendar feed behind a secret token (no sign-in: calendar apps fetch it); wrong token 404."""
         token = filename.removesuffix(".ics")
-        volunteer_id = schedule.volunteer_of_calendar_token(
+        volunteer_id = await schedule.volunteer_of_calendar_token(
             token=token if filename.endswith(".ics") else "", secret_key=request.app.state.settings.secret_key)
         body = await schedule.calendar_ics(volunteer_id=volunteer_id)
-        return Response(body, media_type="text/calendar; charset=utf-8",
-                        headers={"Cache-Control": "private, max-age=300"})
+        return Response(body, media_type="text/calendar; charset=utf-8")
 
+
+def _calendar_link(request: Request, token: str) -> CalendarLinkOut:
+    """The feed's address from TONGXIN_PUBLIC_URL, never from the request's Host header."""
+    url = request.app.state.settings.link(f"/api/volunteers/calendar/{token}.ics", request_base=str(request.base_url))
+    return CalendarLinkOut(token=token, url=url)
 
 ROUTES = [ActivityController, OccurrenceController, SignUpController, InvitationController, ScheduleController]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -58,24 +59,47 @@ async def own_sign_ups(*, actor: Actor, **filters: Any) -> dict[str, Any]:
     return await sign_ups_of(volunteer_id=await own_volunteer_id(actor), **filters)
 
 
-def calendar_token(*, volunteer_id: int, secret_key: str) -> str:
-    """The secret feed token: the volunteer id and an HMAC of it, so nothing is stored."""
-    digest = hmac.new(secret_key.encode(), f"calendar:{volunteer_id}".encode(), hashlib.sha256).hexdigest()
+def calendar_token(*, volunteer_id: int, secret_key: str, key: str = "") -> str:
+    """The secret feed token: the volunteer id and an HMAC of it and the volunteer's calendar key (renewing
+    the key revokes the old token; the first key is "" so links given out before keys existed still work)."""
+    message = f"calendar:{volunteer_id}" + (f":{key}" if key else "")
+    digest = hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).hexdigest()
     return f"{volunteer_id}-{digest[:40]}"
 
 
-def volunteer_of_calendar_token(*, token: str, secret_key: str) -> int:
-    """The volunteer id a feed token stands for; `NotFound` for a forged or malformed token."""
+async def volunteer_of_calendar_token(*, token: str, secret_key: str) -> int:
+    """The volunteer id a feed token stands for; `NotFound` for a forged, revoked or malformed token."""
     head, _, _ = token.partition("-")
-    if not head.isdigit() or not hmac.compare_digest(
-            calendar_token(volunteer_id=int(head), secret_key=secret_key), token):
+    # ASCII digits only ("²".isdigit() is true) and no more than fit the id column.
+    if not (head.isascii() and head.isdigit() and len(head) <= 12):
+        raise NotFound("calendar not found")
+    row = await Volunteer.select(Volunteer.calendar_key).where(Volunteer.id == int(head)).first()
+    if row is None or row["calendar_key"] is None or not hmac.compare_digest(
+            calendar_token(volunteer_id=int(head), secret_key=secret_key, key=row["calendar_key"]), token):
         raise NotFound("calendar not found")
     return int(head)
 
 
-async def own_calendar_token(*, actor: Actor, secret_key: str) -> str:
-    """The signed-in volunteer's feed token."""
-    return calendar_token(volunteer_id=await own_volunteer_id(actor), secret_key=secret_key)
+async def own_calendar_token(*, actor: Actor, secret_key: str) -> str | None:
+    """The signed-in volunteer's feed token; None after they switched the feed off."""
+    volunteer_id = await own_volunteer_id(actor)
+    row = await Volunteer.select(Volunteer.calendar_key).where(Volunteer.id == volunteer_id).first()
+    if row["calendar_key"] is None:
+        return None
+    return calendar_token(volunteer_id=volunteer_id, secret_key=secret_key, key=row["calendar_key"])
+
+
+async def renew_calendar(*, actor: Actor, secret_key: str) -> str:
+    """A new feed token for the signed-in volunteer; every earlier link stops working at once."""
+    volunteer_id = await own_volunteer_id(actor)
+    key = secrets.token_hex(8)
+    await Volunteer.update({Volunteer.calendar_key: key}).where(Volunteer.id == volunteer_id)
+    return calendar_token(volunteer_id=volunteer_id, secret_key=secret_key, key=key)
+
+
+async def stop_calendar(*, actor: Actor) -> None:
+    """Switch the signed-in volunteer's feed off: every link answers 404 until they make a new one."""
+    await Volunteer.update({Volunteer.calendar_key: None}).where(Volunteer.id == await own_volunteer_id(actor))
 
 
 async def calendar_ics(*, volunteer_id: int, since_days: int = 90) -> bytes:

@@ -121,6 +121,9 @@ async def update_activity(*, actor, activity_id: int, **fields: Any) -> dict[str
     values = await validate_activity(fields)
     await Activity.update({getattr(Activity, k): v for k, v in values.items()} | {Activity.status: "draft"}).where(
         Activity.id == activity_id)
+    changed = sorted(k for k, v in values.items() if activity.get(k) != v)
+    await record_audit(actor_id=actor.id, action="edit_activity", target_type="activity", target_id=activity_id,
+                       detail={"fields": changed})
     return await get_activity(actor=actor, activity_id=activity_id)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from tongxin.accounts.service import record_audit
 from tongxin.activities.tables import ACTIVE_SIGN_UP, HOLDING_PLACE, Occurrence, SignUp
 from tongxin.dates import ADULT_AGE, age_on
 from tongxin.db import in_write_transaction, lock_rows
@@ -321,7 +322,10 @@ async def cancel_for(*, actor, sign_up_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound("sign-up not found")
     await acting_for(actor, row["volunteer"])
-    return await cancel(sign_up_id=sign_up_id)
+    result = await cancel(sign_up_id=sign_up_id)
+    await record_audit(actor_id=actor.id, action="cancel_sign_up", target_type="sign_up", target_id=sign_up_id,
+                       detail={"volunteer": row["volunteer"]})
+    return result
 
 
 __all__ = (

@@ -87,7 +87,9 @@ async def list_organizations(*, actor: Actor | None, status: str | None = None, 
 
 
 async def update_organization(*, actor: Actor, organization_id: int, **fields: Any) -> dict[str, Any]:
-    """Members (or staff) edit their organization's public details."""
+    """Members (or staff) edit their organization's public details. A member renaming an approved
+    organization sends it back to staff review (pending) under the new name: the public never sees a name
+    staff have not approved."""
     if not may_manage(actor, organization_id):
         raise NotFound("organization not found")
     await _check_community(fields.get("community_id"))
@@ -96,7 +98,18 @@ async def update_organization(*, actor: Actor, organization_id: int, **fields: A
         if "name" in fields and await Organization.exists().where(
                 (Organization.name == fields["name"]) & (Organization.id != organization_id)):
             raise Conflict("an organization with this name is already registered", field="name", code="name_taken")
+        before = await Organization.select(Organization.name, Organization.status).where(
+            Organization.id == organization_id).first()
+        renamed = "name" in fields and fields["name"] != before["name"]
+        review = renamed and before["status"] == "approved" and not actor.is_staff
+        if review:
+            values[Organization.status] = "pending"
+            values[Organization.decided_at] = None
         await Organization.update(values).where(Organization.id == organization_id)
+        if renamed:
+            await record_audit(actor_id=actor.id, action="rename_organization", target_type="organization",
+                               target_id=organization_id, detail={"from": before["name"], "to": fields["name"],
+                                                                  "review": review})
     return await get_organization(actor=actor, organization_id=organization_id)
 
 

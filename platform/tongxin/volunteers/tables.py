@@ -55,6 +55,8 @@ class Volunteer(Table):
     attended_count = Integer(default=0)
     no_show_count = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
+    # Part of the calendar feed's signed token: renewing it revokes the old link; None = feed switched off.
+    calendar_key = Varchar(length=32, null=True, default="")
 
 
 class VolunteerSkill(Table):

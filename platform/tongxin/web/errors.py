@@ -11,6 +11,7 @@ from litestar.response import Redirect
 
 from tongxin.db import is_database_locked
 from tongxin.errors import DomainError, NotAuthenticated, RateLimited
+from tongxin.serving import printable
 from tongxin.web.pages.common import error_page, here, not_found_page
 
 log = logging.getLogger("tongxin")
@@ -22,7 +23,18 @@ def wants_page(request: Request) -> bool:
         "text/html" in request.headers.get("accept", "")
 
 
+def _log_refusal(request: Request, status: int, code: str) -> None:
+    """One line per refused request (4xx), no traceback: bad input is the client's, not a fault of ours."""
+    log.info("%s %s -> %s %s", printable(request.method, 16), printable(request.url.path), status, printable(code, 60))
+
+
+def _log_failure(request: Request) -> None:
+    """A fault of ours (5xx): the traceback, with the request line escaped."""
+    log.exception("unhandled error on %s %s", printable(request.method, 16), printable(request.url.path))
+
+
 def domain_error_handler(request: Request, exc: DomainError) -> Response:
+    _log_refusal(request, exc.status, exc.code)
     if wants_page(request):
         if isinstance(exc, NotAuthenticated):
             return Redirect(path=f"/login?next={quote(here(request), safe='/')}")
@@ -31,6 +43,8 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
         return error_page(request, exc.status, code=exc.code, message=exc.message)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     body = {"error": exc.code, "message": exc.message}
+    if isinstance(exc, RateLimited):
+        body["retry_after"] = exc.retry_after
     if exc.field:
         body["field"] = exc.field
     return Response(body, status_code=exc.status, headers=headers)
@@ -38,6 +52,7 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
 
 def validation_error_handler(request: Request, exc: ValidationException) -> Response:
     """Litestar's validation errors, reshaped: each field with the reason."""
+    _log_refusal(request, 400, "invalid_input")
     if wants_page(request):
         return error_page(request, 400)
     fields = [
@@ -56,14 +71,15 @@ def database_error_handler(request: Request, exc: Exception) -> Response:
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, HTTPException) and exc.status_code < 500:
+        _log_refusal(request, exc.status_code, "http_error")
+    else:
+        _log_failure(request)
     if isinstance(exc, HTTPException) and exc.status_code == 404 and wants_page(request):
         return not_found_page(request)
     if wants_page(request):
-        if not isinstance(exc, HTTPException):
-            log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_page(request, exc.status_code if isinstance(exc, HTTPException) else 500)
     if isinstance(exc, HTTPException):
         return Response({"error": "http_error", "message": exc.detail}, status_code=exc.status_code,
                         headers=exc.headers)
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
     return Response({"error": "internal", "message": "something went wrong on our side"}, status_code=500)

@@ -136,7 +136,11 @@ async def _visible_youth(*, actor: Actor, youth_id: int) -> dict[str, Any]:
 
 async def get_youth(*, actor: Actor, youth_id: int) -> dict[str, Any]:
     """A minor's record (status, assessments, squad, sign-ups): the guardian and staff only, else 404."""
-    await _visible_youth(actor=actor, youth_id=youth_id)
+    visible = await _visible_youth(actor=actor, youth_id=youth_id)
+    if visible["guardian"] != actor.id:
+        # Staff reading a minor's record is on the record (the guardian reading their own child's is not).
+        await record_audit(actor_id=actor.id, action="read_youth_record", target_type="youth_member",
+                           target_id=youth_id)
     return await _load_youth(youth_id=youth_id, with_sign_ups=True)
 
 
@@ -165,6 +169,9 @@ async def list_youth(
     items = await YouthMember.select(*_youth_columns()).where(condition).order_by(
         column, ascending=ascending).order_by(YouthMember.id).limit(limit).offset(offset)
     total = await YouthMember.count().where(condition)
+    if actor.is_staff and items:
+        await record_audit(actor_id=actor.id, action="read_youth_list", target_type="youth_member",
+                           detail={"youth_ids": [i["id"] for i in items]})
     return page(items, total, limit, offset)
 
 

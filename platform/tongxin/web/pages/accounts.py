@@ -6,8 +6,10 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from tongxin.accounts import service as accounts
-from tongxin.accounts.sessions import rotate_session
-from tongxin.errors import DomainError
+from tongxin.accounts.sessions import start_session
+from tongxin.accounts.routes import client_of
+from tongxin.accounts.throttle import wait_words
+from tongxin.errors import DomainError, RateLimited
 from tongxin.web import i18n
 from tongxin.web.pages.common import LANG_COOKIE, error_for, lang_of, render, texts
 
@@ -42,17 +44,18 @@ async def login_submit(request: Request) -> Template | Redirect:
     if not password:
         errors["password"] = i18n.translate("required", lang)
     if not errors:
-        settings = request.app.state.settings
         try:
-            user = await accounts.authenticate(username=username, password=password,
-                                               client=request.client.host if request.client else "",
-                                               max_failures=settings.login_max_failures,
-                                               window_seconds=settings.login_window_seconds)
+            user = await accounts.authenticate(username=username, password=password, client=client_of(request))
+        except RateLimited as exc:
+            page = await render(request, "login.html", status_code=429, values={"username": username},
+                                next=form.get("next", "/"), errors={"_form": i18n.translate(
+                                    "rate_limited_wait", lang, wait=wait_words(exc.retry_after, lang))})
+            page.headers["Retry-After"] = str(exc.retry_after)
+            return page
         except DomainError as exc:
             errors = {"_form": i18n.error_text(exc.code, exc.message, lang)}
         else:
-            rotate_session(request)
-            request.set_session({"user_id": user["id"]})
+            start_session(request, user_id=user["id"])
             target = form.get("next", "/")
             return Redirect(path=target if target.startswith("/") and not target.startswith("//") else "/")
     return await render(request, "login.html", status_code=400, errors=errors, values={"username": username},
@@ -79,13 +82,18 @@ async def register_submit(request: Request) -> Template | Redirect:
         errors["role"] = i18n.translate("required", lang)
     if not errors:
         try:
-            user = await accounts.create_user(username=values["username"], password=password, role=values["role"],
-                                              display_name=values["display_name"], locale=lang)
+            user = await accounts.register(username=values["username"], password=password, role=values["role"],
+                                           display_name=values["display_name"], locale=lang,
+                                           client=client_of(request))
+        except RateLimited as exc:
+            page = await render(request, "register.html", status_code=429, values=values, errors={
+                "_form": i18n.translate("registration_wait", lang, wait=wait_words(exc.retry_after, lang))})
+            page.headers["Retry-After"] = str(exc.retry_after)
+            return page
         except DomainError as exc:
             errors = error_for(exc, lang)
         else:
-            rotate_session(request)
-            request.set_session({"user_id": user["id"]})
+            start_session(request, user_id=user["id"])
             return Redirect(path="/?done=welcome")
     return await render(request, "register.html", status_code=400, errors=errors, values=values)
 

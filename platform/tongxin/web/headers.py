@@ -1,0 +1,74 @@
+"""Security headers on every answer: CSP without inline script, no framing, nosniff, HSTS, no-store.
+
+A `before_send` hook (not `after_request` or route middleware) so that error pages, static files, 404s from
+the router and answers written by exception handlers get the same headers as handler responses.
+"""
+
+from __future__ import annotations
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import Message, Scope
+
+# Scripts only from our own static files (htmx and tongxin.js): an injected <script> or on*= handler never
+# runs. Inline style attributes stay allowed (templates use a few, and htmx adds its indicator style).
+PAGE_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+# Swagger UI (Litestar's plugin) is one page of documentation without user data, drawn by an inline
+# bootstrap script and the swagger-ui bundle from jsDelivr; only it gets those allowances.
+DOCS_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
+    "img-src 'self' data: https://cdn.jsdelivr.net",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "frame-ancestors 'none'",
+))
+HSTS = "max-age=31536000; includeSubDomains"
+DOCS_PREFIX = "/schema"
+STATIC_PREFIX = "/static/"
+
+
+def security_headers(path: str, *, development: bool) -> dict[str, str]:
+    """The headers every answer to `path` carries (HSTS only outside development, no-store outside /static)."""
+    headers = {
+        "Content-Security-Policy": DOCS_POLICY if path.startswith(DOCS_PREFIX) and path != DOCS_PREFIX + "/openapi.json"
+        else PAGE_POLICY,
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        # The calendar feed's secret is in its URL: never send paths to other sites.
+        "Referrer-Policy": "same-origin",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(self)",
+    }
+    if not development:
+        headers["Strict-Transport-Security"] = HSTS
+    if not path.startswith(STATIC_PREFIX):
+        # Signed-in pages and API answers are private: Back after sign-out on a shared phone must not show
+        # them, and no proxy may keep them. Public pages change with the session too, so all are no-store.
+        headers["Cache-Control"] = "no-store"
+    return headers
+
+
+def security_headers_hook(development: bool):
+    """A `before_send` hook for `Litestar(before_send=[...])`: it sees every answer, error pages included."""
+
+    async def add_headers(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in security_headers(scope.get("path", ""), development=development).items():
+            if name == "Cache-Control" or name not in headers:
+                headers[name] = value
+
+    return add_headers
