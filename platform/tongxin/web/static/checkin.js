@@ -30,6 +30,9 @@
   document.addEventListener("DOMContentLoaded", function () {
     var box = document.getElementById("scanner");
     if (!box || !("BarcodeDetector" in window) || !navigator.mediaDevices) { return; }
+    // The site's Permissions-Policy may keep the camera off: then only the camera app and the digits remain.
+    var policy = document.permissionsPolicy || document.featurePolicy;
+    if (policy && policy.allowsFeature && !policy.allowsFeature("camera")) { return; }
     box.hidden = false;
     var video = document.getElementById("scan-video"), status = document.getElementById("scan-status");
     document.getElementById("scan-button").addEventListener("click", function () {
