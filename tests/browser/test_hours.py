@@ -4,6 +4,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS, screenshot, sign_in
 
@@ -71,8 +72,7 @@ def test_volunteer_checks_in_and_out_with_the_rotating_code_and_gets_a_certifica
                                    "data-status") == "checked_in"
 
     # The organizer's screen turns to a new code by itself within 30 seconds (no reload).
-    organizer.wait_for_function(f"document.getElementById('short-code').textContent !== '{first_code}'",
-                                timeout=40_000)
+    expect(organizer.locator("#short-code")).not_to_have_text(first_code, timeout=40_000)
     second_code = organizer.inner_text("#short-code")
     assert organizer.inner_text("#checked-in") == "1"
     card = volunteer.locator(".card", has_text="蓝天救援队应急演练")
