@@ -349,6 +349,49 @@ async def org_certificate_issue(request: Request) -> Template:
 
 # ---- staff -------------------------------------------------------------------------------------------------
 
+async def _staff_certificates_page(request: Request, actor, *, name: str = "", status_code: int = 200,
+                                   flash: str = "", errors: dict | None = None, values: dict | None = None,
+                                   issued=None) -> Template:
+    people = await certificates.find_volunteers(actor=actor, name=name)
+    today = datetime.now(LOCAL_TZ).date()
+    values = values or {"date_from": today.replace(month=1, day=1).isoformat(), "date_to": today.isoformat()}
+    return await render(request, "hours_certificates.html", status_code=status_code, people=people,
+                        issued=issued or [], action="/staff/service-certificates", errors=errors or {},
+                        values=values, for_staff=True, search=name, **({"flash": flash} if flash else {}))
+
+
+@get("/staff/service-certificates", include_in_schema=False)
+async def staff_certificates_page(request: Request, name: str = "") -> Template:
+    """Staff certify any volunteer's confirmed hours with every organization of the district."""
+    return await _staff_certificates_page(request, await require(request, "staff"), name=name[:64])
+
+
+@post("/staff/service-certificates", include_in_schema=False)
+async def staff_certificate_issue(request: Request) -> Template:
+    actor = await require(request, "staff")
+    form = await request.form()
+    values, date_from, date_to, missing = _period(form)
+    lang = lang_of(request)
+    errors = {k: i18n.translate("required", lang) for k in missing}
+    name = form.get("name", "").strip()[:64]
+    status = 400
+    if not values["volunteer_id"].isdigit():
+        errors["volunteer_id"] = i18n.translate("required", lang)
+    if not errors:
+        try:
+            found = await certificates.issue(actor=actor, volunteer_id=int(values["volunteer_id"]),
+                                             date_from=date_from, date_to=date_to)
+        except DomainError as exc:
+            errors, status = {exc.field or "_form": _say(request, exc)}, exc.status
+        else:
+            return await _staff_certificates_page(
+                request, actor, name=found["holder_name"], values=values,
+                issued=[{**found, "holder": found["holder_name"]}],
+                flash=i18n.both("证明已出具，可下载 / The certificate is ready to download", lang))
+    return await _staff_certificates_page(request, actor, name=name, status_code=status, errors=errors,
+                                          values=values)
+
+
 async def _flags_page(request: Request, actor, *, status: str, offset: int, status_code: int = 200,
                       flash: str = "", errors: dict | None = None) -> Template:
     page = await flags.list_flags(actor=actor, status=status, limit=PAGE, offset=max(offset, 0))
@@ -407,4 +450,5 @@ async def hours_correct(request: Request, check_in_id: int) -> Template | Redire
 
 HOURS_PAGES = [check_in_page, scan_page, check_in_submit, certificates_page, certificate_issue, verify_form,
                verify_page, code_page, personal_code_submit, confirm_page, confirm_one, confirm_everyone, radius_submit,
-               org_certificates_page, org_certificate_issue, flags_page, flag_clear, hours_correct]
+               org_certificates_page, org_certificate_issue, staff_certificates_page, staff_certificate_issue,
+               flags_page, flag_clear, hours_correct]
