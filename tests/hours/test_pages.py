@@ -195,3 +195,40 @@ async def test_the_check_in_page_reads_in_english_when_switched(app):
         await phone.get("/language", params={"to": "en", "next": "/me/check-in"}, headers=HTML)
         page = await phone.get("/me/check-in", headers=HTML)
         assert "Check in" in page.text and "签到码" not in page.text
+
+
+async def test_the_organization_widens_the_check_in_radius_and_a_bad_value_says_so(app):
+    occurrence, member, _, _ = await a_running_occurrence()
+    async with make_client(app) as organizer:
+        await login(organizer, member.username)
+        bad = await organizer.post(f"/org/occurrences/{occurrence}/radius", data={"metres": "5"}, headers=HTML)
+        assert bad.status_code == 400 and "范围须在 50 到 50000 米之间" in bad.text
+        saved = await organizer.post(f"/org/occurrences/{occurrence}/radius", data={"metres": "2000"}, headers=HTML)
+        assert saved.status_code in (302, 303)
+        page = await organizer.get(saved.headers["location"], headers=HTML)
+        assert "签到范围 2000 米" in page.text and 'value="2000"' in page.text
+
+
+async def test_staff_find_a_volunteer_by_name_and_certify_the_district_hours(app):
+    occurrence, member, me, mine = await a_running_occurrence()
+    async with make_client(app) as phone, make_client(app) as organizer, make_client(app) as staff:
+        await login(phone, me.username)
+        code = codes.occurrence_code(secret_key=SECRET, occurrence_id=occurrence,
+                                     now=datetime.now(timezone.utc))["short_code"]
+        await phone.post(f"/me/check-in/{mine}", data={"code": code}, headers=HTML)
+        await phone.post(f"/me/check-in/{mine}", data={"code": code}, headers=HTML)
+        await login(organizer, member.username)
+        await organizer.post(f"/org/occurrences/{occurrence}/confirm-all", headers=HTML)
+        await login(staff, (await staff_actor()).username)
+        nobody = await staff.get("/staff/service-certificates", params={"name": "查无此人"}, headers=HTML)
+        assert "没有找到这个姓名的志愿者" in nobody.text
+        found = await staff.get("/staff/service-certificates", params={"name": "志远"}, headers=HTML)
+        assert "张志远" in found.text and "13800000000" not in found.text
+        assert_reads_in_chinese(found.text)
+        volunteer_id = re.search(r'<option value="(\d+)"', found.text).group(1)
+        today = datetime.now(timezone(timedelta(hours=8))).date()
+        issued = await staff.post("/staff/service-certificates", headers=HTML, data={
+            "volunteer_id": volunteer_id, "name": "志远", "date_from": today.replace(day=1).isoformat(),
+            "date_to": today.isoformat()})
+        assert issued.status_code == 200 and "证明已出具" in issued.text and "同心志愿服务平台" in issued.text
+        assert (await phone.get("/staff/service-certificates", headers=HTML)).status_code == 404

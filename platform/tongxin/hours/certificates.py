@@ -283,3 +283,16 @@ async def served_with(*, organization_id: int) -> list[dict[str, Any]]:
         (SignUp.occurrence.activity.organization == organization_id) & (SignUp.status == "attended"))
     unique = {r["volunteer"]: r["name"] for r in rows}
     return sorted(({"id": k, "name": v} for k, v in unique.items()), key=lambda p: (p["name"], p["id"]))
+
+
+async def find_volunteers(*, actor, name: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Staff look a volunteer up by name to certify them: names and communities only, no contact details."""
+    if not actor.is_staff:
+        raise NotFound("page not found")
+    name = name.strip()
+    if not name:
+        return []
+    rows = await Volunteer.select(Volunteer.id, Volunteer.real_name.as_alias("name"),
+                                  Volunteer.community.name.as_alias("community")).where(
+        Volunteer.real_name.ilike(f"%{name}%")).order_by(Volunteer.real_name).order_by(Volunteer.id).limit(limit)
+    return rows

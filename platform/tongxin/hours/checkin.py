@@ -123,8 +123,9 @@ async def _guard_guessing(actor) -> None:
     """Six digits can be guessed: after 10 wrong codes in 10 minutes a person waits (counted in the login
     attempts table, so every web instance sees the same count)."""
     since = now_utc() - GUESS_WINDOW
-    wrong = await LoginAttempt.count().where((LoginAttempt.username == f"check-in:{actor.id}")
-                                             & (LoginAttempt.succeeded == False) & (LoginAttempt.at > since))  # noqa: E712
+    wrong = await LoginAttempt.count().where(
+        (LoginAttempt.username == f"check-in:{actor.id}") & (LoginAttempt.succeeded == False)  # noqa: E712
+        & (LoginAttempt.at > since))
     if wrong >= MAX_WRONG_CODES:
         refused = RateLimited("too many wrong codes; wait ten minutes", retry_after=int(GUESS_WINDOW.total_seconds()))
         refused.code = "too_many_wrong_codes"

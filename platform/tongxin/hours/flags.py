@@ -126,7 +126,8 @@ async def evaluate(*, check_in_id: int, radius_m: int, now: datetime) -> list[st
 
     # travel: from the latest earlier event of another check-in to this check-in
     arrived, lat, lon = _events(record, occurrence)[0]
-    earlier = [(when, olat, olon, other) for other in others for when, olat, olon in _events(other, places[other["occurrence"]])
+    earlier = [(when, olat, olon, other) for other in others
+               for when, olat, olon in _events(other, places[other["occurrence"]])
                if when <= arrived and olat is not None]
     if lat is not None and earlier:
         when, olat, olon, other = max(earlier, key=lambda e: e[0])

@@ -32,17 +32,18 @@ def secret_of(request: Request) -> str:
     return request.app.state.settings.secret_key
 
 
-def site(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+def site_link(request: Request, path: str) -> str:
+    """An absolute link for a QR code or a PDF: the site's public address (TONGXIN_PUBLIC_URL)."""
+    return request.app.state.settings.link(path, request_base=str(request.base_url))
 
 
 def scan_url(request: Request, token: str) -> str:
     """The link the QR holds: opened by a phone's camera app, it lands on the check-in page."""
-    return f"{site(request)}/hours/scan?c={token}"
+    return site_link(request, f"/hours/scan?c={token}")
 
 
 def verify_url(request: Request, serial: str) -> str:
-    return f"{site(request)}/verify/{serial}"
+    return site_link(request, f"/verify/{serial}")
 
 
 async def code_payload(request: Request, actor: Actor, occurrence_id: int) -> dict[str, Any]:

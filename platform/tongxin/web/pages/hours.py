@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, timezone
-from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, get, post
@@ -14,7 +13,7 @@ from litestar.response import Redirect, Template
 from tongxin.dates import LOCAL_TZ, hours_text
 from tongxin.errors import DomainError, NotFound
 from tongxin.hours import certificates, checkin, codes, flags
-from tongxin.hours.routes import code_payload, secret_of, verify_url
+from tongxin.hours.routes import code_payload, secret_of
 from tongxin.web import i18n
 from tongxin.web.pages.common import PAGE, lang_of, render, require
 from tongxin.web.service import local_time
@@ -91,7 +90,8 @@ async def scan_page(request: Request, c: str = "") -> Template:
                                           now=datetime.now(timezone.utc))
     errors = {}
     if verdict != "ok":
-        errors["_form"] = i18n.error_text("code_expired" if verdict == "expired" else "code_invalid", "", lang_of(request))
+        code = "code_expired" if verdict == "expired" else "code_invalid"
+        errors["_form"] = i18n.error_text(code, "", lang_of(request))
     return await _check_in_page(request, actor, token=c if verdict == "ok" else "", occurrence_id=parsed[0],
                                 errors=errors, status_code=200 if verdict == "ok" else 400)
 
@@ -242,7 +242,8 @@ async def _confirm_page(request: Request, actor, occurrence_id: int, *, status_c
     return await render(request, "hours_confirm.html", status_code=status_code, listed=listed,
                         local_start=local_time(listed["occurrence"]["starts_at"]), errors=errors or {},
                         export_from=day.replace(day=1).isoformat(), export_to=day.isoformat(),
-                        waiting=sum(1 for i in listed["items"] if i["check_in"] and i["check_in"]["status"] == "checked_out"),
+                        waiting=sum(1 for i in listed["items"]
+                                    if i["check_in"] and i["check_in"]["status"] == "checked_out"),
                         **({"flash": flash} if flash else {}))
 
 
@@ -264,7 +265,8 @@ async def confirm_one(request: Request, check_in_id: int) -> Template | Redirect
         minutes = int(raw) if raw else None
     except ValueError:
         return await _confirm_page(request, actor, occurrence_id, status_code=400,
-                                   errors={f"minutes-{check_in_id}": i18n.error_text("minutes_range", "", lang_of(request))})
+                                   errors={f"minutes-{check_in_id}": i18n.error_text("minutes_range", "",
+                                                                                     lang_of(request))})
     try:
         await checkin.confirm_hours(actor=actor, check_in_id=check_in_id, minutes=minutes)
     except DomainError as exc:
@@ -286,6 +288,23 @@ async def confirm_everyone(request: Request, occurrence_id: int) -> Template | R
         return await _confirm_page(request, actor, occurrence_id, status_code=exc.status,
                                    errors={"_form": _say(request, exc)})
     return Redirect(path=f"/org/occurrences/{occurrence_id}/hours?done=1")
+
+
+@post("/org/occurrences/{occurrence_id:int}/radius", include_in_schema=False)
+async def radius_submit(request: Request, occurrence_id: int) -> Template | Redirect:
+    """The organization sets how far from the place a check-in may be before it is flagged (per activity)."""
+    actor = await require(request, "org_member", "staff")
+    listed = await checkin.confirmation_list(actor=actor, occurrence_id=occurrence_id)
+    raw = (await request.form()).get("metres", "").strip()
+    try:
+        await checkin.set_radius(actor=actor, activity_id=listed["occurrence"]["activity"],
+                                 metres=int(raw) if raw.isdigit() else 0)
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return await _confirm_page(request, actor, occurrence_id, status_code=exc.status,
+                                   errors={"metres": _say(request, exc)})
+    return Redirect(path=f"/org/occurrences/{occurrence_id}/hours")
 
 
 async def _org_certificates_page(request: Request, actor, *, status_code: int = 200, flash: str = "",
@@ -329,6 +348,49 @@ async def org_certificate_issue(request: Request) -> Template:
 
 
 # ---- staff -------------------------------------------------------------------------------------------------
+
+async def _staff_certificates_page(request: Request, actor, *, name: str = "", status_code: int = 200,
+                                   flash: str = "", errors: dict | None = None, values: dict | None = None,
+                                   issued=None) -> Template:
+    people = await certificates.find_volunteers(actor=actor, name=name)
+    today = datetime.now(LOCAL_TZ).date()
+    values = values or {"date_from": today.replace(month=1, day=1).isoformat(), "date_to": today.isoformat()}
+    return await render(request, "hours_certificates.html", status_code=status_code, people=people,
+                        issued=issued or [], action="/staff/service-certificates", errors=errors or {},
+                        values=values, for_staff=True, search=name, **({"flash": flash} if flash else {}))
+
+
+@get("/staff/service-certificates", include_in_schema=False)
+async def staff_certificates_page(request: Request, name: str = "") -> Template:
+    """Staff certify any volunteer's confirmed hours with every organization of the district."""
+    return await _staff_certificates_page(request, await require(request, "staff"), name=name[:64])
+
+
+@post("/staff/service-certificates", include_in_schema=False)
+async def staff_certificate_issue(request: Request) -> Template:
+    actor = await require(request, "staff")
+    form = await request.form()
+    values, date_from, date_to, missing = _period(form)
+    lang = lang_of(request)
+    errors = {k: i18n.translate("required", lang) for k in missing}
+    name = form.get("name", "").strip()[:64]
+    status = 400
+    if not values["volunteer_id"].isdigit():
+        errors["volunteer_id"] = i18n.translate("required", lang)
+    if not errors:
+        try:
+            found = await certificates.issue(actor=actor, volunteer_id=int(values["volunteer_id"]),
+                                             date_from=date_from, date_to=date_to)
+        except DomainError as exc:
+            errors, status = {exc.field or "_form": _say(request, exc)}, exc.status
+        else:
+            return await _staff_certificates_page(
+                request, actor, name=found["holder_name"], values=values,
+                issued=[{**found, "holder": found["holder_name"]}],
+                flash=i18n.both("证明已出具，可下载 / The certificate is ready to download", lang))
+    return await _staff_certificates_page(request, actor, name=name, status_code=status, errors=errors,
+                                          values=values)
+
 
 async def _flags_page(request: Request, actor, *, status: str, offset: int, status_code: int = 200,
                       flash: str = "", errors: dict | None = None) -> Template:
@@ -387,5 +449,6 @@ async def hours_correct(request: Request, check_in_id: int) -> Template | Redire
 
 
 HOURS_PAGES = [check_in_page, scan_page, check_in_submit, certificates_page, certificate_issue, verify_form,
-               verify_page, code_page, personal_code_submit, confirm_page, confirm_one, confirm_everyone,
-               org_certificates_page, org_certificate_issue, flags_page, flag_clear, hours_correct]
+               verify_page, code_page, personal_code_submit, confirm_page, confirm_one, confirm_everyone, radius_submit,
+               org_certificates_page, org_certificate_issue, staff_certificates_page, staff_certificate_issue,
+               flags_page, flag_clear, hours_correct]
