@@ -45,10 +45,10 @@ async def place() -> dict:
 
 
 async def occurrence(where: dict, start: datetime, *, minutes: int = 120, capacity: int = 5,
-                     youth_allowed: bool = True) -> int:
+                     youth_allowed: bool = True, ages: tuple[int, int] = (8, 70)) -> int:
     activity = await Activity.insert(Activity(
         organization=where["organization"], title="社区安全巡查", kind="safety_education", status="approved",
-        starts_at=start, duration_minutes=minutes, capacity=capacity, min_age=8, max_age=70,
+        starts_at=start, duration_minutes=minutes, capacity=capacity, min_age=ages[0], max_age=ages[1],
         youth_allowed=youth_allowed, community=where["community"])).returning(Activity.id)
     rows = await Occurrence.insert(Occurrence(
         activity=activity[0]["id"], starts_at=start, ends_at=start + timedelta(minutes=minutes),
@@ -103,6 +103,21 @@ async def test_a_fifteen_year_old_is_no_adult_leader_and_a_child_then_waits_for_
     await signups.apply(volunteer_id=leader["volunteer"], occurrence_id=drill, as_leader=True)
     assert await status_of(joined["id"]) == "confirmed"
     assert await told(young["guardian"], "leader_arrived")
+
+
+async def test_an_adult_leads_a_session_for_children_aged_ten_to_seventeen_but_does_not_join_it_as_a_child(app):
+    where = await place()
+    start = local_day_at(9)
+    lesson = await occurrence(where, start, ages=(10, 17))
+    young = await child(where, birth=born_years_ago(12, start))
+    joined = await signups.apply(volunteer_id=young["volunteer"], occurrence_id=lesson)
+    assert joined["status"] == "waiting_for_leader"
+    leader = await adult(where)
+    with pytest.raises(Conflict) as refused:  # the children's age range binds a participant
+        await signups.apply(volunteer_id=leader["volunteer"], occurrence_id=lesson)
+    assert refused.value.reasons == ["age"]
+    led = await signups.apply(volunteer_id=leader["volunteer"], occurrence_id=lesson, as_leader=True)
+    assert led["status"] == "confirmed" and await status_of(joined["id"]) == "confirmed"
 
 
 async def test_a_sixteen_year_old_cannot_sign_up_alone_for_a_seven_pm_activity(app):

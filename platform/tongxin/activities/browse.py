@@ -12,6 +12,7 @@ from typing import Any
 from tongxin.accounts.service import haversine_km
 from tongxin.activities.signups import waitlist_position
 from tongxin.activities.tables import ACTIVE_SIGN_UP, Occurrence, SignUp
+from tongxin.dates import ADULT_AGE, age_on
 from tongxin.eligibility import service as eligibility
 from tongxin.errors import InvalidInput, NotFound
 from tongxin.paging import page
@@ -61,7 +62,8 @@ async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: dateti
         reasons, inactive = {}, True
     needs = {r["id"]: r for r in await Occurrence.select(
         Occurrence.id, Occurrence.starts_at, Occurrence.activity.required_skills.as_alias("skills"),
-        Occurrence.activity.required_certificates.as_alias("certificates")).where(
+        Occurrence.activity.required_certificates.as_alias("certificates"),
+        Occurrence.activity.youth_allowed.as_alias("youth_allowed")).where(
         Occurrence.id.is_in(occurrence_ids))}
     skills, certificates = await _held(volunteer_id)
     born = await Volunteer.select(Volunteer.birth_date).where(Volunteer.id == volunteer_id).first()
@@ -81,6 +83,11 @@ async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: dateti
             "is_leader": bool(row and status and row["is_leader"]),
             "waitlist_position": await waitlist_position(sign_up_id=row["id"]) if status == "waitlisted" else None,
             "why_not": why_not,
+            # An adult may lead the children of a youth activity whose age range is theirs, not the adult's.
+            "may_lead": bool(need and need["youth_allowed"] and not inactive and not status and born
+                             and born["birth_date"] and age_on(born["birth_date"], day) >= ADULT_AGE
+                             and not eligibility.blocking(reasons.get(occurrence_id, []), chosen_by_themselves=True,
+                                                          as_leader=True)),
             "missing_skills": [c for c in eligibility.json_list(need["skills"]) if c not in skills]
             if need and "skill" in why_not else [],
             "missing_certificates": [c for c in eligibility.json_list(need["certificates"])
