@@ -54,8 +54,9 @@ def test_explanation_names_the_features_that_moved_the_score():
 
 
 def test_prior_prefers_a_near_skilled_reliable_volunteer():
-    near = [1.0, 0.5, 1, 1, 1.0, 0.95, 0, 2, 2, 0.5, 3]
-    far = [0.0, 9.0, 0, 0, 0.5, 0.6, 6, 0, 0, 0.5, 3]
+    same_history = [0.35, 0.35, 0.35, 0.35]
+    near = [1.0, 0.5, 1, 1, 1.0, 0.95, 0, 2, 2, 0.5, 3, 1.0, 0.1] + same_history + [0.2, 0.0]
+    far = [0.0, 9.0, 0, 0, 0.5, 0.6, 6, 0, 0, 0.5, 3, 0.0, 1.8] + same_history + [3.6, 0.0]
     p = prior_scorer().predict_proba(np.array([near, far]))[:, 1]
     assert p[0] > 0.5 > p[1]
 

@@ -54,7 +54,10 @@ async def active_model() -> tuple[Any, str]:
         ModelVersion.is_active == True).order_by(ModelVersion.id, ascending=False).first()  # noqa: E712
     if row is None or not row["artifact"]:
         return matching.prior_scorer(), PRIOR_VERSION
-    return matching.loads_model(bytes(row["artifact"])), row["version"]
+    model = matching.loads_model(bytes(row["artifact"]))
+    if getattr(model, "n_features_in_", len(matching.FEATURE_NAMES)) != len(matching.FEATURE_NAMES):
+        return matching.prior_scorer(), PRIOR_VERSION  # trained on an older feature set: the prior until retrained
+    return model, row["version"]
 
 
 async def list_models() -> list[dict[str, Any]]:
@@ -107,14 +110,15 @@ async def train_and_maybe_activate(*, now: datetime | None = None, progress=None
     result = await asyncio.to_thread(matching.train_scorer, X, y, ts, current=current)
     if result.model is None:
         return {"activated": False, "reason": "not enough variety in the earlier decisions", "n": int(len(y))}
-    version = f"logreg-{(now or _now()).strftime('%Y%m%d%H%M%S')}"
+    version = f"{result.kind}-{(now or _now()).strftime('%Y%m%d%H%M%S')}"
     metrics = {"new": _finite(result.metrics), "current": _finite(result.current_metrics or {}),
-               "current_version": current_version}
+               "current_version": current_version,
+               "candidates": {kind: _finite(m) for kind, m in result.candidates.items()}}
     async with write_transaction():
         if result.activate:
             await ModelVersion.update({ModelVersion.is_active: False}).where(ModelVersion.is_active == True)  # noqa: E712
         await ModelVersion.insert(ModelVersion(
-            version=version, kind="logreg", artifact=matching.dumps_model(result.model), metrics=metrics,
+            version=version, kind=result.kind, artifact=matching.dumps_model(result.model), metrics=metrics,
             n_training=int(result.metrics.get("n_train", 0)), is_active=result.activate,
         ))
     say(f"model {version}: held-out {metrics['new']}; current {metrics['current']}; "
@@ -164,10 +168,11 @@ async def district_volunteers(*, now: datetime, max_age_seconds: float = 0.0):
 
 async def rank_for_target(*, target_type: str, target_id: int, top_k: int = 20, why_not: bool = False,
                           radius_km: float = 10.0, now: datetime | None = None,
-                          cache_seconds: float = 0.0) -> dict[str, Any]:
+                          cache_seconds: float = 0.0, offset: int = 0) -> dict[str, Any]:
     """Ranked volunteers for an occurrence or a wish, each with score, distance and explanation.
 
-    `why_not=True` lists nearby volunteers the hard rules filtered out, with the rules in words.
+    Every eligible volunteer within radius_km is ranked; `offset`/`top_k` page through them
+    (`eligible` is the total). `why_not=True` lists nearby volunteers the hard rules filtered out.
     """
     now = now or _now()
     vocab, volunteers, arrays = await district_volunteers(now=now, max_age_seconds=cache_seconds)
@@ -178,7 +183,7 @@ async def rank_for_target(*, target_type: str, target_id: int, top_k: int = 20, 
     started = time.perf_counter()
     ranking = matching.rank_candidates(arrays, matching.TargetArrays.from_obj(targets), model, top_k=top_k,
                                        now=now.timestamp(), why_not=why_not, radius_km=radius_km,
-                                       commitments=matching.Commitments.from_obj(volunteers))
+                                       commitments=matching.Commitments.from_obj(volunteers), offset=offset)
     elapsed_ms = (time.perf_counter() - started) * 1000
     names = await volunteer_names([int(v) for v in ranking.volunteer_ids] +
                                    [int(volunteers.ids[i]) for i in ranking.excluded])
@@ -193,7 +198,8 @@ async def rank_for_target(*, target_type: str, target_id: int, top_k: int = 20, 
         "reasons_en": [matching.RULE_LABELS_EN.get(r, r) for r in reasons],
     } for i, reasons in zip(ranking.excluded, ranking.excluded_reasons)]
     answer = {"target_type": target_type, "target_id": target_id, "model_version": version,
-              "considered": ranking.n_considered, "eligible": ranking.n_eligible, "candidates": candidates,
+              "considered": ranking.n_considered, "eligible": ranking.n_eligible, "offset": offset, "limit": top_k,
+              "candidates": candidates,
               "excluded": excluded, "elapsed_ms": round(elapsed_ms, 2)}
     if target_type == "wish":
         answer["offers"] = await _rank_offers(vocab, targets, now)
