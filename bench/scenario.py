@@ -188,7 +188,8 @@ def make_scenario(seed: int, n: int = 5000, m: int = 1000) -> Scenario:
         tg = make_targets(d, PAST_TARGETS_PER_WEEK, seed=seed * 1000 + w + 500, start=start)
         past_targets.append(tg)
         past_starts.append(start)
-        pairs = index.query(tg.lat, tg.lon, radius_km=RADIUS, k=400)
+        # Everyone within 10 km (the description): the k-nearest query with k = everyone located.
+        pairs = index.query(tg.lat, tg.lon, radius_km=RADIUS, k=len(base))
         pairs = pairs.take(~rule_failures(base, tg, pairs.volunteer, pairs.target).any(axis=1))
         hours = local_hour(tg)
         for j in range(len(tg)):
