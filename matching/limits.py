@@ -141,11 +141,14 @@ def _polish(vols, tgts, vi, tj, u, commitments, config, chosen, left, cautious, 
     with exact hour sums per day, week and month, k per day and no overlaps. Keeps the flow's answer as the hint."""
     from ortools.sat.python import cp_model
 
-    mine = cautious[vi]
-    open_pairs = np.flatnonzero(mine & (left[tj] > 0) & (u > 0))
-    held = chosen[mine[chosen]]
+    open_pairs = np.flatnonzero(cautious[vi] & (left[tj] > 0) & (u > 0))
     if open_pairs.size == 0:
         return chosen, 0
+    # Only people who could still take an open place: their current tasks may be swapped for it.
+    who = np.zeros(cautious.size, bool)
+    who[vi[open_pairs]] = True
+    mine = who[vi]
+    held = chosen[mine[chosen]]
     pool = np.union1d(held, open_pairs)
     if pool.size > max_pairs:
         return chosen, 0
