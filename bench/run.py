@@ -186,7 +186,7 @@ def best_of(fn, repeat: int = 3) -> float:
 
 def feature_floor(v, t, vi, tj, dist, now, packed):
     """The same features written as bare numpy with every packing done beforehand: the floor."""
-    vs, ts, nreq, va, ta, nh = packed
+    vs, ts, nreq, va, ta, nh = packed[:6]
     X = np.empty((vi.size, 19))
     X[:, 0] = np.where(nreq[tj] > 0, np.bitwise_count(vs[vi] & ts[tj]).sum(1) / np.maximum(nreq[tj], 1), 1.0)
     X[:, 1] = dist

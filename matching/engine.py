@@ -13,7 +13,7 @@ from matching.data import Commitments, TargetArrays, VolunteerArrays
 from matching.features import FEATURE_LABELS_EN, FEATURE_LABELS_ZH, FEATURE_NAMES, pair_features
 from matching.limits import assign_within_limits
 from matching.model import Explanation, explanation_from, prior_scorer, score_pairs
-from matching.rules import PAIR_RULES, RuleConfig, batch_conflicts, rule_failures, why_not as rules_why_not
+from matching.rules import PAIR_RULES, RuleConfig, availability_share, batch_conflicts, rule_failures, why_not as rules_why_not
 
 _F = len(FEATURE_NAMES)
 
@@ -109,8 +109,13 @@ def rank_candidates(volunteers, targets, model=None, *, target_index: int = 0, t
         pairs = index.query_radius(float(one.lat[0]), float(one.lon[0]), radius_km=radius_km)
     else:
         pairs = index.query(one.lat, one.lon, radius_km=radius_km, k=max_candidates)
-    fails = rule_failures(vols, one, pairs.volunteer, pairs.target, commitments, config)
-    ok = ~fails.any(axis=1)
+    # Availability first (a few word ANDs): the other rules only run on those it leaves, and on the
+    # nearest excluded people when staff ask why not.
+    share = availability_share(vols, one, pairs.volunteer, pairs.target, config)
+    maybe = np.flatnonzero((share > 0) & (share >= config.min_availability_share))
+    ok = np.zeros(len(pairs), bool)
+    ok[maybe] = ~rule_failures(vols, one, pairs.volunteer[maybe], pairs.target[maybe], commitments,
+                               config).any(axis=1)
     result.n_considered, result.n_eligible = len(pairs), int(ok.sum())
     good = pairs.take(ok)
     if len(good):
@@ -126,14 +131,28 @@ def rank_candidates(volunteers, targets, model=None, *, target_index: int = 0, t
     if why_not is True:
         bad = np.flatnonzero(~ok)
         bad = bad[np.argsort(pairs.distance_km[bad], kind="stable")[:max_excluded]]
+        fails = rule_failures(vols, one, pairs.volunteer[bad], pairs.target[bad], commitments, config)
         result.excluded = pairs.volunteer[bad]
-        result.excluded_reasons = [[PAIR_RULES[r] for r in np.flatnonzero(fails[p])] for p in bad]
+        result.excluded_reasons = [[PAIR_RULES[r] for r in np.flatnonzero(fails[i])] for i in range(bad.size)]
     elif why_not is not False and why_not is not None:
         asked = np.atleast_1d(np.asarray(why_not, np.int64))
         asked = asked[(asked >= 0) & (asked < len(vols))]
         result.excluded = asked
         result.excluded_reasons = rules_why_not(vols, one, 0, asked, commitments, radius_km=radius_km, config=config)
     return result
+
+
+def _promising(pairs: CandidatePairs, u: np.ndarray, capacity: np.ndarray, n: int, *, per_person: int = 8) -> np.ndarray:
+    """bool mask: pairs among their target's best 4 × capacity + 8 or their person's best `per_person` by score.
+    A pair outside both is almost never in the optimum, and leaving it out keeps a city's flow small."""
+    keep = np.zeros(len(pairs), bool)
+    for group, limit in ((pairs.target, 4 * capacity[pairs.target] + 8), (pairs.volunteer, np.full(len(pairs), per_person))):
+        order = np.lexsort((-u, group))
+        g = group[order]
+        first = np.r_[0, np.flatnonzero(np.diff(g)) + 1]
+        rank = np.arange(g.size) - np.repeat(first, np.diff(np.r_[first, g.size]))
+        keep[order[rank < limit[order]]] = True
+    return keep
 
 
 def _solve_repaired(vols, tgts, pairs: CandidatePairs, u: np.ndarray, commitments, config, *, k_per_day, fairness,
@@ -148,7 +167,8 @@ def match_batch(volunteers, targets, model=None, commitments=None, *, fairness: 
                 now: float | None = None, radius_km: float = 10.0, neighbours: int = 256,
                 config: RuleConfig = RuleConfig(), load: np.ndarray | None = None, max_repair_rounds: int = 6,
                 report_fairness_cost: bool = True, index: VolunteerIndex | None = None,
-                exclude: tuple[np.ndarray, np.ndarray] | None = None, score_fn=None) -> Assignment:
+                exclude: tuple[np.ndarray, np.ndarray] | None = None, score_fn=None,
+                prune_above: int = 1_000_000) -> Assignment:
     """Best global assignment of volunteers to targets under every hard rule.
 
     Candidates: up to `neighbours` nearest volunteers within radius_km of each target (256 by default,
@@ -160,7 +180,9 @@ def match_batch(volunteers, targets, model=None, commitments=None, *, fairness: 
     the utility given up. `max_repair_rounds` bounds the flow rounds.
     `exclude` = (volunteer indexes, target indexes) of pairs never to propose (rejected or declined before).
     `score_fn(vi, tj, X, distance_km)` → utility replaces the model's scores (benchmarks' oracle and baselines).
-    Bad input gives an empty Assignment, never an exception.
+    Above `prune_above` eligible pairs (city scale) every pair is still scored, but the assignment only
+    gets each target's best 4 × places + 8 and each person's best 8 (see `_promising`); below it the
+    assignment sees every eligible pair. Bad input gives an empty Assignment, never an exception.
     """
     vols, tgts, commitments = _inputs(volunteers, targets, commitments)
     now = time.time() if now is None else float(now)
@@ -172,6 +194,8 @@ def match_batch(volunteers, targets, model=None, commitments=None, *, fairness: 
     pairs = index.query(tgts.lat, tgts.lon, radius_km=radius_km, k=neighbours)
     pairs = pairs.take(tgts.capacity_remaining[pairs.target] > 0)
     out.n_candidates = len(pairs)
+    share = availability_share(vols, tgts, pairs.volunteer, pairs.target, config)
+    pairs = pairs.take((share > 0) & (share >= config.min_availability_share))  # cheapest rule first
     ok = ~rule_failures(vols, tgts, pairs.volunteer, pairs.target, commitments, config).any(axis=1)
     if exclude is not None and len(exclude[0]):
         m = len(tgts)
@@ -183,6 +207,9 @@ def match_batch(volunteers, targets, model=None, commitments=None, *, fairness: 
     X = pair_features(vols, tgts, pairs.volunteer, pairs.target, pairs.distance_km, now=now, config=config)
     u = score_pairs(model, X) if score_fn is None else np.asarray(
         score_fn(pairs.volunteer, pairs.target, X, pairs.distance_km), float)
+    if len(pairs) > prune_above:
+        keep = _promising(pairs, u, tgts.capacity_remaining, len(vols))
+        pairs, X, u = pairs.take(keep), X[keep], u[keep]
     load = vols.recent_load if load is None else np.asarray(load, float)
     common = dict(k_per_day=k_per_day, load=load, max_rounds=max_repair_rounds)
     chosen, status, repairs = _solve_repaired(vols, tgts, pairs, u, commitments, config, fairness=fairness, **common)

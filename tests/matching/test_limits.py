@@ -29,3 +29,11 @@ def test_weekly_hours_count_what_is_already_promised_that_week():
 def test_a_full_target_is_never_filled_past_its_places():
     a = match_batch(volunteers(5), targets(1, capacity_remaining=[2]), None, now=MONDAY)
     assert len(a) == 2
+
+
+def test_pruning_a_large_batch_keeps_nearly_all_the_utility_and_every_limit():
+    d = make_district(1500, 300, seed=5)
+    full = match_batch(d.volunteers, d.targets, None, d.commitments, now=d.now)
+    pruned = match_batch(d.volunteers, d.targets, None, d.commitments, now=d.now, prune_above=0)
+    assert pruned.total_utility >= 0.99 * full.total_utility
+    assert not batch_conflicts(d.volunteers, d.targets, pruned.volunteer, pruned.target, d.commitments).any()
