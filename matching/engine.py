@@ -142,11 +142,11 @@ def rank_candidates(volunteers, targets, model=None, *, target_index: int = 0, t
     return result
 
 
-def _promising(pairs: CandidatePairs, u: np.ndarray, capacity: np.ndarray, n: int, *, per_person: int = 8) -> np.ndarray:
-    """bool mask: pairs among their target's best 4 × capacity + 8 or their person's best `per_person` by score.
+def _promising(pairs: CandidatePairs, u: np.ndarray, capacity: np.ndarray, n: int, *, per_person: int = 4) -> np.ndarray:
+    """bool mask: pairs among their target's best 2 × capacity + 6 or their person's best `per_person` by score.
     A pair outside both is almost never in the optimum, and leaving it out keeps a city's flow small."""
     keep = np.zeros(len(pairs), bool)
-    for group, limit in ((pairs.target, 4 * capacity[pairs.target] + 8), (pairs.volunteer, np.full(len(pairs), per_person))):
+    for group, limit in ((pairs.target, 2 * capacity[pairs.target] + 6), (pairs.volunteer, np.full(len(pairs), per_person))):
         order = np.lexsort((-u, group))
         g = group[order]
         first = np.r_[0, np.flatnonzero(np.diff(g)) + 1]
@@ -181,7 +181,7 @@ def match_batch(volunteers, targets, model=None, commitments=None, *, fairness: 
     `exclude` = (volunteer indexes, target indexes) of pairs never to propose (rejected or declined before).
     `score_fn(vi, tj, X, distance_km)` → utility replaces the model's scores (benchmarks' oracle and baselines).
     Above `prune_above` eligible pairs (city scale) every pair is still scored, but the assignment only
-    gets each target's best 4 × places + 8 and each person's best 8 (see `_promising`); below it the
+    gets each target's best 2 × places + 6 and each person's best 4 (see `_promising`); below it the
     assignment sees every eligible pair. Bad input gives an empty Assignment, never an exception.
     """
     vols, tgts, commitments = _inputs(volunteers, targets, commitments)
@@ -195,8 +195,9 @@ def match_batch(volunteers, targets, model=None, commitments=None, *, fairness: 
     pairs = pairs.take(tgts.capacity_remaining[pairs.target] > 0)
     out.n_candidates = len(pairs)
     share = availability_share(vols, tgts, pairs.volunteer, pairs.target, config)
-    pairs = pairs.take((share > 0) & (share >= config.min_availability_share))  # cheapest rule first
-    ok = ~rule_failures(vols, tgts, pairs.volunteer, pairs.target, commitments, config).any(axis=1)
+    maybe = (share > 0) & (share >= config.min_availability_share)  # cheapest rule first
+    pairs, share = pairs.take(maybe), share[maybe]
+    ok = ~rule_failures(vols, tgts, pairs.volunteer, pairs.target, commitments, config, share=share).any(axis=1)
     if exclude is not None and len(exclude[0]):
         m = len(tgts)
         ok &= ~np.isin(pairs.volunteer * m + pairs.target, np.asarray(exclude[0]) * m + np.asarray(exclude[1]))

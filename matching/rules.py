@@ -151,8 +151,10 @@ def commitment_load(volunteers, targets, vi, tj, commitments: Commitments, confi
 
 
 def rule_failures(volunteers: VolunteerArrays, targets: TargetArrays, vi: np.ndarray, tj: np.ndarray,
-                  commitments: Commitments | None = None, config: RuleConfig = RuleConfig()) -> np.ndarray:
-    """bool[P, len(PAIR_RULES)]: which pair rule each (vi[p], tj[p]) breaks; a row of False is eligible."""
+                  commitments: Commitments | None = None, config: RuleConfig = RuleConfig(), *,
+                  share: np.ndarray | None = None) -> np.ndarray:
+    """bool[P, len(PAIR_RULES)]: which pair rule each (vi[p], tj[p]) breaks; a row of False is eligible.
+    `share`: the pairs' availability_share if already computed."""
     vi = np.asarray(vi, np.int64)
     tj = np.asarray(tj, np.int64)
     commitments = Commitments.from_obj(commitments)
@@ -163,7 +165,7 @@ def rule_failures(volunteers: VolunteerArrays, targets: TargetArrays, vi: np.nda
         return out
     col = {code: i for i, code in enumerate(PAIR_RULES)}
     out[:, col["full"]] = targets.capacity_remaining[tj] <= 0
-    share = availability_share(volunteers, targets, vi, tj, config)
+    share = availability_share(volunteers, targets, vi, tj, config) if share is None else np.asarray(share, float)
     out[:, col["availability"]] = ~t["valid_time"][tj] | (share <= 0) | (share < config.min_availability_share)
 
     needs = t["needs_skill"][tj]
