@@ -71,6 +71,8 @@ async def list_models() -> list[dict[str, Any]]:
     return rows
 
 
+_NEUTRAL = dict(zip(matching.FEATURE_NAMES, (float(c) for c in matching.model.PRIOR_CENTER)))
+
 # A proposal's outcome once it is final: the label the model learns from.
 POSITIVE = ("attended", "accepted")
 NEGATIVE = ("no_show", "declined", "expired")
@@ -89,7 +91,8 @@ async def training_log() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             continue
         if r["status"] == "approved" and r["outcome"] not in POSITIVE + NEGATIVE:
             continue  # the person has not answered, or attendance can still be corrected: not a label yet
-        X.append([float(features.get(name, 0.0)) for name in matching.FEATURE_NAMES])
+        # Proposals scored before a feature existed: that feature's neutral value (the prior's centre).
+        X.append([float(features.get(name, _NEUTRAL[name])) for name in matching.FEATURE_NAMES])
         y.append(int(r["status"] == "approved" and r["outcome"] in POSITIVE))
         ts.append(r["decided_at"].timestamp())
     return np.array(X, float).reshape(-1, len(matching.FEATURE_NAMES)), np.array(y, int), np.array(ts, float)
