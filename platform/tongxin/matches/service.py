@@ -68,10 +68,13 @@ async def active_model() -> tuple[Any, str]:
     if row is None or not row["artifact"]:
         return matching.prior_scorer(), PRIOR_VERSION
     try:
-        return _load(row), row["version"]
+        model = _load(row)
     except Exception:  # noqa: BLE001 - any unreadable artifact: score with the prior rather than fail
         log.exception("active model %s failed to load; scoring with the prior", row["version"])
         return matching.prior_scorer(), PRIOR_VERSION
+    if getattr(model, "n_features_in_", len(matching.FEATURE_NAMES)) != len(matching.FEATURE_NAMES):
+        return matching.prior_scorer(), PRIOR_VERSION  # trained on an older feature set: the prior until retrained
+    return model, row["version"]
 
 
 async def model_status() -> dict[str, Any]:
@@ -108,6 +111,8 @@ async def list_models() -> list[dict[str, Any]]:
     return rows
 
 
+_NEUTRAL = dict(zip(matching.FEATURE_NAMES, (float(c) for c in matching.model.PRIOR_CENTER)))
+
 # A proposal's outcome once it is final: the label the model learns from.
 POSITIVE = ("attended", "accepted")
 NEGATIVE = ("no_show", "declined", "expired")
@@ -126,7 +131,8 @@ async def training_log() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             continue
         if r["status"] == "approved" and r["outcome"] not in POSITIVE + NEGATIVE:
             continue  # the person has not answered, or attendance can still be corrected: not a label yet
-        X.append([float(features.get(name, 0.0)) for name in matching.FEATURE_NAMES])
+        # Proposals scored before a feature existed: that feature's neutral value (the prior's centre).
+        X.append([float(features.get(name, _NEUTRAL[name])) for name in matching.FEATURE_NAMES])
         y.append(int(r["status"] == "approved" and r["outcome"] in POSITIVE))
         ts.append(r["decided_at"].timestamp())
     return np.array(X, float).reshape(-1, len(matching.FEATURE_NAMES)), np.array(y, int), np.array(ts, float)
@@ -151,18 +157,19 @@ async def train_and_maybe_activate(*, now: datetime | None = None, progress=None
     result = await asyncio.to_thread(matching.train_scorer, X, y, ts, current=current)
     if result.model is None:
         return {"activated": False, "reason": "not enough variety in the earlier decisions", "n": int(len(y))}
-    version = f"logreg-{(now or _now()).strftime('%Y%m%d%H%M%S')}"
+    version = f"{result.kind}-{(now or _now()).strftime('%Y%m%d%H%M%S')}"
     comparison = result.comparison or {}
     metrics = {"new": _finite(result.metrics), "current": _finite(result.current_metrics or {}),
                "current_version": current_version, "comparison": _finite(comparison) | {
-                   k: comparison[k] for k in ("metric", "better") if k in comparison}}
+                   k: comparison[k] for k in ("metric", "better") if k in comparison},
+               "candidates": {kind: _finite(m) for kind, m in result.candidates.items()}}
     if broken:
         metrics["active_failed_to_load"] = broken
     async with write_transaction():
         if result.activate:
             await ModelVersion.update({ModelVersion.is_active: False}).where(ModelVersion.is_active == True)  # noqa: E712
         await ModelVersion.insert(ModelVersion(
-            version=version, kind="logreg", artifact=matching.dumps_model(result.model), metrics=metrics,
+            version=version, kind=result.kind, artifact=matching.dumps_model(result.model), metrics=metrics,
             libraries=matching.library_versions(), n_training=int(result.metrics.get("n_train", 0)),
             is_active=result.activate,
         ))
@@ -214,10 +221,11 @@ async def district_volunteers(*, now: datetime, max_age_seconds: float = 0.0):
 
 async def rank_for_target(*, target_type: str, target_id: int, top_k: int = 20, why_not: bool = False,
                           radius_km: float = 10.0, now: datetime | None = None,
-                          cache_seconds: float = 0.0) -> dict[str, Any]:
+                          cache_seconds: float = 0.0, offset: int = 0) -> dict[str, Any]:
     """Ranked volunteers for an occurrence or a wish, each with score, distance and explanation.
 
-    `why_not=True` lists nearby volunteers the hard rules filtered out, with the rules in words.
+    Every eligible volunteer within radius_km is ranked; `offset`/`top_k` page through them
+    (`eligible` is the total). `why_not=True` lists nearby volunteers the hard rules filtered out.
     """
     now = now or _now()
     vocab, volunteers, arrays = await district_volunteers(now=now, max_age_seconds=cache_seconds)
@@ -228,7 +236,7 @@ async def rank_for_target(*, target_type: str, target_id: int, top_k: int = 20, 
     started = time.perf_counter()
     ranking = matching.rank_candidates(arrays, matching.TargetArrays.from_obj(targets), model, top_k=top_k,
                                        now=now.timestamp(), why_not=why_not, radius_km=radius_km,
-                                       commitments=matching.Commitments.from_obj(volunteers))
+                                       commitments=matching.Commitments.from_obj(volunteers), offset=offset)
     elapsed_ms = (time.perf_counter() - started) * 1000
     names = await volunteer_names([int(v) for v in ranking.volunteer_ids] +
                                    [int(volunteers.ids[i]) for i in ranking.excluded])
@@ -243,7 +251,8 @@ async def rank_for_target(*, target_type: str, target_id: int, top_k: int = 20, 
         "reasons_en": [matching.RULE_LABELS_EN.get(r, r) for r in reasons],
     } for i, reasons in zip(ranking.excluded, ranking.excluded_reasons)]
     answer = {"target_type": target_type, "target_id": target_id, "model_version": version,
-              "considered": ranking.n_considered, "eligible": ranking.n_eligible, "candidates": candidates,
+              "considered": ranking.n_considered, "eligible": ranking.n_eligible, "offset": offset, "limit": top_k,
+              "candidates": candidates,
               "excluded": excluded, "elapsed_ms": round(elapsed_ms, 2)}
     if target_type == "wish":
         answer["offers"] = await _rank_offers(vocab, targets, now)
