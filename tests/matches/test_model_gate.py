@@ -18,14 +18,15 @@ START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 async def decisions(n: int = 200, *, signal: bool = True, seed: int = 3, first: int = 0) -> None:
-    """Staff decisions in time order: with `signal`, near volunteers approved and far ones rejected;
-    without, approvals fall at random (nothing to learn)."""
+    """Staff decisions in time order: with `signal`, wishes needed within the week approved and later ones
+    rejected (a pattern the prior gives no weight, so a trained model can clearly beat it); without,
+    approvals fall at random (nothing to learn)."""
     rng = np.random.default_rng(seed)
     rows = []
     for k in range(first, first + n):
         features = dict(zip(matching.FEATURE_NAMES, rng.random(len(matching.FEATURE_NAMES)).tolist()))
-        features["distance_km"] = float(rng.uniform(0, 10))
-        liked = (features["distance_km"] < 4 and rng.random() < 0.9 or rng.random() < 0.05) if signal \
+        features["days_until_needed"] = float(rng.uniform(0, 14))
+        liked = (features["days_until_needed"] < 6 and rng.random() < 0.9 or rng.random() < 0.05) if signal \
             else bool(rng.random() < 0.5)
         rows.append(Proposal(target_type="wish", target_id=k, candidate_type="volunteer", candidate_id=k,
                              features=features, status="approved" if liked else "rejected",
