@@ -8,6 +8,8 @@ import sqlite3
 from pathlib import Path
 from typing import AsyncIterator
 
+import asyncpg.exceptions
+import asyncpg.exceptions._base
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
@@ -26,6 +28,7 @@ from tongxin.errors import DomainError
 from tongxin.settings import Settings
 from tongxin.web.headers import security_headers_hook
 from tongxin.web.errors import (
+    bad_value_handler,
     database_error_handler,
     domain_error_handler,
     internal_error_handler,
@@ -93,6 +96,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DomainError: domain_error_handler,
             ValidationException: validation_error_handler,
             sqlite3.OperationalError: database_error_handler,
+            OverflowError: bad_value_handler,
+            RecursionError: bad_value_handler,  # JSON nested thousands deep
+            asyncpg.exceptions.DataError: bad_value_handler,
+            asyncpg.exceptions._base.DataError: bad_value_handler,
             Exception: internal_error_handler,
         },
         openapi_config=OpenAPIConfig(
