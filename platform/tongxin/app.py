@@ -27,6 +27,7 @@ from tongxin.db import connection_pool, use_database
 from tongxin.errors import DomainError
 from tongxin.settings import Settings
 from tongxin.web.headers import security_headers_hook
+from tongxin.web.openapi import declare_error_responses
 from tongxin.web.errors import (
     bad_value_handler,
     database_error_handler,
@@ -113,4 +114,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=settings.debug,
     )
     app.state.settings = settings
+    declare_error_responses(app)
     return app

@@ -61,7 +61,7 @@ async def _login_wait(*, client: str, username: str, own_id: int, now: datetime)
     rows = await LoginAttempt.select(LoginAttempt.username, LoginAttempt.succeeded, LoginAttempt.at).where(
         (LoginAttempt.client == client) & (LoginAttempt.kind == "login") & (LoginAttempt.at > since)
         & (LoginAttempt.id != own_id)
-    ).order_by(LoginAttempt.at, ascending=False).limit(500)
+    ).order_by(LoginAttempt.at, ascending=False).order_by(LoginAttempt.id, ascending=False).limit(500)
     client_failures = [r for r in rows if not r["succeeded"]]
     # For the pair only failures since the last success count: the owner who got in starts afresh.
     pair_failures = []
