@@ -10,6 +10,7 @@ checked and the rest are told to wait.
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -78,9 +79,16 @@ async def _login_wait(*, client: str, username: str, own_id: int, now: datetime)
     return max(waits)
 
 
+async def forget_old_attempts(*, now: datetime, keep_seconds: int = 24 * 3600) -> None:
+    """Delete tries older than any window looks back (the table would otherwise only grow)."""
+    await LoginAttempt.delete().where(LoginAttempt.at < now - timedelta(seconds=keep_seconds))
+
+
 async def begin_login(*, client: str, username: str) -> int:
     """Record a sign-in try before checking it; `RateLimited` (with the wait) if this client must wait."""
     now = _now()
+    if random.random() < 0.01:  # now and then, so no scheduler job is needed
+        await forget_old_attempts(now=now)
     rows = await LoginAttempt.insert(LoginAttempt(
         username=username[:64], client=client[:64], kind="login", succeeded=False, at=now,
     )).returning(LoginAttempt.id)
