@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TONGXIN_DATABASE_URL ?= sqlite:///var/tongxin.sqlite3
 
-.PHONY: run test bench install migrate demo scheduler wheel clean browser
+.PHONY: run test bench bench-concurrency bench-web install migrate demo scheduler wheel clean browser
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ test: install browser
 bench: install
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.platform
+
+# Needs PostgreSQL on 127.0.0.1:5432 (user postgres); creates and drops its own database.
+bench-concurrency: install
+	$(BIN)/python -m bench.concurrency
+
+# Each endpoint's rate as a share of a bare Litestar app, on the demo district, SQLite then PostgreSQL.
+bench-web: install
+	$(BIN)/python -m bench.web
 
 wheel: install
 	$(BIN)/pip wheel --no-deps -w dist .

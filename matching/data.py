@@ -49,6 +49,12 @@ class VolunteerArrays:
     month; hours_this_month float[n] served this month (a load feature, not a rule); recent_load float[n]
     (sign-ups in the last 30 days); org_history float[n,O] and category_history float[n,K]
     attended counts (dense or scipy sparse).
+    What people declared: preferred_categories bool[n,K] (kinds of service; a row of False = none
+    declared), max_distance_km float[n] (NaN = not given) — preferences, never rules;
+    max_hours_week float[n] (NaN = no limit) — a hard limit per local week (Monday to Sunday),
+    counted over commitments and the batch like the monthly one.
+    history: a `matching.history.InvitationLog` of the invitations people saw (None = none), from
+    which each person's own rates are learned.
     """
 
     ids: np.ndarray
@@ -71,6 +77,10 @@ class VolunteerArrays:
     recent_load: np.ndarray | None = None
     org_history: Any = None
     category_history: Any = None
+    preferred_categories: np.ndarray | None = None
+    max_distance_km: np.ndarray | None = None
+    max_hours_week: np.ndarray | None = None
+    history: Any = None
     _cache: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -98,6 +108,11 @@ class VolunteerArrays:
         self.recent_load = np.nan_to_num(_as(self.recent_load, float, n, 0.0))
         self.org_history = _as2(self.org_history, float, n, 0.0, 1)
         self.category_history = _as2(self.category_history, float, n, 0.0, 1)
+        self.preferred_categories = _as2(self.preferred_categories, bool, n, False, 1)
+        self.max_distance_km = _as(self.max_distance_km, float, n, np.nan)
+        self.max_distance_km = np.where(self.max_distance_km > 0, self.max_distance_km, np.nan)
+        self.max_hours_week = _as(self.max_hours_week, float, n, np.inf)
+        self.max_hours_week = np.where(np.isnan(self.max_hours_week), np.inf, self.max_hours_week)
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
@@ -117,8 +132,25 @@ class VolunteerArrays:
             if not f.init:
                 continue
             value = getattr(self, f.name)
-            out[f.name] = value[index] if value is not None else None
+            if f.name == "history":
+                out[f.name] = _history_subset(value, index, len(self))
+            else:
+                out[f.name] = value[index] if value is not None else None
         return VolunteerArrays(**out)
+
+
+def _history_subset(log: Any, index: np.ndarray, n: int) -> Any:
+    """The invitation log of the volunteers at `index`, renumbered to their new positions."""
+    if log is None:
+        return None
+    new = np.full(n, -1, np.int64)
+    index = np.arange(n)[index]
+    new[index] = np.arange(index.size)
+    moved = new[np.clip(log.volunteer, 0, max(n - 1, 0))] if n else np.zeros(0, np.int64)
+    keep = (log.volunteer >= 0) & (log.volunteer < n) & (moved >= 0)
+    out = {f.name: getattr(log, f.name)[keep] for f in fields(log)}
+    out["volunteer"] = moved[keep]
+    return type(log)(**out)
 
 
 @dataclass(eq=False)

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from matching.assign import fairness_penalty, solve_assignment
+from matching.assign import fairness_penalty
 from matching.candidates import CandidatePairs, VolunteerIndex
 from matching.data import Commitments, TargetArrays, VolunteerArrays
 from matching.features import FEATURE_LABELS_EN, FEATURE_LABELS_ZH, FEATURE_NAMES, pair_features
+from matching.limits import assign_within_limits
 from matching.model import Explanation, explanation_from, prior_scorer, score_pairs
-from matching.rules import PAIR_RULES, RuleConfig, batch_conflicts, rule_failures, why_not as rules_why_not
+from matching.rules import PAIR_RULES, RuleConfig, availability_share, batch_conflicts, rule_failures, why_not as rules_why_not
 
 _F = len(FEATURE_NAMES)
 
@@ -60,7 +61,7 @@ class Assignment:
     fairness_penalty: float = 0.0   # the convex fairness cost paid in the objective
     n_candidates: int = 0
     n_eligible: int = 0
-    repairs: int = 0                # pairs dropped because they clashed inside the batch
+    repairs: int = 0                # always 0: limits are constraints, nothing is dropped afterwards
     status: str = "OPTIMAL"
     feature_names: tuple = FEATURE_NAMES
     labels_zh: dict = field(default_factory=lambda: dict(FEATURE_LABELS_ZH))
@@ -85,13 +86,15 @@ def _inputs(volunteers, targets, commitments):
 
 def rank_candidates(volunteers, targets, model=None, *, target_index: int = 0, top_k: int = 20,
                     now: float | None = None, commitments=None, radius_km: float = 10.0,
-                    max_candidates: int = 100, why_not=False, config: RuleConfig = RuleConfig(),
-                    index: VolunteerIndex | None = None) -> Ranking:
+                    max_candidates: int | None = None, why_not=False, config: RuleConfig = RuleConfig(),
+                    index: VolunteerIndex | None = None, offset: int = 0, max_excluded: int = 100) -> Ranking:
     """Rank eligible volunteers for targets[target_index] (or a one-row TargetArrays).
 
-    Spatial candidates (up to max_candidates nearest within radius_km) → hard rules → features →
-    model score. `why_not=True` adds the rule codes of the spatial candidates the rules excluded;
-    an index array instead explains exactly those volunteers (no_location, too_far, rules, or []).
+    Spatial candidates (every located volunteer within radius_km, or the max_candidates nearest) →
+    hard rules → features → model score; the page [offset, offset + top_k) of the ranking is returned
+    (n_eligible says how many there are in all). `why_not=True` adds the rule codes of the nearest
+    `max_excluded` spatial candidates the rules excluded; an index array instead explains exactly
+    those volunteers (no_location, too_far, rules, or []).
     Bad input (no volunteers, no such target, target without location) gives an empty Ranking.
     """
     vols, tgts, commitments = _inputs(volunteers, targets, commitments)
@@ -102,15 +105,23 @@ def rank_candidates(volunteers, targets, model=None, *, target_index: int = 0, t
         return result
     one = tgts.subset([target_index]) if len(tgts) > 1 else tgts
     index = index or VolunteerIndex.for_volunteers(vols)
-    pairs = index.query(one.lat, one.lon, radius_km=radius_km, k=max_candidates)
-    fails = rule_failures(vols, one, pairs.volunteer, pairs.target, commitments, config)
-    ok = ~fails.any(axis=1)
+    if max_candidates is None:
+        pairs = index.query_radius(float(one.lat[0]), float(one.lon[0]), radius_km=radius_km)
+    else:
+        pairs = index.query(one.lat, one.lon, radius_km=radius_km, k=max_candidates)
+    # Availability first (a few word ANDs): the other rules only run on those it leaves, and on the
+    # nearest excluded people when staff ask why not.
+    share = availability_share(vols, one, pairs.volunteer, pairs.target, config)
+    maybe = np.flatnonzero((share > 0) & (share >= config.min_availability_share))
+    ok = np.zeros(len(pairs), bool)
+    ok[maybe] = ~rule_failures(vols, one, pairs.volunteer[maybe], pairs.target[maybe], commitments,
+                               config).any(axis=1)
     result.n_considered, result.n_eligible = len(pairs), int(ok.sum())
     good = pairs.take(ok)
     if len(good):
         X = pair_features(vols, one, good.volunteer, good.target, good.distance_km, now=now, config=config)
         s = score_pairs(model, X)
-        order = np.lexsort((good.distance_km, -s))[:top_k]  # ties: nearer first
+        order = np.lexsort((good.distance_km, -s))[max(int(offset), 0):max(int(offset), 0) + top_k]  # ties: nearer first
         contrib = model.explain(X[order])
         result.volunteer = good.volunteer[order]
         result.volunteer_ids = vols.ids[result.volunteer]
@@ -119,8 +130,10 @@ def rank_candidates(volunteers, targets, model=None, *, target_index: int = 0, t
         result.explanations = [explanation_from(contrib[i], float(s[order][i])) for i in range(order.size)]
     if why_not is True:
         bad = np.flatnonzero(~ok)
+        bad = bad[np.argsort(pairs.distance_km[bad], kind="stable")[:max_excluded]]
+        fails = rule_failures(vols, one, pairs.volunteer[bad], pairs.target[bad], commitments, config)
         result.excluded = pairs.volunteer[bad]
-        result.excluded_reasons = [[PAIR_RULES[r] for r in np.flatnonzero(fails[p])] for p in bad]
+        result.excluded_reasons = [[PAIR_RULES[r] for r in np.flatnonzero(fails[i])] for i in range(bad.size)]
     elif why_not is not False and why_not is not None:
         asked = np.atleast_1d(np.asarray(why_not, np.int64))
         asked = asked[(asked >= 0) & (asked < len(vols))]
@@ -129,86 +142,47 @@ def rank_candidates(volunteers, targets, model=None, *, target_index: int = 0, t
     return result
 
 
-def _monthly_slots(vols: VolunteerArrays, tgts: TargetArrays, vi: np.ndarray, tj: np.ndarray,
-                   commitments: Commitments) -> np.ndarray:
-    """Upper bound of assignments each volunteer's monthly headroom allows (a necessary condition)."""
-    n = len(vols)
-    committed = np.bincount(commitments.volunteer, weights=np.maximum(commitments.end - commitments.start, 0) / 3600.0,
-                            minlength=n)[:n] if len(commitments) else np.zeros(n)
-    headroom = vols.max_hours_month - vols.hours_this_month - committed
-    shortest = np.full(n, np.inf)
-    np.minimum.at(shortest, vi, np.maximum(tgts.duration_hours[tj], 1e-6))
-    slots = np.where(np.isfinite(headroom) & np.isfinite(shortest), np.floor(headroom / shortest + 1e-9), 1e9)
-    return np.clip(slots, 0, 1e9).astype(np.int64)
+def _promising(pairs: CandidatePairs, u: np.ndarray, capacity: np.ndarray, n: int, *, per_person: int = 4) -> np.ndarray:
+    """bool mask: pairs among their target's best 2 × capacity + 6 or their person's best `per_person` by score.
+    A pair outside both is almost never in the optimum, and leaving it out keeps a city's flow small."""
+    keep = np.zeros(len(pairs), bool)
+    for group, limit in ((pairs.target, 2 * capacity[pairs.target] + 6), (pairs.volunteer, np.full(len(pairs), per_person))):
+        order = np.lexsort((-u, group))
+        g = group[order]
+        first = np.r_[0, np.flatnonzero(np.diff(g)) + 1]
+        rank = np.arange(g.size) - np.repeat(first, np.diff(np.r_[first, g.size]))
+        keep[order[rank < limit[order]]] = True
+    return keep
 
 
 def _solve_repaired(vols, tgts, pairs: CandidatePairs, u: np.ndarray, commitments, config, *, k_per_day, fairness,
-                    load, max_rounds: int):
-    """Optimum over the pairs; then drop pairs that clash inside the batch (overlap, daily or monthly
-    hours over several chosen targets) and refill the freed places from volunteers not yet chosen.
-
-    The first solve is the exact optimum of the flow relaxation; when nothing clashes (the usual
-    case with k_per_day=1 and enough monthly headroom) it is the answer. Refills are small
-    residual problems, so repairs cost little even at city scale.
-    """
-    day = tgts.local_day
-    vcap = _monthly_slots(vols, tgts, pairs.volunteer, pairs.target, commitments)
-    res = solve_assignment(pairs.volunteer, pairs.target, u, tgts.capacity_remaining, target_day=day,
-                           k_per_day=k_per_day, volunteer_capacity=vcap, load=load, fairness=fairness)
-    status = res.status
-    kept = np.zeros(0, np.int64)
-    fresh = res.chosen
-    touched = np.zeros(len(vols), bool)  # volunteers already given work (or dropped) in this batch
-    repairs = 0
-    for round_ in range(max_rounds + 1):
-        both = np.concatenate([kept, fresh])
-        clash = batch_conflicts(vols, tgts, pairs.volunteer[both], pairs.target[both], commitments, config)
-        clash_v = np.unique(pairs.volunteer[both][clash])
-        touched[pairs.volunteer[both]] = True
-        if clash_v.size == 0:
-            return np.sort(both), status, repairs
-        # Clashing volunteers keep their pairs best first while they stay clash-free.
-        ok = ~np.isin(pairs.volunteer[both], clash_v)
-        keep = [both[ok]]
-        for v in clash_v:
-            mine = both[pairs.volunteer[both] == v]
-            mine = mine[np.argsort(-u[mine], kind="stable")]
-            taken: list[int] = []
-            for p in mine:
-                trial = np.array(taken + [int(p)])
-                if batch_conflicts(vols, tgts, pairs.volunteer[trial], pairs.target[trial], commitments, config).any():
-                    repairs += 1
-                else:
-                    taken.append(int(p))
-            keep.append(np.array(taken, np.int64))
-        kept = np.concatenate(keep)
-        if round_ == max_rounds:
-            break
-        # Refill: places left on targets, offered to volunteers who have no work in this batch yet.
-        left = tgts.capacity_remaining - np.bincount(pairs.target[kept], minlength=len(tgts))
-        cand = np.flatnonzero(~touched[pairs.volunteer] & (left[pairs.target] > 0))
-        if cand.size == 0:
-            break
-        sub = solve_assignment(pairs.volunteer[cand], pairs.target[cand], u[cand], left, target_day=day,
-                               k_per_day=k_per_day, volunteer_capacity=vcap, load=load, fairness=fairness)
-        fresh = cand[sub.chosen]
-    return np.sort(kept), status, repairs
+                    load, max_rounds: int = 6):
+    """(chosen pair indexes, status, 0): the assignment within every limit (kept under its old name)."""
+    res = assign_within_limits(vols, tgts, pairs.volunteer, pairs.target, u, commitments, config, k_per_day=k_per_day,
+                               load=load, fairness=fairness, max_rounds=max_rounds)
+    return res.chosen, res.status, 0
 
 
 def match_batch(volunteers, targets, model=None, commitments=None, *, fairness: float = 0.0, k_per_day: int = 1,
-                now: float | None = None, radius_km: float = 10.0, neighbours: int = 64,
-                config: RuleConfig = RuleConfig(), load: np.ndarray | None = None, max_repair_rounds: int = 5,
+                now: float | None = None, radius_km: float = 10.0, neighbours: int = 256,
+                config: RuleConfig = RuleConfig(), load: np.ndarray | None = None, max_repair_rounds: int = 6,
                 report_fairness_cost: bool = True, index: VolunteerIndex | None = None,
-                exclude: tuple[np.ndarray, np.ndarray] | None = None) -> Assignment:
+                exclude: tuple[np.ndarray, np.ndarray] | None = None, score_fn=None,
+                prune_above: int = 1_000_000) -> Assignment:
     """Best global assignment of volunteers to targets under every hard rule.
 
-    Candidates: up to `neighbours` nearest volunteers within radius_km of each target; eligible
-    pairs are scored by the model (prior if None); the assignment maximises Σ score with each
-    target up to capacity_remaining and each volunteer up to k_per_day per local day, minus
-    fairness × Σ_v Σ_j (load_v + j − 1) (load: recent_load by default). With fairness > 0 the
-    unfair optimum is solved too so fairness_cost reports the utility given up.
+    Candidates: up to `neighbours` nearest volunteers within radius_km of each target (256 by default,
+    so availability and the rules still leave many); eligible pairs are scored by the model (prior if
+    None); the assignment maximises Σ score with each target up to capacity_remaining, minus
+    fairness × Σ_v Σ_j (load_v + j − 1) (load: recent_load by default), under every per-person limit
+    as a constraint (k_per_day per local day, hours per day, week and month, no overlaps; see
+    `matching.limits`). With fairness > 0 the unfair optimum is solved too so fairness_cost reports
+    the utility given up. `max_repair_rounds` bounds the flow rounds.
     `exclude` = (volunteer indexes, target indexes) of pairs never to propose (rejected or declined before).
-    Bad input gives an empty Assignment, never an exception.
+    `score_fn(vi, tj, X, distance_km)` → utility replaces the model's scores (benchmarks' oracle and baselines).
+    Above `prune_above` eligible pairs (city scale) every pair is still scored, but the assignment only
+    gets each target's best 2 × places + 6 and each person's best 4 (see `_promising`); below it the
+    assignment sees every eligible pair. Bad input gives an empty Assignment, never an exception.
     """
     vols, tgts, commitments = _inputs(volunteers, targets, commitments)
     now = time.time() if now is None else float(now)
@@ -220,7 +194,10 @@ def match_batch(volunteers, targets, model=None, commitments=None, *, fairness: 
     pairs = index.query(tgts.lat, tgts.lon, radius_km=radius_km, k=neighbours)
     pairs = pairs.take(tgts.capacity_remaining[pairs.target] > 0)
     out.n_candidates = len(pairs)
-    ok = ~rule_failures(vols, tgts, pairs.volunteer, pairs.target, commitments, config).any(axis=1)
+    share = availability_share(vols, tgts, pairs.volunteer, pairs.target, config)
+    maybe = (share > 0) & (share >= config.min_availability_share)  # cheapest rule first
+    pairs, share = pairs.take(maybe), share[maybe]
+    ok = ~rule_failures(vols, tgts, pairs.volunteer, pairs.target, commitments, config, share=share).any(axis=1)
     if exclude is not None and len(exclude[0]):
         m = len(tgts)
         ok &= ~np.isin(pairs.volunteer * m + pairs.target, np.asarray(exclude[0]) * m + np.asarray(exclude[1]))
@@ -229,7 +206,11 @@ def match_batch(volunteers, targets, model=None, commitments=None, *, fairness: 
     if len(pairs) == 0:
         return out
     X = pair_features(vols, tgts, pairs.volunteer, pairs.target, pairs.distance_km, now=now, config=config)
-    u = score_pairs(model, X)
+    u = score_pairs(model, X) if score_fn is None else np.asarray(
+        score_fn(pairs.volunteer, pairs.target, X, pairs.distance_km), float)
+    if len(pairs) > prune_above:
+        keep = _promising(pairs, u, tgts.capacity_remaining, len(vols))
+        pairs, X, u = pairs.take(keep), X[keep], u[keep]
     load = vols.recent_load if load is None else np.asarray(load, float)
     common = dict(k_per_day=k_per_day, load=load, max_rounds=max_repair_rounds)
     chosen, status, repairs = _solve_repaired(vols, tgts, pairs, u, commitments, config, fairness=fairness, **common)

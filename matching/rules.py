@@ -14,7 +14,7 @@ from matching.geo import haversine_km
 RULE_CODES = (
     "no_location", "too_far", "full", "availability", "skill", "certificate", "age",
     "youth_consent", "youth_inactive", "youth_night", "youth_not_allowed", "youth_no_leader", "youth_too_far",
-    "monthly_hours", "daily_hours", "overlap",
+    "monthly_hours", "daily_hours", "overlap", "weekly_hours",
 )
 PAIR_RULES = RULE_CODES[2:]
 RULE_LABELS_ZH = {
@@ -26,6 +26,7 @@ RULE_LABELS_ZH = {
     "youth_no_leader": "没有成年带队人报名", "youth_too_far": "少年队员只参加本社区或离家近的活动",
     "monthly_hours": "超出每月服务时长上限",
     "daily_hours": "超出每日服务时长上限", "overlap": "与已报名的活动时间冲突",
+    "weekly_hours": "超出每周服务时长上限",
 }
 RULE_LABELS_EN = {
     "no_location": "no location on file", "too_far": "outside the search radius", "full": "no places left",
@@ -36,7 +37,7 @@ RULE_LABELS_EN = {
     "youth_not_allowed": "activity not open to youth members", "youth_no_leader": "no adult leader signed up",
     "youth_too_far": "youth members serve in their own community or near home",
     "monthly_hours": "monthly hours limit reached", "daily_hours": "daily hours limit reached",
-    "overlap": "already signed up for an overlapping time",
+    "overlap": "already signed up for an overlapping time", "weekly_hours": "weekly hours limit reached",
 }
 
 
@@ -63,6 +64,11 @@ def pair_age(volunteers: VolunteerArrays, targets: TargetArrays, vi: np.ndarray,
     return np.where(birth > 0, ((on - birth) // 10000).astype(float), volunteers.age[vi])
 
 
+def local_week(day: np.ndarray) -> np.ndarray:
+    """Week number (Monday to Sunday) of local days counted from 1970-01-01, a Thursday."""
+    return (np.asarray(day, np.int64) + 3) // 7
+
+
 def _target_cache(targets: TargetArrays, config: RuleConfig) -> dict:
     key = ("rules", config)
     if key not in targets._cache:
@@ -75,9 +81,10 @@ def _target_cache(targets: TargetArrays, config: RuleConfig) -> dict:
         daytime = ((start - day_start_utc) >= config.youth_day_start_hour * 3600.0) & \
                   ((end - day_start_utc) <= config.youth_day_end_hour * 3600.0) & (end > start)
         month = (day.astype("datetime64[D]").astype("datetime64[M]")).astype(np.int64)
+        week = local_week(day)
         targets._cache[key] = dict(
             hours=pack_bits(hours_mask), n_hours=np.maximum(hours_mask.sum(axis=1), 1),
-            daytime=daytime, duration=targets.duration_hours, day_start=day_start_utc, month=month,
+            daytime=daytime, duration=targets.duration_hours, day_start=day_start_utc, month=month, week=week,
             # Certificates are valid through their expiry day: compare with the occurrence's local date.
             needs_cert=targets.required_certs.any(axis=1), needs_skill=targets.required_skills.any(axis=1),
             valid_time=np.isfinite(targets.start) & np.isfinite(targets.end) & (targets.end > targets.start),
@@ -99,20 +106,21 @@ def availability_share(volunteers, targets, vi, tj, config: RuleConfig = RuleCon
 
 
 def _commitment_load(volunteers, targets, vi, tj, commitments: Commitments, t: dict):
-    """Per pair: overlapping commitments (count), committed hours that local day and that month."""
+    """Per pair: overlapping commitments (count), committed hours that local day, that month and that week."""
     p = vi.shape[0]
     overlap = np.zeros(p, np.int64)
     day_hours = np.zeros(p)
     month_hours = np.zeros(p)
+    week_hours = np.zeros(p)
     if len(commitments) == 0 or p == 0:
-        return overlap, day_hours, month_hours
+        return overlap, day_hours, month_hours, week_hours
     order = np.argsort(commitments.volunteer, kind="stable")
     cv = commitments.volunteer[order]
     cs, ce = commitments.start[order], commitments.end[order]
     lo = np.searchsorted(cv, vi, side="left")
     counts = np.searchsorted(cv, vi, side="right") - lo
     if counts.sum() == 0:
-        return overlap, day_hours, month_hours
+        return overlap, day_hours, month_hours, week_hours
     pair = np.repeat(np.arange(p), counts)
     within = np.arange(pair.size) - np.repeat(np.cumsum(counts) - counts, counts)
     c = lo[pair] + within
@@ -126,16 +134,27 @@ def _commitment_load(volunteers, targets, vi, tj, commitments: Commitments, t: d
     in_day = np.clip(np.minimum(ce[c], d0 + SECONDS_PER_DAY) - np.maximum(cs[c], d0), 0, None) / 3600.0
     day_hours = np.bincount(pair, weights=in_day * other, minlength=p)
     off = targets.utc_offset_hours * 3600.0
-    c_month = np.floor((cs[c] + off) / SECONDS_PER_DAY).astype(np.int64).astype("datetime64[D]") \
-        .astype("datetime64[M]").astype(np.int64)
+    c_day = np.floor((cs[c] + off) / SECONDS_PER_DAY).astype(np.int64)
+    c_month = c_day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    c_hours = (ce[c] - cs[c]) / 3600.0
     same_month = (c_month == t["month"][tj[pair]]) & other
-    month_hours = np.bincount(pair, weights=np.where(same_month, (ce[c] - cs[c]) / 3600.0, 0.0), minlength=p)
-    return overlap, day_hours, month_hours
+    month_hours = np.bincount(pair, weights=np.where(same_month, c_hours, 0.0), minlength=p)
+    same_week = (local_week(c_day) == t["week"][tj[pair]]) & other
+    week_hours = np.bincount(pair, weights=np.where(same_week, c_hours, 0.0), minlength=p)
+    return overlap, day_hours, month_hours, week_hours
+
+
+def commitment_load(volunteers, targets, vi, tj, commitments: Commitments, config: RuleConfig = RuleConfig()):
+    """Per pair (overlapping commitments, hours that local day, month and week): what the limits count."""
+    return _commitment_load(volunteers, targets, np.asarray(vi, np.int64), np.asarray(tj, np.int64),
+                            Commitments.from_obj(commitments), _target_cache(targets, config))
 
 
 def rule_failures(volunteers: VolunteerArrays, targets: TargetArrays, vi: np.ndarray, tj: np.ndarray,
-                  commitments: Commitments | None = None, config: RuleConfig = RuleConfig()) -> np.ndarray:
-    """bool[P, len(PAIR_RULES)]: which pair rule each (vi[p], tj[p]) breaks; a row of False is eligible."""
+                  commitments: Commitments | None = None, config: RuleConfig = RuleConfig(), *,
+                  share: np.ndarray | None = None) -> np.ndarray:
+    """bool[P, len(PAIR_RULES)]: which pair rule each (vi[p], tj[p]) breaks; a row of False is eligible.
+    `share`: the pairs' availability_share if already computed."""
     vi = np.asarray(vi, np.int64)
     tj = np.asarray(tj, np.int64)
     commitments = Commitments.from_obj(commitments)
@@ -146,7 +165,7 @@ def rule_failures(volunteers: VolunteerArrays, targets: TargetArrays, vi: np.nda
         return out
     col = {code: i for i, code in enumerate(PAIR_RULES)}
     out[:, col["full"]] = targets.capacity_remaining[tj] <= 0
-    share = availability_share(volunteers, targets, vi, tj, config)
+    share = availability_share(volunteers, targets, vi, tj, config) if share is None else np.asarray(share, float)
     out[:, col["availability"]] = ~t["valid_time"][tj] | (share <= 0) | (share < config.min_availability_share)
 
     needs = t["needs_skill"][tj]
@@ -179,9 +198,10 @@ def rule_failures(volunteers: VolunteerArrays, targets: TargetArrays, vi: np.nda
                             targets.lon[tj[sel]])
         out[sel, col["youth_too_far"]] = ~home & ~(dist <= config.youth_radius_km)
 
-    overlap, day_hours, month_hours = _commitment_load(volunteers, targets, vi, tj, commitments, t)
+    overlap, day_hours, month_hours, week_hours = _commitment_load(volunteers, targets, vi, tj, commitments, t)
     duration = t["duration"][tj]
     out[:, col["monthly_hours"]] = month_hours + duration > volunteers.max_hours_month[vi] + 1e-9
+    out[:, col["weekly_hours"]] = week_hours + duration > volunteers.max_hours_week[vi] + 1e-9
     out[:, col["daily_hours"]] = day_hours + duration > config.max_hours_per_day + 1e-9
     out[:, col["overlap"]] = overlap > 0
     return out
@@ -189,7 +209,7 @@ def rule_failures(volunteers: VolunteerArrays, targets: TargetArrays, vi: np.nda
 
 def batch_conflicts(volunteers: VolunteerArrays, targets: TargetArrays, vi: np.ndarray, tj: np.ndarray,
                     commitments: Commitments | None = None, config: RuleConfig = RuleConfig()) -> np.ndarray:
-    """bool[A]: chosen pairs that break overlap, daily or monthly hours together with the other chosen pairs."""
+    """bool[A]: chosen pairs that break overlap, daily, weekly or monthly hours together with the other chosen pairs."""
     vi = np.asarray(vi, np.int64)
     tj = np.asarray(tj, np.int64)
     if vi.size == 0:
@@ -197,10 +217,11 @@ def batch_conflicts(volunteers: VolunteerArrays, targets: TargetArrays, vi: np.n
     t = _target_cache(targets, config)
     both = Commitments.from_obj(commitments).extended(vi, targets.start[tj], targets.end[tj])
     # Each pair meets itself once in `both`: its own interval and hours are already counted.
-    overlap, day_hours, month_hours = _commitment_load(volunteers, targets, vi, tj, both, t)
+    overlap, day_hours, month_hours, week_hours = _commitment_load(volunteers, targets, vi, tj, both, t)
     own = t["valid_time"][tj].astype(np.int64)
     return ((overlap > own) | (day_hours > config.max_hours_per_day + 1e-9)
-            | (month_hours > volunteers.max_hours_month[vi] + 1e-9))
+            | (month_hours > volunteers.max_hours_month[vi] + 1e-9)
+            | (week_hours > volunteers.max_hours_week[vi] + 1e-9))
 
 
 def eligible(volunteers, targets, vi, tj, commitments=None, config: RuleConfig = RuleConfig()) -> np.ndarray:
@@ -239,5 +260,5 @@ def describe_rules(codes: list[str]) -> str:
     return "；".join(RULE_LABELS_ZH[c] for c in codes) + " / " + "; ".join(RULE_LABELS_EN[c] for c in codes)
 
 
-__all__ = ("RULE_CODES", "PAIR_RULES", "RULE_LABELS_ZH", "RULE_LABELS_EN", "RuleConfig", "pair_age", "rule_failures",
+__all__ = ("RULE_CODES", "PAIR_RULES", "local_week", "commitment_load", "RULE_LABELS_ZH", "RULE_LABELS_EN", "RuleConfig", "pair_age", "rule_failures",
            "eligible", "batch_conflicts", "why_not", "availability_share", "describe_rules")

@@ -231,7 +231,8 @@ def simulate_log(district: District, model, *, weeks: int = 6, targets_per_week:
             ys.append(rng.random(pick.size) < u)
             ts.append(np.full(pick.size, tg.start[j]))
     if not xs:
-        return np.zeros((0, 11)), np.zeros(0, int), np.zeros(0)
+        from matching.features import FEATURE_NAMES
+        return np.zeros((0, len(FEATURE_NAMES))), np.zeros(0, int), np.zeros(0)
     return np.concatenate(xs), np.concatenate(ys).astype(int), np.concatenate(ts)
 
 

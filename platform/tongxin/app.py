@@ -42,7 +42,7 @@ CSRF_COOKIE = "tx_csrf"
 CSRF_HEADER = "x-csrftoken"
 
 
-DOMAINS = ("notifications", "organizations", "volunteers", "wishes", "eligibility", "matches", "activities", "youth", "scheduling", "reports", "web")
+DOMAINS = ("notifications", "organizations", "volunteers", "wishes", "eligibility", "matches", "activities", "youth", "scheduling", "reports", "hours", "web")
 
 
 def route_handlers() -> list:

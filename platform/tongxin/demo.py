@@ -239,15 +239,17 @@ async def load_demo(*, scale: int = 1, progress: Callable[[str], None] = print, 
     progress("[7/7] activities: the monthly service day, quarterly drills, safety education")
     if not await Activity.count():
         first_saturday = datetime.now(LOCAL_TZ).replace(hour=9, minute=0, second=0, microsecond=0)
+        # The service day welcomes every helper (haircut and repair stalls are preferences, not entry
+        # conditions); the drill needs rescuers with a first-aid certificate.
         specs = [
             ("tongxin_sw", "吾爱邻便民志愿服务日", "service_day", "FREQ=MONTHLY;BYDAY=+3SA", 180, 40,
-             ["haircut", "repair"], [], False),
+             [], ["haircut", "repair"], [], False),
             ("bluesky", "蓝天救援队应急演练", "training_drill", "FREQ=MONTHLY;INTERVAL=3;BYDAY=+2SU", 240, 30,
-             ["rescue"], ["first_aid_cert"], False),
+             ["rescue"], [], ["first_aid_cert"], False),
             ("bluesky", "小小安全员安全教育课", "safety_education", "FREQ=MONTHLY;BYDAY=+1SA", 120, 25,
-             [], [], True),
+             [], [], [], True),
         ]
-        for org_code, title, kind, rule, minutes, capacity, needs, certs, youth in specs:
+        for org_code, title, kind, rule, minutes, capacity, needs, preferred, certs, youth in specs:
             org_name = next(zh for code, zh, _ in ORGANIZATIONS if code == org_code)
             community_id = communities["mingri"]
             activity = (await Activity.insert(Activity(
@@ -255,7 +257,8 @@ async def load_demo(*, scale: int = 1, progress: Callable[[str], None] = print, 
                 starts_at=first_saturday.astimezone(timezone.utc), duration_minutes=minutes, rrule=rule,
                 community=community_id, lat=CENTER[0], lon=CENTER[1], address="明日社区党群服务中心广场",
                 capacity=capacity, youth_allowed=youth, min_age=10 if youth else 18,
-                max_age=17 if youth else 65, required_skills=needs, required_certificates=certs,
+                max_age=17 if youth else 65, required_skills=needs, preferred_skills=preferred,
+                required_certificates=certs,
                 created_by=users[org_code], credit_minutes=minutes,
             )).returning(Activity.id))[0]["id"]
             await expand_occurrences(activity_id=activity, until=datetime.now(timezone.utc) + timedelta(days=120))

@@ -11,6 +11,7 @@ from tongxin.accounts.tables import (
     WebSession,
 )
 from tongxin.activities.tables import Activity, Occurrence, SignUp
+from tongxin.hours.tables import CheckIn, CheckInRadius, HoursFlag, ServiceCertificate
 from tongxin.matches.tables import Invitation, MatchRun, ModelVersion, Proposal
 from tongxin.notifications.tables import Notification
 from tongxin.organizations.tables import Organization, OrganizationMember, ResourceOffer
@@ -38,4 +39,5 @@ ALL_TABLES = (
     Activity, Occurrence, SignUp,
     ModelVersion, MatchRun, Proposal, Invitation,
     JobSchedule, JobRun, Notification,
+    CheckInRadius, CheckIn, HoursFlag, ServiceCertificate,
 )

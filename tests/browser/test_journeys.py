@@ -43,7 +43,10 @@ def test_organization_registers_publishes_and_marks_attendance(phone, database_f
     org.click("button[type=submit]")
     assert "每月第三个周六" in org.inner_text(".card:has-text('邻里便民服务日')"), "the rule is shown in words"
     org.locator(".card", has_text="邻里便民服务日").locator("button").click()
-    staff.goto("/staff/queue")
+    staff.goto("/staff/queue?kind=activity")
+    card = staff.locator(".card", has_text="邻里便民服务日").inner_text()
+    assert "每月第三个周六" in card and "明日社区广场" in card and "3 人" in card, card
+    screenshot(staff, "staff-queue-activity")
     staff.locator(".card", has_text="邻里便民服务日").locator("button[value=approve]").click()
 
     volunteer = phone()
@@ -64,7 +67,7 @@ def test_organization_registers_publishes_and_marks_attendance(phone, database_f
     row = org.locator("tr:has(td[data-status=confirmed])").first
     row.locator("button", has_text="到场").click()
     org.wait_for_selector("td.status[data-status=attended]")
-    assert "已记 2.0 小时" in org.inner_text("td.status[data-status=attended]"), "the two hours served are credited"
+    assert "已记 2 小时" in org.inner_text("td.status[data-status=attended]"), "the two hours served are credited"
     screenshot(org, "organization-journey")
 
 
@@ -96,9 +99,17 @@ def test_volunteer_registers_fills_the_profile_finds_what_fits_signs_up_and_canc
 
     page.goto("/occurrences?fits_me=true")
     assert page.locator(".card", has_text="小小安全员").count() == 0, "youth-only sessions do not fit an adult"
-    page.locator(".card", has_text="吾爱邻便民志愿服务日").first.locator("button").click()
+    page.locator(".card", has_text="吾爱邻便民志愿服务日").first.locator("a[href^='/occurrences/']").click()
+    details = page.inner_text("main")
+    assert all(words in details for words in ("时间", "地点", "联系人", "需要技能", "年龄要求", "剩余名额")), details
+    screenshot(page, "activity-page")
+    page.locator("form[action$='/sign-up'] button").click()
     page.wait_for_url("**/me/sign-ups**")
     assert page.locator(".card", has_text="已确认").count() == 1
+    page.goto("/occurrences")
+    assert page.locator(".card", has_text="已报名").count() == 1, "the list says 已报名 instead of 报名"
+    screenshot(page, "occurrence-list")
+    page.goto("/me/sign-ups")
     assert "iCalendar" in page.inner_text("main")
     page.on("dialog", lambda dialog: dialog.accept())
     page.locator(".card", has_text="已确认").locator("button").click()
@@ -112,7 +123,8 @@ def test_staff_run_matching_read_the_explanation_approve_and_see_the_dashboard(p
     page.goto("/staff/queue")
     page.click("form[action='/staff/matching'] button")
     proposal = page.locator("[id^=proposal-]").first
-    assert "匹配分" in proposal.inner_text()
+    assert "推荐理由" in proposal.inner_text() and "匹配分" not in proposal.inner_text(), "reasons with values"
+    screenshot(page, "staff-queue-proposals")
     proposal.locator("button[value=reject]").click()
     assert page.locator("[data-field=reason]").count() == 1, "a rejection needs a reason"
     page.locator("[id^=proposal-]").first.locator("button[value=approve]").click()
@@ -159,6 +171,16 @@ def test_guardian_applies_staff_assess_and_activate_guardian_withdraws(phone):
     staff.goto("/staff/squads")
     assert staff.locator(".card", has_text="张小明").count() == 1, "the child is listed in the squad"
 
+    # The guardian signs the child up for a youth activity; the child waits for an adult leader. (The demo's
+    # youth class is for ages 10-17, and the age rule also applies to a leader, so none can sign up there.)
+    guardian.goto("/occurrences?q=小小安全员安全教育课")
+    guardian.locator(".card", has_text="小小安全员安全教育课").first.locator("a[href$='#children']").click()
+    guardian.locator("#children button", has_text="为张小明报名").click()
+    assert "报名成功" in guardian.inner_text(".flash")
+    children = guardian.inner_text("#children")
+    assert "张小明" in children and "已报名，成年带队人报名后即确认" in children, children
+    screenshot(guardian, "guardian-signs-up-child")
+
     guardian.goto(youth_url)
     assert "小小安全员应急小队" in guardian.inner_text("main")
     guardian.click("text=撤回同意")
@@ -202,12 +224,18 @@ def test_micro_wish_from_grid_worker_to_helper_and_back(phone, database_file):
         staff.click("text=下一页")  # the queue is oldest first: the new proposals are on a later page
     staff.locator(".card", has_text="冬季棉被两床给独居老人").first.locator("button[value=approve]").click()
     with sqlite3.connect(database_file) as db:
-        helper = db.execute(
-            "SELECT u.username FROM wish w LEFT JOIN volunteer v ON v.id = w.helper_volunteer "
-            "LEFT JOIN organization_member m ON m.organization = w.helper_organization "
-            "JOIN tx_user u ON u.id = COALESCE(v.user, m.user) WHERE w.title = '冬季棉被两床给独居老人'").fetchone()[0]
+        invited = db.execute(
+            "SELECT u.username FROM invitation i JOIN wish w ON w.id = i.target_id AND i.target_type = 'wish' "
+            "JOIN tx_user u ON u.id = i.recipient WHERE w.title = '冬季棉被两床给独居老人'").fetchone()
+        helper = invited[0] if invited else db.execute(  # an organization's offer is its own consent
+            "SELECT u.username FROM wish w JOIN organization_member m ON m.organization = w.helper_organization "
+            "JOIN tx_user u ON u.id = m.user WHERE w.title = '冬季棉被两床给独居老人'").fetchone()[0]
     helping = phone()
     sign_in(helping, helper)
+    if invited:  # a volunteer is asked first: only their yes makes them the helper
+        helping.goto("/me/invitations")
+        helping.locator(".card", has_text="冬季棉被两床给独居老人").locator("button", has_text="接受").click()
+        assert "已接受邀请" in helping.inner_text(".flash")
     helping.goto("/wishes/mine")  # the helper finds the wish among the ones they help with
     helping.click("text=冬季棉被两床给独居老人")
     assert "13955556666" in helping.inner_text("#household"), "the approved helper sees the contact"

@@ -304,3 +304,34 @@ async def test_wish_candidates_include_resource_offers_with_explanations(app):
     assert [o["title"] for o in body["offers"]] == ["棉被"]
     assert body["offers"][0]["organization"] == "蓝天救援队"
     assert body["offers"][0]["explanation"]["text_zh"].startswith("匹配分")
+
+
+async def test_ranked_candidates_page_through_everyone_eligible(app):
+    district = await small_district(volunteers=5)
+    async with staff_client(app) as client:
+        params = {"target_type": "occurrence", "target_id": district["occurrence"], "top_k": 2}
+        first = (await client.get("/api/matching/candidates", params=params)).json()
+        rest = (await client.get("/api/matching/candidates", params={**params, "offset": 2, "top_k": 10})).json()
+    assert first["eligible"] == 5 and len(first["candidates"]) == 2 and len(rest["candidates"]) == 3
+    seen = [c["volunteer_id"] for c in first["candidates"] + rest["candidates"]]
+    assert sorted(seen) == sorted(district["volunteers"])
+
+
+async def test_a_decline_reaches_the_persons_own_history(app):
+    from tongxin.matches import snapshot
+
+    district = await small_district(volunteers=1, capacity=1)
+    async with staff_client(app) as client:
+        await client.post("/api/matching/runs", json={})
+        proposal = (await client.get("/api/proposals")).json()["items"][0]
+        await client.post(f"/api/proposals/{proposal['id']}/approve")
+    person = await volunteer_client(app, proposal["candidate_id"])
+    invitation = (await person.get("/api/invitations")).json()["items"][0]
+    await person.post(f"/api/invitations/{invitation['id']}/decline", json={"reason": "太远了"})
+    await person.aclose()
+    vocab = await snapshot.load_vocabulary()
+    rows = await snapshot.load_volunteers(vocab, now=SATURDAY_9AM - timedelta(days=3))
+    log = rows.history
+    assert len(log) == 1 and not log.accepted[0] and log.volunteer[0] == 0
+    assert log.category[0] == vocab.categories["training_drill"] and log.distance_km[0] >= 0
+    assert district["volunteers"][0] == int(rows.ids[0])

@@ -5,6 +5,7 @@ import pytest
 from matching_factories import MONDAY, local, targets, volunteers
 
 from matching import (
+    Commitments, FEATURE_NAMES,
     PAIR_RULES,
     batch_conflicts,
     match_batch,
@@ -28,7 +29,7 @@ def test_ranking_is_best_first_with_explanations(district):
     assert len(r.explanations) == len(r) and r.explanations[0].text_zh
     assert not rule_failures(district.volunteers, district.targets, r.volunteer, np.zeros(len(r), int),
                              district.commitments).any()
-    assert len(r.excluded) == len(r.excluded_reasons) == r.n_considered - r.n_eligible
+    assert len(r.excluded) == len(r.excluded_reasons) == min(100, r.n_considered - r.n_eligible)
     assert all(set(codes) <= set(PAIR_RULES) and codes for codes in r.excluded_reasons)
 
 
@@ -52,7 +53,7 @@ def test_bad_input_gives_empty_results_not_exceptions():
     assert len(match_batch(volunteers(2), nowhere, None, now=MONDAY)) == 0
     full = targets(capacity_remaining=[0])
     a = match_batch(volunteers(2), full, None, now=MONDAY)
-    assert len(a) == 0 and a.total_utility == 0.0 and a.features.shape == (0, 11)
+    assert len(a) == 0 and a.total_utility == 0.0 and a.features.shape == (0, len(FEATURE_NAMES))
 
 
 def test_batch_breaks_no_rule_even_inside_the_batch(district):
@@ -77,9 +78,25 @@ def test_two_overlapping_targets_never_get_the_same_volunteer():
 
 
 def test_monthly_hours_hold_across_the_days_of_a_batch():
-    tgts = targets(4, start=[local(d, 9) for d in range(4)], end=[local(d, 13) for d in range(4)])
-    a = match_batch(volunteers(1, hours_this_month=[10.0]), tgts, None, now=MONDAY)
-    assert len(a) == 2  # 10 h used + 2 × 4 h ≤ 20 h, a third would break the limit
+    # Tuesday 1 to Friday 4 December, four hours each; ten hours already promised on Saturday 5 December.
+    tgts = targets(4, start=[local(d, 9) for d in range(1, 5)], end=[local(d, 13) for d in range(1, 5)])
+    promised = Commitments([0], [local(5, 8)], [local(5, 18)])
+    a = match_batch(volunteers(1), tgts, None, promised, now=MONDAY)
+    assert len(a) == 2  # 10 h promised + 2 × 4 h ≤ 20 h, a third would break the limit
+
+
+def test_weekly_hours_hold_inside_the_batch():
+    tgts = targets(4, start=[local(d, 9) for d in range(1, 5)], end=[local(d, 12) for d in range(1, 5)])
+    a = match_batch(volunteers(1, max_hours_week=[7.0], max_hours_month=[100.0]), tgts, None, now=MONDAY)
+    assert len(a) == 2  # 2 × 3 h ≤ 7 h a week
+
+
+def test_weekly_limit_prefers_two_short_tasks_over_one_long_one_when_worth_more():
+    # 6 hours a week: one 4 h task (score alone the best) or the two 3 h tasks together.
+    tgts = targets(3, start=[local(1, 9), local(2, 9), local(3, 9)], end=[local(1, 13), local(2, 12), local(3, 12)])
+    a = match_batch(volunteers(1, max_hours_week=[6.0], max_hours_month=[100.0]), tgts, None, now=MONDAY,
+                    score_fn=lambda vi, tj, X, d: np.array([0.6, 0.5, 0.5])[tj])
+    assert sorted(a.target.tolist()) == [1, 2]
 
 
 def test_batch_is_reproducible(district):

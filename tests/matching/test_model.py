@@ -8,6 +8,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skops.io.exceptions import UntrustedTypesFoundException
 
 from matching import (
+    Comparison,
     FEATURE_NAMES,
     LogisticScorer,
     PriorScorer,
@@ -54,8 +55,9 @@ def test_explanation_names_the_features_that_moved_the_score():
 
 
 def test_prior_prefers_a_near_skilled_reliable_volunteer():
-    near = [1.0, 0.5, 1, 1, 1.0, 0.95, 0, 2, 2, 0.5, 3]
-    far = [0.0, 9.0, 0, 0, 0.5, 0.6, 6, 0, 0, 0.5, 3]
+    same_history = [0.35, 0.35, 0.35, 0.35]
+    near = [1.0, 0.5, 1, 1, 1.0, 0.95, 0, 2, 2, 0.5, 3, 1.0, 0.1] + same_history + [0.2, 0.0]
+    far = [0.0, 9.0, 0, 0, 0.5, 0.6, 6, 0, 0, 0.5, 3, 0.0, 1.8] + same_history + [3.6, 0.0]
     p = prior_scorer().predict_proba(np.array([near, far]))[:, 1]
     assert p[0] > 0.5 > p[1]
 
@@ -66,16 +68,16 @@ def test_training_keeps_the_latest_decisions_for_the_held_out_check():
     assert result.metrics["n"] == 200 and result.metrics["n_train"] == 800
     assert result.metrics["roc_auc"] > 0.75
     assert set(result.metrics) >= {"roc_auc", "log_loss", "brier", "n"}
-    assert result.activate == should_activate(result.metrics, result.current_metrics)
+    assert result.comparison["n"] == 200 and result.comparison["metric"] == "roc_auc"
+    assert result.activate == should_activate(result.metrics, Comparison(**result.comparison))
 
 
-def test_should_activate_only_when_better_on_held_out_data():
-    old = {"roc_auc": 0.70, "log_loss": 0.60, "brier": 0.2, "n": 500}
-    assert should_activate({"roc_auc": 0.75, "log_loss": 0.55, "brier": 0.19, "n": 500}, old)
-    assert not should_activate({"roc_auc": 0.69, "log_loss": 0.50, "brier": 0.18, "n": 500}, old)
-    assert not should_activate({"roc_auc": 0.75, "log_loss": 0.65, "brier": 0.19, "n": 500}, old)
-    assert not should_activate({"roc_auc": 0.95, "log_loss": 0.2, "brier": 0.1, "n": 5}, old)
-    assert should_activate({"roc_auc": 0.6, "log_loss": 0.6, "brier": 0.2, "n": 100}, None)
+def test_should_activate_only_when_better_at_95_percent_on_enough_held_out_rows():
+    better = Comparison("roc_auc", 0.05, 0.01, 0.09, 0.99, 0.95, 500, 1000, 0, True)
+    unsure = Comparison("roc_auc", 0.05, -0.01, 0.09, 0.90, 0.95, 500, 1000, 0, False)
+    assert should_activate({"roc_auc": 0.75, "n": 500}, better)
+    assert not should_activate({"roc_auc": 0.75, "n": 500}, unsure)
+    assert not should_activate({"roc_auc": 0.95, "n": 5}, better)
 
 
 def test_one_class_log_trains_nothing():
@@ -113,3 +115,30 @@ def test_weekly_mask_starts_on_monday_midnight_local():
     assert np.flatnonzero(mask).tolist() == [0, 1]
     sunday_late = weekly_hour_mask(np.array([MONDAY - 3600]), np.array([MONDAY + 3600]), 8.0)[0]
     assert np.flatnonzero(sunday_late).tolist() == [0, 167]
+
+
+def test_boosted_scorer_learns_an_interaction_explains_it_and_round_trips():
+    from matching import BoostedScorer, dumps_model, loads_model
+
+    rng = np.random.default_rng(3)
+    X = rng.random((1500, 3))
+    y = (rng.random(1500) < np.where((X[:, 0] > 0.5) == (X[:, 1] > 0.5), 0.8, 0.2)).astype(int)
+    model = BoostedScorer().fit(X, y)
+    p = model.predict_proba(X)[:, 1]
+    assert p[(X[:, 0] > 0.5) & (X[:, 1] > 0.5)].mean() > 0.6 > 0.4 > p[(X[:, 0] > 0.5) & (X[:, 1] < 0.5)].mean()
+    contributions = model.explain(X[:5])
+    assert contributions.shape == (5, 3) and np.abs(contributions[:, 2]).mean() < np.abs(contributions[:, 0]).mean()
+    again = loads_model(dumps_model(model))
+    assert np.allclose(again.predict_proba(X[:50]), model.predict_proba(X[:50]))
+
+
+def test_training_picks_the_boosted_model_only_when_it_clearly_wins():
+    rng = np.random.default_rng(4)
+    X = rng.random((3000, 3))
+    ts = np.arange(3000.0)
+    linear = (rng.random(3000) < 0.2 + 0.6 * X[:, 0]).astype(int)
+    assert train_scorer(X, linear, ts).kind == "logreg"
+    xor = (rng.random(3000) < np.where((X[:, 0] > 0.5) == (X[:, 1] > 0.5), 0.85, 0.15)).astype(int)
+    result = train_scorer(X, xor, ts)
+    assert result.kind == "boosted" and set(result.candidates) == {"logreg", "boosted"}
+    assert result.candidates["boosted"]["roc_auc"] > result.candidates["logreg"]["roc_auc"]

@@ -38,7 +38,7 @@ def test_matching_imports_no_web_or_database_code():
 
 def test_every_domain_has_the_same_few_files():
     for domain in ("accounts", "organizations", "volunteers", "wishes", "activities", "matches",
-                   "scheduling", "reports", "web"):
+                   "scheduling", "reports", "hours", "web"):
         folder = ROOT / "platform" / "tongxin" / domain
         for name in ("tables.py", "service.py", "routes.py", "schemas.py"):
             assert (folder / name).is_file(), f"{domain}/{name} is missing"

@@ -82,6 +82,22 @@ async def test_parallel_guesses_are_checked_no_more_than_the_free_number(app, cl
     assert set(codes) <= {401, 429}
 
 
+async def test_people_signing_in_at_once_from_one_address_all_get_in(app):
+    """An office's phones behind one address: tries still in flight, stamped a moment after one another,
+    delay nobody while the client is within its free number."""
+    users = [await make_user() for _ in range(12)]
+    async with client_from(app, "10.0.0.7") as office:
+        await office.get("/api/csrf")
+        answers = await asyncio.gather(*(_login(office, u["username"], PASSWORD) for u in users))
+    assert [a.status_code for a in answers] == [200] * len(users)
+
+
+def test_a_later_parallel_try_adds_no_wait_while_failures_are_free():
+    now = datetime.now(timezone.utc)
+    assert throttle._left(throttle.CLIENT, 5, now + timedelta(milliseconds=40), now) == 0.0
+    assert throttle._left(throttle.PAIR, throttle.PAIR.free, now + timedelta(milliseconds=40), now) == 2.0
+
+
 async def test_one_client_sweeping_over_usernames_is_slowed_down(app, clock):
     async with client_from(app, "10.0.0.5") as sweeper, client_from(app, "10.0.0.6") as other:
         for i in range(throttle.CLIENT.free):

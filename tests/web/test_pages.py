@@ -115,7 +115,7 @@ async def test_browsing_filters_by_community_and_distance_from_home(app, client)
     elsewhere = await client.get("/occurrences", params={"community_id": other}, headers=HTML)
     near = await client.get("/occurrences", params={"near": True, "radius_km": 5}, headers=HTML)
     assert "明日社区服务日" in mine.text and "明日社区服务日" not in elsewhere.text
-    assert near.status_code == 200 and "km" in near.text and "明日社区服务日" in near.text
+    assert near.status_code == 200 and "公里" in near.text and "明日社区服务日" in near.text
 
 
 async def test_activity_form_keeps_skills_certificates_and_grid_and_refuses_a_bad_age_range(app, client):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.middleware.session.server_side import (
@@ -17,6 +18,9 @@ from tongxin.accounts.tables import WebSession
 
 ROTATE_SCOPE_KEY = "tongxin.rotate_session"
 _NEW_ID_SCOPE_KEY = "tongxin.new_session_id"
+_LOADED_SCOPE_KEY = "tongxin.loaded_session"
+# A session in use is renewed (its row written) at most this often.
+RENEW_EVERY = timedelta(hours=1)
 
 
 def _now() -> datetime:
@@ -43,6 +47,18 @@ class DatabaseStore(Store):
             await WebSession.insert(WebSession(key=key, data=data, expires_at=expires_at))
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        found = await self.get_with_expiry(key)
+        if found is None:
+            return None
+        seconds = _seconds(renew_for)
+        if seconds:
+            await WebSession.update(
+                {WebSession.expires_at: _now() + timedelta(seconds=seconds)}
+            ).where(WebSession.key == key)
+        return found[0]
+
+    async def get_with_expiry(self, key: str) -> tuple[bytes, datetime | None] | None:
+        """The session's data and when it expires; None when missing or expired."""
         row = await WebSession.select(WebSession.data, WebSession.expires_at).where(
             WebSession.key == key
         ).first()
@@ -51,12 +67,7 @@ class DatabaseStore(Store):
         if row["expires_at"] is not None and row["expires_at"] <= _now():
             await self.delete(key)
             return None
-        seconds = _seconds(renew_for)
-        if seconds:
-            await WebSession.update(
-                {WebSession.expires_at: _now() + timedelta(seconds=seconds)}
-            ).where(WebSession.key == key)
-        return row["data"].encode()
+        return row["data"].encode(), row["expires_at"]
 
     async def delete(self, key: str) -> None:
         await WebSession.delete().where(WebSession.key == key)
@@ -75,7 +86,34 @@ class DatabaseStore(Store):
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):
-    """Issues a fresh session id when a handler asks (login), so a planted id never logs in."""
+    """Issues a fresh session id when a handler asks (login), so a planted id never logs in. A request
+    that leaves the session as it found it writes nothing (the expiry is renewed at most once every
+    `RENEW_EVERY`): a read stays a read, and a committed write is never answered 5xx because the
+    session row could not be written after it."""
+
+    async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
+        session_id = connection.cookies.get(self.config.key)
+        store = self.config.get_store_from_app(connection.scope["app"])
+        if not session_id or not isinstance(store, DatabaseStore):
+            return await super().load_from_connection(connection)
+        found = await store.get_with_expiry(session_id)
+        if found is None:
+            return {}
+        connection.scope[_LOADED_SCOPE_KEY] = (session_id, *found)  # type: ignore[index]
+        return self.deserialize_data(found[0])
+
+    def _unchanged(self, scope_session, connection: ASGIConnection) -> bool:  # type: ignore[no-untyped-def]
+        """The session is what was loaded, under the same id, and its expiry is recent enough."""
+        loaded = connection.scope.get(_LOADED_SCOPE_KEY)  # type: ignore[call-overload]
+        if loaded is None or scope_session is Empty or connection.scope.get(ROTATE_SCOPE_KEY):  # type: ignore[call-overload]
+            return False
+        key, data, expires_at = loaded
+        if key != connection.cookies.get(self.config.key) or self.serialize_data(scope_session, connection.scope) != data:
+            return False
+        max_age = self.config.max_age
+        if expires_at is None or max_age is None:
+            return True
+        return expires_at - _now() > timedelta(seconds=max_age) - RENEW_EVERY
 
     def get_session_id(self, connection: ASGIConnection) -> str:
         scope = connection.scope
@@ -88,6 +126,8 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     async def store_in_message(self, scope_session, message, connection) -> None:  # type: ignore[no-untyped-def]
         if scope_session is not Empty and not scope_session:
             # Nothing in the session: write no row and set no cookie (anonymous requests stay read-only).
+            return
+        if self._unchanged(scope_session, connection):
             return
         if connection.scope.get(ROTATE_SCOPE_KEY):  # type: ignore[call-overload]
             old = connection.cookies.get(self.config.key)

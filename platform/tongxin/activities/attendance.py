@@ -57,9 +57,11 @@ def _columns():
             SignUp.occurrence.activity.credit_minutes, SignUp.occurrence.activity.points_credit)
 
 
-async def _credit(row: dict[str, Any]) -> bool:
-    """One ledger credit per sign-up (unique index): totals move only when the row is new."""
-    minutes, points = credit_minutes(row), row["occurrence.activity.points_credit"]
+async def _credit(row: dict[str, Any], minutes: int | None = None) -> bool:
+    """One ledger credit per sign-up (unique index): totals move only when the row is new. `minutes` are
+    hours confirmed from check-in and check-out; without them the activity's credit counts."""
+    minutes = credit_minutes(row) if minutes is None else int(minutes)
+    points = row["occurrence.activity.points_credit"]
     rows = await LedgerEntry.insert(LedgerEntry(volunteer=row["volunteer"], sign_up=row["id"], minutes=minutes,
                                                 points=points, reason="attendance")).on_conflict(
         action="DO NOTHING").returning(LedgerEntry.id)
@@ -82,7 +84,7 @@ async def _take_back(row: dict[str, Any]) -> None:
             Volunteer.id == row["volunteer"])
 
 
-async def _set(row: dict[str, Any], status: str, *, now: datetime, source: str) -> None:
+async def _set(row: dict[str, Any], status: str, *, now: datetime, source: str, minutes: int | None = None) -> None:
     """Move one sign-up between confirmed, attended and no_show, keeping credit and counts right."""
     before = row["status"]
     if before == status:
@@ -93,7 +95,7 @@ async def _set(row: dict[str, Any], status: str, *, now: datetime, source: str) 
         await Volunteer.update({Volunteer.no_show_count: Volunteer.no_show_count - 1}).where(
             Volunteer.id == row["volunteer"])
     if status == "attended":
-        await _credit(row)
+        await _credit(row, minutes)
     if status == "no_show":
         await Volunteer.update({Volunteer.no_show_count: Volunteer.no_show_count + 1}).where(
             Volunteer.id == row["volunteer"])
@@ -137,6 +139,25 @@ async def mark_attendance(*, actor, sign_up_id: int, attended: bool, now: dateti
                 "credited_minutes": credit_minutes(row) if status == "attended" else 0}
 
     return await in_write_transaction(work)
+
+
+async def credit_confirmed_hours(*, sign_up_id: int, minutes: int, now: datetime) -> dict[str, Any]:
+    """Hours the organization confirmed from check-in and check-out: the sign-up becomes attended and its one
+    ledger row carries exactly `minutes` (a changed confirmation takes the old credit back first). Runs inside
+    the caller's write transaction; the caller checks the window and audits."""
+    row = await SignUp.select(*_columns()).where(SignUp.id == sign_up_id).first()
+    if row is None:
+        raise NotFound("sign-up not found")
+    if row["status"] not in ("confirmed", *MARKED):
+        raise Conflict("only a confirmed sign-up gets hours", code="not_confirmed")
+    if row["status"] == "attended":
+        await _take_back(row)
+        await _credit(row, minutes)
+        await SignUp.update({SignUp.attendance_source: "check_in", SignUp.attendance_marked_at: now}).where(
+            SignUp.id == sign_up_id)
+    else:
+        await _set(row, "attended", now=now, source="check_in", minutes=minutes)
+    return {"id": sign_up_id, "status": "attended", "credited_minutes": int(minutes)}
 
 
 async def undo_attendance(*, actor, sign_up_id: int, now: datetime | None = None) -> dict[str, Any]:
@@ -185,15 +206,23 @@ async def mark_all_attended(*, actor, occurrence_id: int, now: datetime | None =
 async def mark_no_shows_after(*, grace: timedelta, now: datetime | None = None) -> int:
     """Confirmed sign-ups of occurrences that ended more than `grace` ago become provisional no-shows
     (the organization can still correct them for 7 days after the end); children still waiting for a
-    leader are released without blame. The scheduler's attendance job."""
+    leader are released without blame. Someone who checked in was there: they wait for the organization's
+    confirmation of their hours instead. The scheduler's attendance job."""
+    from tongxin.hours.tables import CheckIn  # hours builds on activities: imported here, not at the top
+
     now = now or now_utc()
 
     async def work() -> int:
         ended = await Occurrence.select(Occurrence.id).where(
             Occurrence.status.is_in(["open", "closed"]) & (Occurrence.ends_at < now - grace))
         ids = [o["id"] for o in ended]
-        rows = await SignUp.select(*_columns()).where(SignUp.occurrence.is_in(ids or [-1])
-                                                      & (SignUp.status == "confirmed"))
+        # Lock them as a mark does, then read: a mark committed meanwhile is seen, not overwritten. People
+        # who checked in are left to the organization's confirmation.
+        await lock_rows(Occurrence, ids)
+        present = {c["sign_up"] for c in await CheckIn.select(CheckIn.sign_up).where(
+            CheckIn.occurrence.is_in(ids or [-1]))}
+        rows = [r for r in await SignUp.select(*_columns()).where(
+            SignUp.occurrence.is_in(ids or [-1]) & (SignUp.status == "confirmed")) if r["id"] not in present]
         for row in rows:
             await _set(row, "no_show", now=now, source="auto")
         await SignUp.update({SignUp.status: "cancelled", SignUp.cancelled_at: now}).where(
@@ -260,4 +289,4 @@ async def roster_entry(*, actor, sign_up_id: int) -> dict[str, Any]:
 
 
 __all__ = ("CORRECTION_WINDOW", "roster_entry", "may_manage", "credit_minutes", "window_state", "mark_attendance",
-           "undo_attendance", "mark_all_attended", "mark_no_shows_after", "credit_attendance", "roster")
+           "undo_attendance", "mark_all_attended", "credit_confirmed_hours", "mark_no_shows_after", "credit_attendance", "roster")

@@ -10,11 +10,13 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from tongxin.accounts.service import haversine_km
+from tongxin.activities.signups import waitlist_position
 from tongxin.activities.tables import ACTIVE_SIGN_UP, Occurrence, SignUp
+from tongxin.dates import ADULT_AGE, age_on
 from tongxin.eligibility import service as eligibility
 from tongxin.errors import InvalidInput, NotFound
 from tongxin.paging import page
-from tongxin.volunteers.tables import Volunteer
+from tongxin.volunteers.tables import Certificate, Volunteer, VolunteerSkill, YouthMember
 
 OCCURRENCE_SORTS = ("starts_at", "-starts_at", "distance", "places_left")
 
@@ -27,12 +29,30 @@ def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), eligibility.LOCAL_TZ)
 
 
+async def _held(volunteer_id: int) -> tuple[set[str], dict[str, date | None]]:
+    """A volunteer's skill codes, and for each certificate kind the latest expiry (None = never expires)."""
+    skills = {r["code"] for r in await VolunteerSkill.select(VolunteerSkill.skill.code.as_alias("code")).where(
+        VolunteerSkill.volunteer == volunteer_id)}
+    certificates: dict[str, date | None] = {}
+    for r in await Certificate.select(Certificate.kind.code.as_alias("code"), Certificate.expires_on).where(
+            Certificate.volunteer == volunteer_id):
+        known = certificates.get(r["code"], date.min)
+        certificates[r["code"]] = None if known is None or r["expires_on"] is None else max(known, r["expires_on"])
+    return skills, certificates
+
+
+def _valid_on(expiry: date | None, day: date) -> bool:
+    return expiry is None or expiry >= day
+
+
 async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: datetime | None = None) -> dict[int, dict]:
-    """For one person and these occurrences: their sign-up status (if any) and, if they may not sign up,
-    the rules that refuse them (as the sign-up itself would)."""
+    """For one person and these occurrences: their sign-up (status, id, waitlist position) and, if they may
+    not sign up, the rules that refuse them (as the sign-up itself would) with the skills and certificates
+    they lack, so a page can say what is missing in words."""
     if not occurrence_ids:
         return {}
-    signed = {r["occurrence"]: r["status"] for r in await SignUp.select(SignUp.occurrence, SignUp.status).where(
+    signed = {r["occurrence"]: r for r in await SignUp.select(
+        SignUp.id, SignUp.occurrence, SignUp.status, SignUp.is_leader).where(
         (SignUp.volunteer == volunteer_id) & SignUp.occurrence.is_in(occurrence_ids))}
     inactive = False
     try:
@@ -40,12 +60,40 @@ async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: dateti
                                                      now=now)
     except NotFound:  # a profile that is not active serves nowhere: every occurrence says so
         reasons, inactive = {}, True
+    needs = {r["id"]: r for r in await Occurrence.select(
+        Occurrence.id, Occurrence.starts_at, Occurrence.activity.required_skills.as_alias("skills"),
+        Occurrence.activity.required_certificates.as_alias("certificates"),
+        Occurrence.activity.youth_allowed.as_alias("youth_allowed")).where(
+        Occurrence.id.is_in(occurrence_ids))}
+    skills, certificates = await _held(volunteer_id)
+    born = await Volunteer.select(Volunteer.birth_date).where(Volunteer.id == volunteer_id).first()
     out = {}
     for occurrence_id in occurrence_ids:
-        status = signed.get(occurrence_id)
-        blocking = eligibility.blocking(reasons.get(occurrence_id, []), chosen_by_themselves=True)
-        out[occurrence_id] = {"sign_up_status": status if status in (*ACTIVE_SIGN_UP, "attended", "no_show") else None,
-                              "why_not": ["inactive"] if inactive else [r for r in blocking if r != "youth_no_leader"]}
+        row = signed.get(occurrence_id)
+        status = row["status"] if row and row["status"] in (*ACTIVE_SIGN_UP, "attended", "no_show") else None
+        why_not = ["inactive"] if inactive else [
+            r for r in eligibility.blocking(reasons.get(occurrence_id, []), chosen_by_themselves=True)
+            if r != "youth_no_leader"]
+        if "age" in why_not and born is not None and born["birth_date"] is None:
+            why_not[why_not.index("age")] = "no_birth_date"  # what to do about it: give the birth date
+        need = needs.get(occurrence_id)
+        day = eligibility.local_date(need["starts_at"]) if need else None
+        out[occurrence_id] = {
+            "sign_up_status": status, "sign_up_id": row["id"] if status else None,
+            "is_leader": bool(row and status and row["is_leader"]),
+            "waitlist_position": await waitlist_position(sign_up_id=row["id"]) if status == "waitlisted" else None,
+            "why_not": why_not,
+            # An adult may lead the children of a youth activity whose age range is theirs, not the adult's.
+            "may_lead": bool(need and need["youth_allowed"] and not inactive and not status and born
+                             and born["birth_date"] and age_on(born["birth_date"], day) >= ADULT_AGE
+                             and not eligibility.blocking(reasons.get(occurrence_id, []), chosen_by_themselves=True,
+                                                          as_leader=True)),
+            "missing_skills": [c for c in eligibility.json_list(need["skills"]) if c not in skills]
+            if need and "skill" in why_not else [],
+            "missing_certificates": [c for c in eligibility.json_list(need["certificates"])
+                                     if c not in certificates or not _valid_on(certificates[c], day)]
+            if need and "certificate" in why_not else [],
+        }
     return out
 
 
@@ -89,6 +137,7 @@ async def list_occurrences(*, actor=None, date_from: date | None = None, date_to
         Occurrence.taken, Occurrence.status, Occurrence.community, Occurrence.lat, Occurrence.lon, Occurrence.address,
         Occurrence.activity, Occurrence.activity.title.as_alias("title"), Occurrence.activity.kind.as_alias("kind"),
         Occurrence.activity.youth_allowed.as_alias("youth_allowed"),
+        Occurrence.activity.min_age.as_alias("min_age"), Occurrence.activity.max_age.as_alias("max_age"),
         Occurrence.activity.organization.name.as_alias("organization_name"),
         Occurrence.community.name.as_alias("community_name"),
     ).where(condition).order_by(Occurrence.starts_at).order_by(Occurrence.id)
@@ -118,4 +167,55 @@ async def list_occurrences(*, actor=None, date_from: date | None = None, date_to
     return page(shown, len(items), limit, offset)
 
 
-__all__ = ("OCCURRENCE_SORTS", "list_occurrences", "my_status")
+async def occurrence_detail(*, actor=None, occurrence_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """One occurrence as a person deciding to come needs it: the activity's description, start and end,
+    place, the organization's contact, required skills and certificates, age range, youth rules, places
+    left, and the signed-in volunteer's own status. Only published ones, unless the actor manages it."""
+    now = now or now_utc()
+    row = await Occurrence.select(
+        Occurrence.id, Occurrence.starts_at, Occurrence.ends_at, Occurrence.signup_deadline, Occurrence.capacity,
+        Occurrence.taken, Occurrence.status, Occurrence.lat, Occurrence.lon, Occurrence.address,
+        Occurrence.cancel_reason, Occurrence.activity,
+        Occurrence.community.name.as_alias("community_name"), Occurrence.grid.name.as_alias("grid_name"),
+        Occurrence.activity.title.as_alias("title"), Occurrence.activity.kind.as_alias("kind"),
+        Occurrence.activity.description.as_alias("description"), Occurrence.activity.status.as_alias("activity_status"),
+        Occurrence.activity.rrule.as_alias("rrule"), Occurrence.activity.min_age.as_alias("min_age"),
+        Occurrence.activity.max_age.as_alias("max_age"), Occurrence.activity.youth_allowed.as_alias("youth_allowed"),
+        Occurrence.activity.required_skills.as_alias("required_skills"),
+        Occurrence.activity.preferred_skills.as_alias("preferred_skills"),
+        Occurrence.activity.required_certificates.as_alias("required_certificates"),
+        Occurrence.activity.contact_name.as_alias("contact_name"),
+        Occurrence.activity.contact_phone.as_alias("contact_phone"),
+        Occurrence.activity.points_credit.as_alias("points_credit"),
+        Occurrence.activity.organization.as_alias("organization"),
+        Occurrence.activity.organization.name.as_alias("organization_name"),
+        Occurrence.activity.organization.contact_name.as_alias("organization_contact_name"),
+        Occurrence.activity.organization.contact_phone.as_alias("organization_contact_phone"),
+    ).where(Occurrence.id == occurrence_id).first()
+    manages = actor is not None and (actor.is_staff or actor.organization_id == (row or {}).get("organization"))
+    if row is None or (row["activity_status"] not in ("approved", "closed") and not manages):
+        raise NotFound("occurrence not found")
+    for name in ("required_skills", "preferred_skills", "required_certificates"):
+        row[name] = eligibility.json_list(row[name])
+    row["places_left"] = max(row["capacity"] - row["taken"], 0)
+    row["started"] = row["starts_at"] <= now
+    row["open_for_sign_up"] = row["status"] == "open" and row["activity_status"] == "approved" \
+        and now < row["signup_deadline"]
+    row["has_leader"] = row["id"] in await eligibility.adult_leaders([row["id"]])
+    row["manages"] = manages
+    volunteer_id = actor.volunteer_id if actor is not None else None
+    if volunteer_id is not None:
+        row["mine"] = (await my_status(volunteer_id=volunteer_id, occurrence_ids=[row["id"]], now=now))[row["id"]]
+    if actor is not None and actor.role == "guardian":
+        row["children"] = []
+        for child in await YouthMember.select(
+                YouthMember.volunteer, YouthMember.status, YouthMember.volunteer.real_name.as_alias("name")).where(
+                (YouthMember.guardian == actor.id) & YouthMember.status.not_in(["withdrawn", "retired"])).order_by(
+                YouthMember.id):
+            status = await my_status(volunteer_id=child["volunteer"], occurrence_ids=[row["id"]], now=now)
+            row["children"].append({"volunteer_id": child["volunteer"], "name": child["name"],
+                                    "youth_status": child["status"], "mine": status[row["id"]]})
+    return row
+
+
+__all__ = ("OCCURRENCE_SORTS", "list_occurrences", "my_status", "occurrence_detail")

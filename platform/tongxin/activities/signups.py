@@ -118,7 +118,7 @@ async def apply(*, volunteer_id: int, occurrence_id: int, as_leader: bool = Fals
             raise Conflict("already signed up for this occurrence", code="already_signed_up")
         reasons = eligibility.blocking(
             await eligibility.reasons_for(volunteer_id=volunteer_id, occurrence_id=occurrence_id, now=now),
-            chosen_by_themselves=True)
+            chosen_by_themselves=True, as_leader=as_leader)
         waits_for_leader = reasons == WAITING_FOR_LEADER_ONLY
         if reasons and not waits_for_leader:
             raise NotEligible(reasons)
@@ -185,7 +185,7 @@ async def promote(*, occurrence_id: int, now: datetime | None = None) -> list[in
         free = occurrence["capacity"] - await recount(occurrence_id)
         if free <= 0 or occurrence["status"] != "open" or occurrence["starts_at"] <= now:
             return []
-        waiting = await SignUp.select(SignUp.id, SignUp.volunteer).where(
+        waiting = await SignUp.select(SignUp.id, SignUp.volunteer, SignUp.is_leader).where(
             (SignUp.occurrence == occurrence_id) & (SignUp.status == "waitlisted")).order_by(SignUp.queue_seq)
         promoted = []
         for candidate in waiting:
@@ -193,7 +193,8 @@ async def promote(*, occurrence_id: int, now: datetime | None = None) -> list[in
                 break
             await lock_rows(Volunteer, [candidate["volunteer"]])
             reasons = eligibility.blocking(await eligibility.reasons_for(
-                volunteer_id=candidate["volunteer"], occurrence_id=occurrence_id, now=now), chosen_by_themselves=True)
+                volunteer_id=candidate["volunteer"], occurrence_id=occurrence_id, now=now), chosen_by_themselves=True,
+                as_leader=candidate["is_leader"])
             if reasons and reasons != WAITING_FOR_LEADER_ONLY:
                 await _tell([candidate["volunteer"]], kind="waitlist_skipped", occurrence=occurrence, title={
                     "zh-CN": f"候补未能转正：{occurrence['title']}（{_when(occurrence)}）",

@@ -100,7 +100,7 @@ class SignUp(Table):
 
     occurrence = ForeignKey(references=Occurrence, null=False, on_delete=OnDelete.cascade)
     volunteer = ForeignKey(references=Volunteer, null=False, on_delete=OnDelete.cascade)
-    status = Varchar(length=16, default="confirmed", index=True)
+    status = Varchar(length=32, default="confirmed", index=True)
     is_leader = Boolean(default=False)
     source = Varchar(length=16, default="self")
     created_at = Timestamptz(default=TimestamptzNow())

@@ -366,10 +366,11 @@ async def reasons_for_many(*, volunteer_id: int, occurrence_ids: list[int],
     return {int(t): reasons for t, reasons in zip(targets.ids, verdicts)}
 
 
-def blocking(reasons: Iterable[str], *, chosen_by_themselves: bool) -> list[str]:
-    """The reasons that refuse: a person's own choice is not held to their weekly availability."""
+def blocking(reasons: Iterable[str], *, chosen_by_themselves: bool, as_leader: bool = False) -> list[str]:
+    """The reasons that refuse: a person's own choice is not held to their weekly availability, and an
+    adult leading children is not held to the children's age range (their adulthood is checked apart)."""
     allowed = CHOSEN_BY_THEMSELVES if chosen_by_themselves else PERSON_RULES
-    return [r for r in reasons if r in allowed]
+    return [r for r in reasons if r in allowed and not (as_leader and r == "age")]
 
 
 __all__ = (

@@ -30,11 +30,13 @@ class MatchingController(Controller):
     async def candidates(self, request: Request, target_type: TargetType, target_id: int,
                          top_k: Annotated[int, Parameter(ge=1, le=100)] = 20,
                          why_not: bool = False,
-                         radius_km: Annotated[float, Parameter(gt=0, le=100)] = 10.0) -> dict[str, Any]:
-        """Ranked volunteers for an occurrence or a wish, with explanations (and why-not on request)."""
+                         radius_km: Annotated[float, Parameter(gt=0, le=100)] = 10.0,
+                         offset: Offset = 0) -> dict[str, Any]:
+        """Ranked volunteers for an occurrence or a wish, with explanations (and why-not on request).
+        Every eligible volunteer in reach is ranked; `offset` and `top_k` page through them."""
         return await service.rank_for_target(
             target_type=target_type, target_id=target_id, top_k=top_k, why_not=why_not, radius_km=radius_km,
-            cache_seconds=request.app.state.settings.matching_cache_seconds)
+            cache_seconds=request.app.state.settings.matching_cache_seconds, offset=offset)
 
     @post("/runs", status_code=201)
     async def run(self, actor: Actor, data: MatchingRunRequest) -> dict[str, Any]:

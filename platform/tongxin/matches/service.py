@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -24,6 +25,7 @@ from tongxin.matches.tables import Invitation, MatchRun, ModelVersion, Proposal
 from tongxin.wishes.tables import Wish
 
 PRIOR_VERSION = "prior-v1"
+log = logging.getLogger(__name__)
 MIN_TRAINING_ROWS = 40
 # Nearest volunteers considered per target: availability filters most, so look wider than the bare minimum.
 BATCH_NEIGHBOURS = 256
@@ -48,25 +50,68 @@ def _features_json(row: np.ndarray, names=matching.FEATURE_NAMES) -> dict[str, f
 
 # ---- models ----------------------------------------------------------------------------------------
 
+async def _active_row() -> dict[str, Any] | None:
+    return await ModelVersion.select(
+        ModelVersion.version, ModelVersion.artifact, ModelVersion.libraries, ModelVersion.created_at,
+    ).where(ModelVersion.is_active == True).order_by(ModelVersion.id, ascending=False).first()  # noqa: E712
+
+
+def _load(row: dict[str, Any]) -> Any:
+    """The scorer stored in a model row; raises whatever loading raises (bad bytes, untrusted types...)."""
+    return matching.loads_model(bytes(row["artifact"]))
+
+
 async def active_model() -> tuple[Any, str]:
-    """The active scorer and its version; the transparent prior until a trained model wins."""
-    row = await ModelVersion.select(ModelVersion.version, ModelVersion.artifact).where(
-        ModelVersion.is_active == True).order_by(ModelVersion.id, ascending=False).first()  # noqa: E712
+    """The active scorer and its version; the transparent prior until a trained model wins, or when the
+    active model fails to load (the jobs page says so, see `model_status`)."""
+    row = await _active_row()
     if row is None or not row["artifact"]:
         return matching.prior_scorer(), PRIOR_VERSION
-    return matching.loads_model(bytes(row["artifact"])), row["version"]
+    try:
+        model = _load(row)
+    except Exception:  # noqa: BLE001 - any unreadable artifact: score with the prior rather than fail
+        log.exception("active model %s failed to load; scoring with the prior", row["version"])
+        return matching.prior_scorer(), PRIOR_VERSION
+    if getattr(model, "n_features_in_", len(matching.FEATURE_NAMES)) != len(matching.FEATURE_NAMES):
+        return matching.prior_scorer(), PRIOR_VERSION  # trained on an older feature set: the prior until retrained
+    return model, row["version"]
+
+
+async def model_status() -> dict[str, Any]:
+    """Which scorer is in use: the active model, or the prior because none is trained or because the active
+    one fails to load (with the error and the library versions it was trained with against today's)."""
+    row = await _active_row()
+    now_libraries = matching.library_versions()
+    status = {"in_use": PRIOR_VERSION, "active_version": None, "trained_at": None, "fallback": False,
+              "error": "", "libraries": {}, "libraries_now": now_libraries, "libraries_changed": {}}
+    if row is None or not row["artifact"]:
+        return status
+    libraries = _json(row["libraries"], {})
+    status.update(active_version=row["version"], trained_at=row["created_at"], libraries=libraries,
+                  libraries_changed={name: (was, now_libraries.get(name, "")) for name, was in libraries.items()
+                                     if now_libraries.get(name, "") != was})
+    try:
+        _load(row)
+    except Exception as error:  # noqa: BLE001 - reported, not raised: the page must show it
+        status.update(fallback=True, error=f"{type(error).__name__}: {error}"[:300])
+        return status
+    status["in_use"] = row["version"]
+    return status
 
 
 async def list_models() -> list[dict[str, Any]]:
-    """Every recorded model version with its held-out metrics, newest first."""
+    """Every recorded model version with its held-out metrics and library versions, newest first."""
     rows = await ModelVersion.select(
-        ModelVersion.version, ModelVersion.kind, ModelVersion.metrics, ModelVersion.n_training,
-        ModelVersion.is_active, ModelVersion.created_at,
+        ModelVersion.version, ModelVersion.kind, ModelVersion.metrics, ModelVersion.libraries,
+        ModelVersion.n_training, ModelVersion.is_active, ModelVersion.created_at,
     ).order_by(ModelVersion.id, ascending=False)
     for r in rows:
         r["metrics"] = _json(r["metrics"], {})
+        r["libraries"] = _json(r["libraries"], {})
     return rows
 
+
+_NEUTRAL = dict(zip(matching.FEATURE_NAMES, (float(c) for c in matching.model.PRIOR_CENTER)))
 
 # A proposal's outcome once it is final: the label the model learns from.
 POSITIVE = ("attended", "accepted")
@@ -86,7 +131,8 @@ async def training_log() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             continue
         if r["status"] == "approved" and r["outcome"] not in POSITIVE + NEGATIVE:
             continue  # the person has not answered, or attendance can still be corrected: not a label yet
-        X.append([float(features.get(name, 0.0)) for name in matching.FEATURE_NAMES])
+        # Proposals scored before a feature existed: that feature's neutral value (the prior's centre).
+        X.append([float(features.get(name, _NEUTRAL[name])) for name in matching.FEATURE_NAMES])
         y.append(int(r["status"] == "approved" and r["outcome"] in POSITIVE))
         ts.append(r["decided_at"].timestamp())
     return np.array(X, float).reshape(-1, len(matching.FEATURE_NAMES)), np.array(y, int), np.array(ts, float)
@@ -103,21 +149,32 @@ async def train_and_maybe_activate(*, now: datetime | None = None, progress=None
         return {"activated": False, "reason": f"need at least {MIN_TRAINING_ROWS} decisions of both kinds",
                 "n": int(len(y))}
     current, current_version = await active_model()
+    status = await model_status()
+    broken = status["active_version"] if status["fallback"] else ""
+    if broken:
+        say(f"the active model {broken} fails to load ({status['error']}); the new model is compared with the prior")
     # Fitting is CPU work: off the event loop, so web requests keep flowing when the scheduler runs inside serve.
     result = await asyncio.to_thread(matching.train_scorer, X, y, ts, current=current)
     if result.model is None:
         return {"activated": False, "reason": "not enough variety in the earlier decisions", "n": int(len(y))}
-    version = f"logreg-{(now or _now()).strftime('%Y%m%d%H%M%S')}"
+    version = f"{result.kind}-{(now or _now()).strftime('%Y%m%d%H%M%S')}"
+    comparison = result.comparison or {}
     metrics = {"new": _finite(result.metrics), "current": _finite(result.current_metrics or {}),
-               "current_version": current_version}
+               "current_version": current_version, "comparison": _finite(comparison) | {
+                   k: comparison[k] for k in ("metric", "better") if k in comparison},
+               "candidates": {kind: _finite(m) for kind, m in result.candidates.items()}}
+    if broken:
+        metrics["active_failed_to_load"] = broken
     async with write_transaction():
         if result.activate:
             await ModelVersion.update({ModelVersion.is_active: False}).where(ModelVersion.is_active == True)  # noqa: E712
         await ModelVersion.insert(ModelVersion(
-            version=version, kind="logreg", artifact=matching.dumps_model(result.model), metrics=metrics,
-            n_training=int(result.metrics.get("n_train", 0)), is_active=result.activate,
+            version=version, kind=result.kind, artifact=matching.dumps_model(result.model), metrics=metrics,
+            libraries=matching.library_versions(), n_training=int(result.metrics.get("n_train", 0)),
+            is_active=result.activate,
         ))
-    say(f"model {version}: held-out {metrics['new']}; current {metrics['current']}; "
+    say(f"model {version}: held-out {metrics['new']}; current {metrics['current']}; paired bootstrap "
+        f"{comparison.get('metric')} gain {comparison.get('observed')} (lower bound {comparison.get('lower')}); "
         f"{'activated' if result.activate else 'kept the current model'}")
     return {"activated": result.activate, "version": version, "metrics": metrics, "n": int(len(y))}
 
@@ -164,10 +221,11 @@ async def district_volunteers(*, now: datetime, max_age_seconds: float = 0.0):
 
 async def rank_for_target(*, target_type: str, target_id: int, top_k: int = 20, why_not: bool = False,
                           radius_km: float = 10.0, now: datetime | None = None,
-                          cache_seconds: float = 0.0) -> dict[str, Any]:
+                          cache_seconds: float = 0.0, offset: int = 0) -> dict[str, Any]:
     """Ranked volunteers for an occurrence or a wish, each with score, distance and explanation.
 
-    `why_not=True` lists nearby volunteers the hard rules filtered out, with the rules in words.
+    Every eligible volunteer within radius_km is ranked; `offset`/`top_k` page through them
+    (`eligible` is the total). `why_not=True` lists nearby volunteers the hard rules filtered out.
     """
     now = now or _now()
     vocab, volunteers, arrays = await district_volunteers(now=now, max_age_seconds=cache_seconds)
@@ -178,7 +236,7 @@ async def rank_for_target(*, target_type: str, target_id: int, top_k: int = 20, 
     started = time.perf_counter()
     ranking = matching.rank_candidates(arrays, matching.TargetArrays.from_obj(targets), model, top_k=top_k,
                                        now=now.timestamp(), why_not=why_not, radius_km=radius_km,
-                                       commitments=matching.Commitments.from_obj(volunteers))
+                                       commitments=matching.Commitments.from_obj(volunteers), offset=offset)
     elapsed_ms = (time.perf_counter() - started) * 1000
     names = await volunteer_names([int(v) for v in ranking.volunteer_ids] +
                                    [int(volunteers.ids[i]) for i in ranking.excluded])
@@ -193,7 +251,8 @@ async def rank_for_target(*, target_type: str, target_id: int, top_k: int = 20, 
         "reasons_en": [matching.RULE_LABELS_EN.get(r, r) for r in reasons],
     } for i, reasons in zip(ranking.excluded, ranking.excluded_reasons)]
     answer = {"target_type": target_type, "target_id": target_id, "model_version": version,
-              "considered": ranking.n_considered, "eligible": ranking.n_eligible, "candidates": candidates,
+              "considered": ranking.n_considered, "eligible": ranking.n_eligible, "offset": offset, "limit": top_k,
+              "candidates": candidates,
               "excluded": excluded, "elapsed_ms": round(elapsed_ms, 2)}
     if target_type == "wish":
         answer["offers"] = await _rank_offers(vocab, targets, now)
@@ -379,7 +438,7 @@ async def record_outcomes(*, now: datetime | None = None) -> int:
 
 
 __all__ = (
-    "active_model", "list_models", "training_log", "train_and_maybe_activate", "rank_for_target",
+    "active_model", "model_status", "list_models", "training_log", "train_and_maybe_activate", "rank_for_target",
     "run_matching_batch", "record_outcomes", "explanation_json",
 )
 

@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
+import matching
 from tongxin.activities.tables import SignUp
+from tongxin.dates import LOCAL_TZ
 from tongxin.eligibility.service import (
     People,
     Targets,
@@ -24,6 +26,7 @@ from tongxin.eligibility.service import (
     load_vocabulary,
     targets_from,
 )
+from tongxin.matches.tables import Invitation
 from tongxin.organizations.tables import ResourceOffer
 from tongxin.volunteers.tables import LedgerEntry
 from tongxin.wishes.tables import Wish
@@ -42,6 +45,9 @@ class VolunteerRows(People):
     recent_load: np.ndarray | None = None
     org_history: np.ndarray | None = None
     category_history: np.ndarray | None = None
+    preferred_categories: np.ndarray | None = None
+    max_distance_km: np.ndarray | None = None
+    history: matching.InvitationLog | None = None
 
 
 async def load_volunteers(vocab: Vocabulary, *, now: datetime, community_id: int | None = None,
@@ -78,13 +84,63 @@ async def load_volunteers(vocab: Vocabulary, *, now: datetime, community_id: int
             if kind is not None:
                 category_history[i, kind] += 1
     rows = people.rows
+    preferred = np.zeros((n, len(vocab.categories)), dtype=bool)
+    for i, r in enumerate(rows):
+        for kind in json_list(r.get("preferred_kinds")):
+            k = vocab.categories.get(kind)
+            if k is not None:
+                preferred[i, k] = True
+    history = await load_invitation_log(vocab, position)
     return VolunteerRows(
         **{name: getattr(people, name) for name in People.__dataclass_fields__},
         attended=np.array([r["attended_count"] or 0 for r in rows], dtype=np.int64).reshape(n),
         no_show=np.array([r["no_show_count"] or 0 for r in rows], dtype=np.int64).reshape(n),
         hours_this_month=minutes / 60.0, recent_load=recent, org_history=org_history,
-        category_history=category_history,
+        category_history=category_history, preferred_categories=preferred,
+        max_distance_km=np.array([np.nan if r.get("max_distance_km") is None else r["max_distance_km"] for r in rows],
+                                 dtype=float).reshape(n),
+        history=history,
     )
+
+
+async def load_invitation_log(vocab: Vocabulary, position: dict[int, int]) -> matching.InvitationLog:
+    """Every answered invitation to an occurrence (accepted, declined or expired: a decline is a signal too),
+    with the kind, the local hour, the distance the proposal was made at and whether the person came."""
+    rows = await Invitation.select(
+        Invitation.volunteer, Invitation.target_id, Invitation.status, Invitation.sign_up,
+        Invitation.proposal.features.as_alias("features"),
+    ).where((Invitation.target_type == "occurrence") & Invitation.status.is_in(["accepted", "declined", "expired"]))
+    from tongxin.activities.tables import Occurrence
+
+    occurrence_ids = sorted({int(r["target_id"]) for r in rows})
+    occurrences = {o["id"]: o for o in await Occurrence.select(
+        Occurrence.id, Occurrence.starts_at, Occurrence.activity.kind.as_alias("kind"),
+    ).where(Occurrence.id.is_in(occurrence_ids or [-1]))}
+    sign_up_ids = [int(r["sign_up"]) for r in rows if r["sign_up"]]
+    came = {s["id"] for s in await SignUp.select(SignUp.id).where(
+        SignUp.id.is_in(sign_up_ids or [-1]) & (SignUp.status == "attended"))}
+    v, start, cat, dist, hour, acc, att = [], [], [], [], [], [], []
+    for r in rows:
+        i = position.get(r["volunteer"])
+        occ = occurrences.get(r["target_id"])
+        if i is None or occ is None:
+            continue
+        features = r["features"]
+        if isinstance(features, str):
+            import json
+
+            features = json.loads(features or "{}") or {}
+        v.append(i)
+        start.append(occ["starts_at"].timestamp())
+        kind = vocab.categories.get(occ["kind"])
+        cat.append(-1 if kind is None else kind)
+        dist.append(float((features or {}).get("distance_km", np.nan)))
+        local = occ["starts_at"].astimezone(LOCAL_TZ)
+        hour.append(local.hour + local.minute / 60.0)
+        acc.append(r["status"] == "accepted")
+        att.append(r["status"] == "accepted" and r["sign_up"] in came)
+    return matching.InvitationLog(volunteer=v, start=start, category=cat, distance_km=dist, local_hour=hour,
+                                  accepted=acc, attended=att)
 
 
 async def load_occurrence_targets(vocab: Vocabulary, *, now: datetime, community_id: int | None = None,

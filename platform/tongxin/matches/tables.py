@@ -25,12 +25,14 @@ CANDIDATE_TYPES = ("volunteer", "organization", "resource")
 
 
 class ModelVersion(Table):
-    """A trained scorer (skops bytes) with its held-out metrics; one is active."""
+    """A trained scorer (skops bytes) with its held-out metrics and the library versions it was trained
+    with (python, numpy, scipy, sklearn, skops: an artifact may not load under others); one is active."""
 
     version = Varchar(length=64, unique=True)
     kind = Varchar(length=16)
     artifact = Bytea(null=True, default=None)
     metrics = JSON(default="{}")
+    libraries = JSON(default="{}")
     n_training = Integer(default=0)
     is_active = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())

@@ -25,11 +25,13 @@ class ReportController(Controller):
         return await service.dashboard()
 
     @get("/queue")
-    async def queue(self, actor: Actor, kind: list[str] | None = None,
+    async def queue(self, actor: Actor, kind: list[str] | None = None, community_id: int | None = None,
                     limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
                     offset: Annotated[int, Parameter(ge=0)] = 0) -> dict[str, Any]:
-        """Everything waiting for a staff decision, oldest first (filter with kind=organization&kind=wish…)."""
-        return await service.approval_queue(actor=actor, kinds=kind, limit=limit, offset=offset)
+        """Everything waiting for a staff decision, records before proposals, each oldest first (filter with
+        kind=organization&kind=wish… and community_id)."""
+        return await service.approval_queue(actor=actor, kinds=kind, community_id=community_id, limit=limit,
+                                            offset=offset)
 
     @get("/audit")
     async def audit(self, action: str | None = None, limit: Annotated[int, Parameter(ge=1, le=100)] = 50,

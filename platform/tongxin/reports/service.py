@@ -13,6 +13,7 @@ from tongxin.dates import LOCAL_TZ
 from tongxin.errors import InvalidInput, NotFound
 from tongxin.matches.decisions import list_proposals
 from tongxin.organizations.tables import Organization
+from tongxin.reports.queue import in_community
 from tongxin.volunteers.tables import LedgerEntry, YouthAssessment, YouthMember
 from tongxin.wishes.tables import Wish
 
@@ -91,9 +92,12 @@ async def dashboard(*, now: datetime | None = None) -> dict[str, Any]:
     }
 
 
-async def approval_queue(*, actor: Actor, kinds: list[str] | None = None, limit: int = 20,
-                         offset: int = 0) -> dict[str, Any]:
-    """Everything waiting for staff, oldest first: organizations, activities, wishes, youth members, proposals."""
+async def approval_queue(*, actor: Actor, kinds: list[str] | None = None, community_id: int | None = None,
+                         target: tuple[str, int] | None = None, limit: int = 20, offset: int = 0) -> dict[str, Any]:
+    """Everything waiting for staff: organizations, activities, wishes and youth members oldest first, then
+    match proposals oldest first (a new organization must not wait behind a batch of proposals);
+    `community_id` keeps the items of one community (a proposal by its target's place); `target`
+    (type, id) keeps the proposals for one occurrence or wish, to compare its candidates side by side."""
     if not actor.is_staff:
         raise NotFound("not found")
     kinds = kinds or list(QUEUE_KINDS)
@@ -134,12 +138,17 @@ async def approval_queue(*, actor: Actor, kinds: list[str] | None = None, limit:
 
         proposals = await list_proposals(status="proposed", sort="created", limit=10_000)
         for p in proposals["items"]:
-            items.append({"kind": "proposal", "id": p["id"],
+            if target is not None and (p["target_type"], p["target_id"]) != tuple(target):
+                continue
+            items.append({"kind": "proposal", "id": p["id"], "target": [p["target_type"], p["target_id"]],
                           "title": f"{p['target_title']} ← {p['candidate_name'] or p['candidate_type']}",
                           "submitted_at": p["created_at"], "summary": f"score {p['score']:.2f}",
                           "score": p["score"], "explanation": p["explanation"]})
+    if community_id is not None:
+        here = await in_community(community_id)
+        items = [i for i in items if (i["kind"], i["id"]) in here]
     epoch = datetime.min.replace(tzinfo=timezone.utc)
-    items.sort(key=lambda item: (item["submitted_at"] or epoch, item["kind"], item["id"]))
+    items.sort(key=lambda item: (item["kind"] == "proposal", item["submitted_at"] or epoch, item["kind"], item["id"]))
     counts = {k: sum(1 for i in items if i["kind"] == k) for k in kinds}
     return {"items": items[offset:offset + limit], "total": len(items), "counts": counts, "limit": limit,
             "offset": offset}

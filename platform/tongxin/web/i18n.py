@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from matching import RULE_LABELS_EN
+
 LANGUAGES = ("zh-CN", "en")
 DEFAULT = "zh-CN"
 
@@ -16,6 +18,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "notifications": ("消息", "Messages"), "not_found": ("没有找到这个页面或记录", "This page or record was not found"),
     "back_home": ("返回首页", "Back to home"), "save": ("保存", "Save"), "submit": ("提交", "Submit"),
     "previous": ("上一页", "Previous"), "next": ("下一页", "Next"),
+    "skip_to_content": ("跳到正文", "Skip to the content"),
+    # invitations
+    "invitations": ("我的邀请", "My invitations"),
+    "invitations_intro": ("工作人员为您(或您的孩子)推荐了下面的活动或心愿。接受后才会报名；逾期未答复视为婉拒。",
+                          "Staff suggested these for you (or your child). Only accepting signs you up; no answer by "
+                          "the deadline counts as a decline."),
+    "invitation_pending": ("待答复", "Waiting for your answer"), "invitation_accepted": ("已接受", "Accepted"),
+    "invitation_declined": ("已婉拒", "Declined"), "invitation_expired": ("已过期", "Expired"),
+    "invitation_wish": ("微心愿帮扶", "Helping with a micro-wish"),
+    "invitation_for": ("为 {name} 发出的邀请", "For {name}"),
+    "invitation_answer_by": ("请在 {when} 前答复", "Please answer by {when}"),
+    "invitation_accept": ("接受", "Accept"), "invitation_decline": ("婉拒", "Decline"),
+    "invitation_reason": ("婉拒理由(可不填)", "Why not (optional)"),
+    "no_invitations": ("这里暂时没有邀请。", "No invitations here."),
+    "invitation_yes": ("已接受邀请，谢谢您！", "Invitation accepted. Thank you!"),
+    "invitation_no": ("已婉拒，谢谢您的答复。", "Declined. Thank you for answering."),
     # accounts
     "username": ("用户名", "Username"), "password": ("密码(至少8位)", "Password (8+ characters)"),
     "display_name": ("姓名/昵称", "Name"), "role": ("身份", "I am"),
@@ -43,6 +61,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kind_service_day": ("志愿服务日", "Service day"), "kind_training_drill": ("应急演练", "Training drill"),
     "kind_safety_education": ("安全教育", "Safety education"), "kind_wish_work": ("心愿服务", "Wish work"),
     "kind_emergency": ("应急任务", "Emergency"),
+    "mine_confirmed": ("已报名", "Signed up"), "mine_waitlisted": ("候补第 {n} 位", "Waitlist: number {n}"),
+    "mine_leader": ("已报名(带队人)", "Signed up as the leader"),
+    "mine_waiting_for_leader": ("已报名，成年带队人报名后即确认", "Signed up; confirmed once an adult leader signs up"),
+    "keyword": ("关键词", "Keyword"), "search": ("搜索", "Search"), "more_filters": ("更多筛选条件", "More filters"), "keyword_hint": ("活动名称、地点或组织", "Title, place or organization"),
+    "details": ("查看详情", "Details"), "sign_ups_closed_short": ("报名已截止", "Sign-ups closed"),
+    "sign_in_to_sign_up": ("登录后报名", "Sign in to sign up"),
+    "full_waitlist": ("名额已满，报名将进入候补", "Full: signing up puts you on the waitlist"),
+    "join_waitlist": ("报名候补", "Join the waitlist"), "youth_welcome": ("小小安全员可参加", "Youth welcome"),
+    "why_not": ("暂不能报名的原因", "Why you cannot sign up"),
+    "back_to_occurrences": ("返回活动列表", "Back to activities"),
+    "occurrence_cancelled": ("本场活动已取消", "This occurrence has been cancelled"),
+    "when": ("时间", "When"), "where": ("地点", "Where"), "sign_up_deadline": ("报名截止", "Sign up by"),
+    "address_unknown": ("地址待定", "Address to be announced"), "open_map": ("在地图中查看", "Open in a map"),
+    "waitlist_open": ("可报名候补", "waitlist open"), "needed_skills": ("需要技能", "Skills needed"),
+    "preferred_skills": ("最好会", "Nice to have"), "needed_certificates": ("需要证书", "Certificates needed"),
+    "none_needed": ("无", "None"), "age_range": ("年龄要求", "Age"),
+    "age_between": ("{min}–{max} 岁", "{min} to {max} years"), "youth_rules": ("小小安全员", "Little safety officers"),
+    "youth_rules_text": ("可参加：须通过评估并编入应急小队，监护人同意书有效，只参加白天(08:00–18:00)的活动，且有成年带队人报名后才确认。",
+                         "Welcome once assessed and in a squad, with the guardian's consent in force, in daytime only "
+                         "(08:00–18:00), and confirmed once an adult leader has signed up."),
+    "leader_present": ("已有成年带队人报名", "An adult leader has signed up"),
+    "leader_missing": ("还没有成年带队人报名", "No adult leader has signed up yet"),
+    "youth_not_open": ("这项活动不接受小小安全员", "Not open to little safety officers"),
+    "contact": ("联系人", "Contact"), "points": ("积分", "Points"), "any": ("不限", "Any"), "near_home": ("离我家近", "Near my home"), "community": ("社区", "Community"),
     # staff
     "approve": ("通过", "Approve"), "reject": ("驳回", "Reject"), "reason": ("理由", "Reason"),
     "queue_empty": ("没有待审核的事项。", "Nothing is waiting for a decision."),
@@ -53,6 +95,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "queue_organization": ("组织", "Organizations"), "queue_activity": ("活动", "Activities"),
     "queue_wish": ("微心愿", "Wishes"), "queue_youth": ("小小安全员", "Youth members"),
     "queue_proposal": ("匹配建议", "Match proposals"),
+    "bulk_approve": ("通过所勾选的事项", "Approve the ticked items"),
+    "bulk_hint": ("组织、活动和匹配建议可以勾选后一起通过。", "Organizations, activities and proposals can be ticked and approved together."),
+    "bulk_pick": ("勾选", "Tick"), "bulk_none": ("请先勾选要通过的事项。", "Tick the items to approve first."),
+    "bulk_done": ("已通过 {n} 项。", "{n} approved."),
+    "bulk_refused": ("以下 {n} 项未能通过：", "{n} could not be approved:"),
+    "submitted_on": ("提交于", "Submitted"),
+    "same_target": ("比较这个对象的全部人选", "Compare every candidate for this"),
+    "target_only": ("只显示同一对象的匹配建议", "Showing the proposals for one target only"),
+    "all_proposals": ("显示全部匹配建议", "Show every proposal"),
+    "back_to_org": ("返回我的组织", "Back to my organization"), "job_off": ("已停用", "off"),
+    "for_my_children": ("为我的孩子报名", "Sign up my children"),
+    "sign_up_child": ("为{name}报名", "Sign {name} up"), "sign_up_child_link": ("为孩子报名", "Sign up my child"),
+    "no_children_yet": ("您还没有登记孩子。", "You have not registered a child yet."),
+    "sign_up_as_leader": ("作为成年带队人报名", "Sign up as the adult leader"),
+    "leader_hint": ("小小安全员要有一位年满18岁的带队人报名后才能确认参加。",
+                    "Little safety officers are confirmed once an adult leader (18 or over) signs up."),
+    "roster_link": ("场次与报名、登记到场", "Occurrences, sign-ups and attendance"),
+    "roster_taken": ("已确认 {taken}/{capacity} 人", "{taken} of {capacity} places taken"),
+    "attendance_from_start": ("活动开始后可在这里登记到场。", "Attendance can be marked here once the occurrence starts."),
+    "attendance_open": ("登记到场：结束后7天内都可以更正。", "Mark attendance; marks can be corrected until 7 days after the end."),
+    "attendance_closed": ("更正期(结束后7天)已过，到场记录已确定。", "The 7-day correction window has closed; attendance is final."),
+    "all_attended_button": ("全部到场({n} 人)", "All attended ({n})"),
+    "all_attended": ("已将 {n} 人记为到场。", "{n} marked as attended."),
+    "mark_attended": ("到场", "Attended"), "mark_no_show": ("未到", "No-show"),
+    "confirm_no_show": ("确定记为未到场吗？", "Mark as no-show?"), "undo_mark": ("撤销", "Undo"),
+    "leader": ("带队人", "leader"), "no_sign_ups_yet": ("暂无报名", "No sign-ups yet"),
+    "no_occurrences_yet": ("还没有场次。", "No occurrences yet."), "review_public_text": ("审核公开内容", "Review the public text"),
     # wishes
     "post_wish": ("登记微心愿", "Post a wish"), "no_wishes": ("目前没有公开的微心愿。", "No open wishes right now."),
     "urgency": ("紧急程度", "Urgency"), "needed_by": ("需要日期", "Needed by"),
@@ -94,6 +163,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "job": ("任务", "Job"), "schedule": ("计划", "Schedule"), "next_run": ("下次运行", "Next run"),
     "last_run": ("上次运行", "Last run"), "outcome": ("结果", "Outcome"), "recent_runs": ("最近运行记录", "Recent runs"),
     "no_runs": ("还没有运行记录；调度器启动后会按计划运行。", "No runs yet; the scheduler runs jobs on schedule once started."),
+    "matching_model": ("匹配评分模型", "Matching model"),
+    "model_in_use": ("正在使用 {trained} 训练的模型(在留出数据上以95%置信度优于之前的模型后启用)。",
+                     "In use: the model trained {trained} (activated after beating the previous one on held-out "
+                     "decisions at 95% confidence)."),
+    "model_prior_in_use": ("正在使用默认先验评分：审核记录还不够，或新模型尚未以95%置信度胜出。",
+                           "In use: the default prior; not enough decisions yet, or no new model has won at 95% "
+                           "confidence."),
+    "model_failed_to_load": ("当前启用的模型({trained} 训练)无法加载，已改用默认先验评分。重新训练成功后会自动恢复；"
+                             "如持续出现，请联系管理员。",
+                             "The active model (trained {trained}) failed to load; scoring falls back to the default "
+                             "prior until a retrained model wins. If this persists, tell an administrator."),
+    "model_libraries_changed": ("训练时的软件版本与现在不同：", "Library versions changed since training:"),
     # sorting, queue
     "sort": ("排序", "Sort"), "sort_starts_at": ("时间由近到远", "Soonest first"),
     "sort_-starts_at": ("时间由远到近", "Latest first"), "sort_distance": ("离家最近", "Nearest to home"),
@@ -105,6 +186,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "my_wishes": ("心愿工作", "Wish work"), "all": ("全部", "All"), "status": ("状态", "Status"),
     "no_my_wishes": ("这里还没有心愿。网格员可“登记微心愿”；志愿者获批帮扶后，心愿会出现在这里。",
                      "No wishes here yet. Grid workers post wishes; once you are approved as a helper they appear here."),
+    # hours: check-in, confirmation, flags, certificates
+    "check_in": ("签到签退", "Check in"), "hours_review": ("时长核查", "Hours review"),
+    "certificates": ("服务证明", "Certificates"), "checked_in_done": ("{name} 签到成功", "{name} is checked in"),
+    "checked_out_done": ("{name} 签退成功，本次 {hours} 小时，待组织确认", "{name} is checked out: {hours} h, waiting for the organization"),
     "sort_needed_by": ("需要日期最近", "Needed soonest"), "sort_urgency": ("最紧急", "Most urgent"),
     "sort_-created": ("最新登记", "Newest"), "youth_sign_ups": ("报名记录", "Sign-ups"),
     "no_youth_sign_ups": ("还没有报名记录。", "No sign-ups yet."),
@@ -115,7 +200,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "pending": ("待审核", "pending"), "approved": ("已通过", "approved"), "rejected": ("已驳回", "rejected"),
     "suspended": ("已暂停", "suspended"), "draft": ("草稿", "draft"), "submitted": ("已提交", "submitted"),
     "closed": ("已结束", "closed"), "cancelled": ("已取消", "cancelled"), "applied": ("已申请", "applied"),
-    "confirmed": ("已确认", "confirmed"), "waitlisted": ("候补中", "waitlisted"), "attended": ("已到场", "attended"),
+    "confirmed": ("已确认", "confirmed"), "waitlisted": ("候补中", "waitlisted"),
+    "waiting_for_leader": ("等待成年领队", "waiting for an adult leader"), "attended": ("已到场", "attended"),
     "no_show": ("未到场", "no-show"), "verified": ("已核实", "verified"), "open": ("征集中", "open"),
     "matched": ("已匹配", "matched"), "in_progress": ("帮扶中", "in progress"), "fulfilled": ("已完成", "fulfilled"),
     "applicant": ("申请中", "applicant"), "assessed": ("已评估", "assessed"), "active": ("在队", "active"),
@@ -129,6 +215,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "organization": ("组织", "organization"), "activity": ("活动", "activity"), "wish": ("微心愿", "wish"),
     "youth": ("小小安全员", "youth member"), "proposal": ("匹配建议", "match proposal"),
     "goods": ("物资", "goods"), "money": ("资金", "money"), "service": ("服务", "service"),
+    "checked_in": ("已签到", "checked in"), "checked_out": ("已签退", "checked out"),
+    "flag_far": ("位置偏远", "far from the place"), "flag_overlap": ("时间重叠", "overlapping"),
+    "flag_travel": ("行程过快", "impossible travel"), "flag_too_long": ("超出活动时长", "longer than the occurrence"),
+    "flag_one_device": ("一部手机代签", "one phone for a roster"), "flag_above_usual": ("远超平时", "far above usual"),
+    "flag_open": ("待核查", "to review"), "flag_cleared": ("已核查，时长有效", "cleared"),
+    "flag_corrected": ("已更正时长", "hours corrected"),
 }
 
 
@@ -154,6 +246,36 @@ ERROR_CODES_ZH: dict[str, str] = {
     "household_in_public_text": "公开内容里仍有这户居民的姓名、电话或住址，请删去后再公开",
     "title_only_household": "标题去掉住户信息后就什么都不剩了，请写明需要什么帮助",
     "not_editable": "这个心愿已经审核(或已取消)，不能再修改",
+    "age_range": "最小年龄不能大于最大年龄", "already_answered": "这个邀请已经答复过了",
+    "invitation_expired": "这个邀请已过期", "already_member": "这个账号已经属于一个组织(或不是组织账号)",
+    "already_started": "活动已经开始，请直接联系组织方", "bad_characters": "含有不允许的字符",
+    "bad_phone": "手机号应为1开头的11位数字(或区号加电话号码)", "bad_sort": "不支持这种排序方式",
+    "correction_closed": "现在不能登记或更正到场情况(活动开始后至结束后7天内可以)",
+    "half_a_point": "请同时填写纬度和经度，或都不填", "in_the_future": "日期不能晚于今天",
+    "in_the_past": "时间需在未来(年份在2000至2100之间)", "leader_not_adult": "带队人在活动当天须年满18周岁",
+    "name_taken": "已有同名组织登记", "no_account": "此人没有可接收邀请的账号",
+    "no_location": "请先在“我的资料”中填写住址位置，才能按距离筛选或排序",
+    "no_profile": "请先填写志愿者资料", "no_timezone": "时间需要带时区",
+    "not_a_number": "请填写有效的数字", "not_active": "这条报名已经不再有效",
+    "not_confirmed": "只有已确认的报名才能登记到场", "not_eligible": "不符合条件",
+    "not_marked": "还没有可撤销的到场登记", "offer_used_up": "这项资源已经全部用完",
+    "out_of_range": "数值超出允许范围", "outside_district": "地点不在本街道范围内",
+    "reason_required": "请填写理由", "required": "此项必填",
+    "rule_frequency": "重复规则只能按天、周、月或年，且每天最多一次",
+    "rule_invalid": "重复规则无效，请重新选择", "rule_never_occurs": "这个重复规则在一年内不会产生任何场次",
+    "too_long": "内容太长了", "too_short": "内容太短了",
+    "too_young_to_register": "未满18周岁请由监护人通过“我的孩子”登记", "unknown_code": "选项无效",
+    "unknown_place": "请选择有效的社区和网格", "wrong_role": "只有志愿者账号可以填写志愿者资料",
+    "youth_age_range": "允许小小安全员参加的活动，最小年龄须低于18岁",
+    "code_expired": "签到码已过期，请扫描或输入组织者屏幕上现在显示的签到码",
+    "code_invalid": "签到码不正确，请核对组织者屏幕上的签到码", "already_checked_in": "已经签到过了",
+    "already_checked_out": "已经签退过了", "not_checked_in": "请先签到", "check_in_not_open": "活动开始前一小时才能签到",
+    "check_in_closed": "活动已结束，不能再签到", "check_out_closed": "已超过签退时间(活动结束后三小时)，请联系组织登记时长",
+    "not_checked_out": "此人还没有签退，请填写时长后再确认",
+    "choose_person": "请选择为谁签到",
+    "no_confirmed_hours": "这段时间内没有已确认的服务时长", "period_order": "开始日期不能晚于结束日期",
+    "period_too_long": "时间段太长，请缩短后再试", "note_required": "请写明理由", "minutes_range": "时长须在 0 到 1440 分钟之间",
+    "radius_range": "范围须在 50 到 50000 米之间", "too_many_wrong_codes": "签到码输错次数过多，请十分钟后再试", "position_half": "位置信息不完整", "position_bad": "位置信息不正确",
 }
 
 
@@ -164,7 +286,35 @@ ELIGIBILITY_ZH: dict[str, str] = {
     "overlap": "您在同一时间已报名了其他活动", "youth_not_allowed": "这项活动不接受小小安全员",
     "youth_night": "小小安全员只参加白天(08:00-18:00)的活动", "youth_inactive": "孩子需先通过评估并编入应急小队",
     "youth_consent": "监护人同意书未生效", "youth_no_leader": "还没有成年带队人报名",
+    "skill": "缺少这项活动要求的技能", "availability": "不在您填写的可服务时间内",
+    "youth_too_far": "小小安全员只参加本社区或离家3公里以内的活动",
+    "monthly_hours": "超过您本月的服务时长上限", "daily_hours": "超过当天的服务时长上限",
+    "inactive": "您的志愿者资料尚未生效", "full": "名额已满",
 }
+
+
+# English for the refusal codes that are not pair rules of `matching` (those have matching.RULE_LABELS_EN).
+ELIGIBILITY_EN: dict[str, str] = {
+    "inactive": "your volunteer profile is not active", "no_birth_date": "add your birth date to your profile first",
+    "sign_ups_closed": "sign-ups are closed",
+}
+
+
+def why_not_text(code: str, lang: str, *, skills: list[str] = (), certificates: list[str] = (),
+                 min_age: int | None = None, max_age: int | None = None) -> str:
+    """Why a person may not sign up, in words a card can show: what is missing when we know it
+    ("需要技能：理发", "需要红十字救护员证", "年龄不符(限 18–60 岁)"), else the rule's words."""
+    zh = lang == "zh-CN"
+    if code == "skill" and skills:
+        return ("需要技能：" + "、".join(skills)) if zh else "Needs the skill " + ", ".join(skills)
+    if code == "certificate" and certificates:
+        return ("需要" + "、".join(certificates)) if zh else "Needs a valid " + ", ".join(certificates)
+    if code == "age" and min_age is not None and max_age is not None:
+        return f"年龄不符(限 {min_age}–{max_age} 岁)" if zh else f"Age outside {min_age}–{max_age}"
+    if zh:
+        return ELIGIBILITY_ZH.get(code, "不符合报名条件")
+    text = ELIGIBILITY_EN.get(code) or RULE_LABELS_EN.get(code, "not eligible")
+    return text[:1].upper() + text[1:]
 
 
 def language_of(value: str | None) -> str:

@@ -9,11 +9,14 @@ from typing import Any
 from tongxin.dates import LOCAL_TZ
 
 
-def local_time(value: datetime | None) -> str:
-    """A UTC time as people here read it: local date, weekday and time."""
+def local_time(value: datetime | None, lang: str = "zh-CN") -> str:
+    """A UTC time as people here read it: local date, weekday and time ("2026-12-19 周六 09:00", or
+    "Sat 2026-12-19 09:00" in English)."""
     if value is None:
         return ""
     local = value.astimezone(LOCAL_TZ)
+    if lang == "en":
+        return ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[local.weekday()] + local.strftime(" %Y-%m-%d %H:%M")
     return local.strftime("%Y-%m-%d ") + "一二三四五六日"[local.weekday()].join(("周", "")) + local.strftime(" %H:%M")
 
 

@@ -7,17 +7,18 @@ from typing import Any
 from litestar import Request
 from litestar.response import Template
 
-from tongxin.accounts.guards import actor_of
+from tongxin.accounts.guards import _ACTOR_KEY, actor_of
 from tongxin.dates import hours_text
 from tongxin.errors import DomainError, NotAuthenticated, NotFound
 from tongxin.notifications import service as notifications
+from tongxin.volunteers.service import lookups
 from tongxin.web import i18n
 from tongxin.web import service as web
 from tongxin.web.service import local_time
 
 LANG_COOKIE = "tx_lang"
 PAGE = 20
-DONE_MESSAGES = {"signed_up", "waitlisted", "welcome"}
+DONE_MESSAGES = {"signed_up", "waitlisted", "welcome", "invitation_yes", "invitation_no", "all_attended"}
 
 
 def lang_of(request: Request) -> str:
@@ -37,7 +38,7 @@ async def context(request: Request, **values: Any) -> dict[str, Any]:
     if actor is not None:
         unread = await notifications.unread_count(recipient_id=actor.id)
     return {"lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": actor,
-            "label": lambda code: i18n.label(code, lang), "unread": unread, "when": local_time, "hours": hours_text,
+            "label": lambda code: i18n.label(code, lang), "unread": unread, "when": lambda value: local_time(value, lang), "hours": hours_text,
             "rule_text": lambda rule: web.rrule_text(rule, lang), "bi": lambda text: i18n.both(text, lang),
             "request_path": request.url.path, "here": here(request), "flash": flash, "errors": {}, "values": {}, **values}
 
@@ -52,10 +53,16 @@ def here(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
+def _known_actor(request: Request):
+    """The signed-in actor if this request already read it (a handler that failed after checking who asks),
+    so an error page keeps the person's own header instead of looking signed out."""
+    return request.scope.get("state", {}).get(_ACTOR_KEY)
+
+
 def _bare_context(request: Request, lang: str) -> dict[str, Any]:
     """The layout's context without a database read (exception handlers are synchronous)."""
-    return {"lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": None,
-            "label": lambda code: i18n.label(code, lang), "unread": 0, "when": local_time, "hours": hours_text,
+    return {"lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": _known_actor(request),
+            "label": lambda code: i18n.label(code, lang), "unread": 0, "when": lambda value: local_time(value, lang), "hours": hours_text,
             "bi": lambda text: i18n.both(text, lang), "rule_text": lambda rule: web.rrule_text(rule, lang),
             "request_path": request.url.path, "here": here(request), "flash": "", "errors": {}, "values": {}}
 
@@ -107,3 +114,12 @@ def ticked(form, name: str) -> list[str]:
 
 def error_for(exc: DomainError, lang: str) -> dict[str, str]:
     return {exc.field or "_form": i18n.error_text(exc.code, exc.message, lang)}
+
+
+async def code_names(lang: str) -> dict[str, Any]:
+    """Skill and certificate codes → names in `lang` (to say what is needed or missing), and the communities."""
+    found = await lookups()
+    pick = (lambda r: r["name_zh"]) if lang == "zh-CN" else (lambda r: r["name_en"] or r["name_zh"])
+    return {"skills": {r["code"]: pick(r) for r in found["skills"]},
+            "certificates": {r["code"]: pick(r) for r in found["certificate_kinds"]},
+            "communities": found["communities"]}

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
-from tongxin.activities import attendance
+from tongxin.activities import attendance, browse
 from tongxin.activities import service as activities
 from tongxin.activities.tables import ACTIVITY_KINDS
 from tongxin.dates import LOCAL_TZ
@@ -277,19 +277,63 @@ async def activity_submit(request: Request, activity_id: int) -> Redirect:
     return Redirect(path="/org")
 
 
-@get("/org/activities/{activity_id:int}", include_in_schema=False)
-async def activity_roster(request: Request, activity_id: int) -> Template:
-    """Each occurrence with its sign-ups; attendance is marked row by row (HTMX)."""
-    actor = await require(request, "org_member")
+async def _rosters(request: Request, actor, activity_id: int, *, status_code: int = 200, error: str = "",
+                   error_for: int | None = None) -> Template:
     activity = await activities.get_activity(actor=actor, activity_id=activity_id)
-    if actor.organization_id != activity["organization"]:
+    if actor.organization_id != activity["organization"] and not actor.is_staff:
         raise NotFound("activity not found")
     rosters = []
     for occurrence in activity["occurrences"]:
         roster = await attendance.roster(actor=actor, occurrence_id=occurrence["id"])
-        roster["local_start"] = local_time(occurrence["starts_at"])
+        roster["local_start"] = local_time(occurrence["starts_at"], lang_of(request))
+        roster["local_end"] = occurrence["ends_at"].astimezone(LOCAL_TZ).strftime("%H:%M")
+        roster["confirmed"] = sum(1 for s in roster["items"] if s["status"] == "confirmed")
+        for s in roster["items"]:
+            s["window"] = roster["window"]
         rosters.append(roster)
-    return await render(request, "activity_roster.html", activity=activity, rosters=rosters)
+    return await render(request, "activity_roster.html", status_code=status_code, activity=activity,
+                        rosters=rosters, error=error, error_for=error_for)
+
+
+@get("/org/activities/{activity_id:int}", include_in_schema=False)
+async def activity_roster(request: Request, activity_id: int) -> Template:
+    """Each occurrence with its sign-ups; from the start, attendance is marked row by row (HTMX) or all at
+    once, and a mark can be taken back within the correction window."""
+    actor = await require(request, "org_member")
+    return await _rosters(request, actor, activity_id)
+
+
+@post("/org/occurrences/{occurrence_id:int}/attendance/all", include_in_schema=False)
+async def attendance_all(request: Request, occurrence_id: int) -> Redirect | Template:
+    """"全部到场": every confirmed sign-up of one occurrence marked attended in one transaction."""
+    actor = await require(request, "org_member")
+    occurrence = await browse.occurrence_detail(actor=actor, occurrence_id=occurrence_id)
+    if not occurrence["manages"]:
+        raise NotFound("occurrence not found")
+    try:
+        result = await attendance.mark_all_attended(actor=actor, occurrence_id=occurrence_id)
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return await _rosters(request, actor, occurrence["activity"], status_code=exc.status, error_for=occurrence_id,
+                              error=i18n.error_text(exc.code, exc.message, lang_of(request)))
+    return Redirect(path=f"/org/activities/{occurrence['activity']}?done=all_attended&n={result['marked']}"
+                         f"#occurrence-{occurrence_id}")
+
+
+@post("/org/sign-ups/{sign_up_id:int}/attendance/undo", include_in_schema=False)
+async def attendance_undo(request: Request, sign_up_id: int) -> Template:
+    """Takes a mark back within the correction window and answers the updated row (for HTMX)."""
+    actor = await require(request, "org_member", "staff")
+    error = ""
+    try:
+        await attendance.undo_attendance(actor=actor, sign_up_id=sign_up_id)
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        error = i18n.error_text(exc.code, exc.message, lang_of(request))
+    item = await attendance.roster_entry(actor=actor, sign_up_id=sign_up_id)
+    return await render(request, "roster_row.html", s=item, error=error)
 
 
 @post("/org/sign-ups/{sign_up_id:int}/attendance", include_in_schema=False)

@@ -8,7 +8,6 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
-from tongxin.accounts import service as accounts
 from tongxin.errors import DomainError
 from tongxin.volunteers import service as volunteers
 from tongxin.web import i18n
@@ -83,11 +82,11 @@ async def profile_save(request: Request) -> Template | Redirect:
         errors["to_time"] = i18n.both("结束时间要晚于开始时间 / The end must be after the start", lang)
     if not errors:
         try:
-            await volunteers.save_profile(actor=actor, real_name=values["real_name"], phone=values["phone"],
-                                          birth_date=birth, community_id=community_id, grid_id=grid_id)
-            actor = await accounts.load_actor(user_id=actor.id)
-            await volunteers.set_skills(actor=actor, codes=list(values["skills"]))
-            await volunteers.set_availability(actor=actor, windows=windows)
+            # One transaction: a refused skill or window leaves the saved profile as it was.
+            await volunteers.save_whole_profile(
+                actor=actor, details=dict(real_name=values["real_name"], phone=values["phone"], birth_date=birth,
+                                          community_id=community_id, grid_id=grid_id),
+                skills=list(values["skills"]), windows=windows)
         except DomainError as exc:
             errors = error_for(exc, lang)
         else:
