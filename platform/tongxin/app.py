@@ -8,6 +8,8 @@ import sqlite3
 from pathlib import Path
 from typing import AsyncIterator
 
+import asyncpg.exceptions
+import asyncpg.exceptions._base
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
@@ -25,7 +27,9 @@ from tongxin.db import connection_pool, use_database
 from tongxin.errors import DomainError
 from tongxin.settings import Settings
 from tongxin.web.headers import security_headers_hook
+from tongxin.web.openapi import declare_error_responses
 from tongxin.web.errors import (
+    bad_value_handler,
     database_error_handler,
     domain_error_handler,
     internal_error_handler,
@@ -93,6 +97,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DomainError: domain_error_handler,
             ValidationException: validation_error_handler,
             sqlite3.OperationalError: database_error_handler,
+            OverflowError: bad_value_handler,
+            RecursionError: bad_value_handler,  # JSON nested thousands deep
+            asyncpg.exceptions.DataError: bad_value_handler,
+            asyncpg.exceptions._base.DataError: bad_value_handler,
             Exception: internal_error_handler,
         },
         openapi_config=OpenAPIConfig(
@@ -106,4 +114,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=settings.debug,
     )
     app.state.settings = settings
+    declare_error_responses(app)
     return app

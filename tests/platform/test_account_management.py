@@ -140,3 +140,15 @@ async def test_password_page_changes_the_password(app, client):
     assert done.status_code == 200 and "密码已修改" in done.text
     async with make_client(app) as fresh:
         await login(fresh, user["username"], NEW)
+
+
+async def test_admin_page_says_what_is_wrong_in_chinese(client):
+    await signed_in_as(client, "admin")
+    html = {"accept": "text/html"}
+    await client.get("/staff/accounts", headers=html)
+    refused = await client.post("/staff/accounts", headers=html, data={
+        "username": "grid78", "password": "short", "role": "grid_worker", "_csrf_token": client.cookies["tx_csrf"]})
+    assert refused.status_code == 400 and "密码至少需要 8 位" in refused.text
+    look_alike = await client.post("/staff/accounts", headers=html, data={
+        "username": "stаff2", "password": PASSWORD, "role": "staff", "_csrf_token": client.cookies["tx_csrf"]})
+    assert look_alike.status_code == 400 and "用户名只能用英文字母" in look_alike.text

@@ -180,3 +180,13 @@ async def test_disabled_account_cannot_sign_in(client):
     answer = await _login(client, user["username"], PASSWORD)
     assert answer.status_code == 401 and answer.json()["error"] == "account_disabled"
     assert (await _login(client, user["username"], "wrong-guess")).json()["error"] == "bad_credentials"
+
+
+async def test_tries_older_than_a_day_are_forgotten(app, clock):
+    from tongxin.accounts.tables import LoginAttempt
+
+    async with client_from(app, "10.0.0.10") as c:
+        await _login(c, "nobody", "wrong-guess")
+    clock(25 * 3600)
+    await throttle.forget_old_attempts(now=throttle._now())
+    assert await LoginAttempt.count() == 0

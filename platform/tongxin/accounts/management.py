@@ -155,7 +155,7 @@ async def create_account(*, actor: Actor, username: str, password: str, role: st
     if actor.role != "admin":
         raise NotFound("page not found")
     if role not in MANAGED_ROLES:
-        raise InvalidInput("an admin creates staff and grid-worker accounts", field="role")
+        raise InvalidInput("an admin creates staff and grid-worker accounts", field="role", code="managed_role")
     grids = await _check_grids(grid_ids or []) if role == "grid_worker" else []
     user = await create_user(username=username, password=password, role=role, display_name=display_name)
     if grids:

@@ -69,7 +69,8 @@ async def create_user(
         raise InvalidInput(f"unknown role {role!r}", field="role")
     username = checked_username(username)
     if password_hash is None and len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password needs at least {MIN_PASSWORD_LENGTH} characters", field="password")
+        raise InvalidInput(f"password needs at least {MIN_PASSWORD_LENGTH} characters", field="password",
+                           code="password_too_short")
     if await User.exists().where(User.username == username):
         raise Conflict("this username is already taken", field="username", code="username_taken")
     hashed = password_hash or await hash_password(password)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -67,7 +68,7 @@ async def _login_wait(*, client: str, username: str, own_id: int, now: datetime)
     rows = await LoginAttempt.select(LoginAttempt.username, LoginAttempt.succeeded, LoginAttempt.at).where(
         (LoginAttempt.client == client) & (LoginAttempt.kind == "login") & (LoginAttempt.at > since)
         & (LoginAttempt.id != own_id)
-    ).order_by(LoginAttempt.at, ascending=False).limit(500)
+    ).order_by(LoginAttempt.at, ascending=False).order_by(LoginAttempt.id, ascending=False).limit(500)
     client_failures = [r for r in rows if not r["succeeded"]]
     # For the pair only failures since the last success count: the owner who got in starts afresh.
     pair_failures = []
@@ -84,9 +85,16 @@ async def _login_wait(*, client: str, username: str, own_id: int, now: datetime)
     return max(waits)
 
 
+async def forget_old_attempts(*, now: datetime, keep_seconds: int = 24 * 3600) -> None:
+    """Delete tries older than any window looks back (the table would otherwise only grow)."""
+    await LoginAttempt.delete().where(LoginAttempt.at < now - timedelta(seconds=keep_seconds))
+
+
 async def begin_login(*, client: str, username: str) -> int:
     """Record a sign-in try before checking it; `RateLimited` (with the wait) if this client must wait."""
     now = _now()
+    if random.random() < 0.01:  # now and then, so no scheduler job is needed
+        await forget_old_attempts(now=now)
     rows = await LoginAttempt.insert(LoginAttempt(
         username=username[:64], client=client[:64], kind="login", succeeded=False, at=now,
     )).returning(LoginAttempt.id)

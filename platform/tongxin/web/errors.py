@@ -62,6 +62,17 @@ def validation_error_handler(request: Request, exc: ValidationException) -> Resp
     return Response({"error": "invalid_input", "message": exc.detail, "fields": fields}, status_code=400)
 
 
+def bad_value_handler(request: Request, exc: Exception) -> Response:
+    """A value no column or date can hold (an id past 2^63, the year 1 minus a day, a NUL character on
+    PostgreSQL) reached the database or date arithmetic, or JSON nested too deep to read: the client's
+    input is wrong, so 400, not 500."""
+    _log_refusal(request, 400, f"bad_value:{type(exc).__name__}")
+    if wants_page(request):
+        return error_page(request, 400)
+    return Response({"error": "invalid_input", "message": "a value is out of range or holds characters that "
+                     "cannot be stored (a number too large, a date too far away, a NUL character, JSON nested too deep)"}, status_code=400)
+
+
 def database_error_handler(request: Request, exc: Exception) -> Response:
     """SQLite still locked after the busy timeout: ask the client to retry, never a 500."""
     if is_database_locked(exc):

@@ -9,12 +9,13 @@ from tongxin.accounts import management
 from tongxin.accounts.routes import client_of, reset_url
 from tongxin.accounts.sessions import start_session
 from tongxin.errors import DomainError, NotFound
-from tongxin.web import i18n
 from tongxin.web.pages.common import PAGE, error_for, lang_of, render, require
 
 PASSWORD_ERRORS_ZH = {
-    "wrong_password": "当前密码不正确", "password_too_short": "新密码至少需要 8 位",
+    "wrong_password": "当前密码不正确", "password_too_short": "密码至少需要 8 位",
     "reset_link_invalid": "这个重置链接已失效(已用过、已被新链接取代或已过期)，请向社区办公室要一个新的",
+    "own_account": "不能对自己的账号这样操作(修改自己的密码请用“修改密码”)", "unknown_grid": "没有这个网格",
+    "not_grid_worker": "只有网格员才有负责的网格", "managed_role": "管理员只在这里新建工作人员、管理员或网格员账号",
 }
 
 
@@ -96,7 +97,7 @@ async def account_create(request: Request) -> Template | Redirect:
             display_name=values["display_name"],
             grid_ids=[int(g) for g in form.getall("grid_ids", []) if str(g).isdigit()])
     except DomainError as exc:
-        return await _accounts_page(request, actor, status_code=400, errors=error_for(exc, lang_of(request)),
+        return await _accounts_page(request, actor, status_code=400, errors=_errors(exc, lang_of(request)),
                                     values=values)
     return Redirect(path=f"/staff/accounts?q={values['username']}")
 
@@ -121,6 +122,6 @@ async def account_act(request: Request, user_id: int) -> Template | Redirect:
             raise NotFound("page not found")
     except DomainError as exc:
         return await _accounts_page(request, actor, q=form.get("q", ""), status_code=400,
-                                    errors={"_form": i18n.error_text(exc.code, exc.message, lang_of(request))})
+                                    errors={"_form": next(iter(_errors(exc, lang_of(request)).values()))})
     return await _accounts_page(request, actor, q=form.get("q", ""), reset_link=reset_link,
                                 reset_for=user_id if reset_link else None)
