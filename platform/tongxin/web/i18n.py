@@ -289,6 +289,7 @@ ELIGIBILITY_ZH: dict[str, str] = {
     "skill": "缺少这项活动要求的技能", "availability": "不在您填写的可服务时间内",
     "youth_too_far": "小小安全员只参加本社区或离家3公里以内的活动",
     "monthly_hours": "超过您本月的服务时长上限", "daily_hours": "超过当天的服务时长上限",
+    "weekly_hours": "超过您本周的服务时长上限",
     "inactive": "您的志愿者资料尚未生效", "full": "名额已满",
 }
 
