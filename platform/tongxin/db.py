@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import random
 import sqlite3
 from pathlib import Path
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
 
 from piccolo.engine.base import Engine
@@ -20,6 +21,16 @@ SQLITE_BUSY_SECONDS = 5.0
 
 class UnsupportedDatabaseURL(ValueError):
     """The database URL names an engine Tongxin does not run on."""
+
+
+def json_value(value: Any, default: Any) -> Any:
+    """A JSON column's value as Python: SQLite hands back text, PostgreSQL the value; `default` when empty."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value or "null") or default
+        except ValueError:
+            return default
+    return value if value is not None else default
 
 
 def engine_for_url(url: str, *, busy_seconds: float = SQLITE_BUSY_SECONDS) -> Engine:

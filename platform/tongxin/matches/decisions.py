@@ -3,14 +3,13 @@ reason, and withdrawal when a target or a candidate drops out. Each decision is 
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from typing import Any
 
 from tongxin.accounts.service import Actor, record_audit
 from tongxin.activities.tables import Occurrence
 from tongxin.dates import LOCAL_TZ
-from tongxin.db import in_write_transaction
+from tongxin.db import in_write_transaction, json_value
 from tongxin.errors import Conflict, InvalidInput, NotFound
 from tongxin.matches import invitations
 from tongxin.matches.tables import Proposal
@@ -24,15 +23,6 @@ PROPOSAL_SORTS = {"score": Proposal.score, "created": Proposal.created_at, "id":
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _json(value: Any, default: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value or "null") or default
-        except ValueError:
-            return default
-    return value if value is not None else default
 
 
 async def volunteer_names(ids: list[int]) -> dict[int, str]:
@@ -66,7 +56,7 @@ async def list_proposals(*, status: str | None = "proposed", target_type: str | 
         "target_title": titles.get((r["target_type"], r["target_id"]), ""),
         "candidate_type": r["candidate_type"], "candidate_id": r["candidate_id"],
         "candidate_name": names.get(r["candidate_id"], "") if r["candidate_type"] == "volunteer" else "",
-        "score": round(r["score"], 4), "explanation": _json(r["explanation"], {}),
+        "score": round(r["score"], 4), "explanation": json_value(r["explanation"], {}),
         "model_version": r["model_version"], "reason": r["reason"], "created_at": r["created_at"],
         "decided_at": r["decided_at"],
     } for r in rows]

@@ -7,7 +7,6 @@ into arrays (`snapshot.py`), writes proposals and keeps the model versions.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from datetime import datetime, timezone
@@ -17,7 +16,7 @@ import numpy as np
 
 import matching
 from tongxin.activities.tables import CORRECTION_WINDOW, Occurrence, SignUp
-from tongxin.db import current_engine, write_transaction
+from tongxin.db import current_engine, json_value, write_transaction
 from tongxin.errors import InvalidInput, NotFound
 from tongxin.matches import snapshot
 from tongxin.matches.decisions import volunteer_names
@@ -86,7 +85,7 @@ async def model_status() -> dict[str, Any]:
               "error": "", "libraries": {}, "libraries_now": now_libraries, "libraries_changed": {}}
     if row is None or not row["artifact"]:
         return status
-    libraries = _json(row["libraries"], {})
+    libraries = json_value(row["libraries"], {})
     status.update(active_version=row["version"], trained_at=row["created_at"], libraries=libraries,
                   libraries_changed={name: (was, now_libraries.get(name, "")) for name, was in libraries.items()
                                      if now_libraries.get(name, "") != was})
@@ -106,8 +105,8 @@ async def list_models() -> list[dict[str, Any]]:
         ModelVersion.n_training, ModelVersion.is_active, ModelVersion.created_at,
     ).order_by(ModelVersion.id, ascending=False)
     for r in rows:
-        r["metrics"] = _json(r["metrics"], {})
-        r["libraries"] = _json(r["libraries"], {})
+        r["metrics"] = json_value(r["metrics"], {})
+        r["libraries"] = json_value(r["libraries"], {})
     return rows
 
 
@@ -126,7 +125,7 @@ async def training_log() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ).where(Proposal.status.is_in(["approved", "rejected"]) & (Proposal.candidate_type == "volunteer"))
     X, y, ts = [], [], []
     for r in rows:
-        features = _json(r["features"], {})
+        features = json_value(r["features"], {})
         if not features or r["decided_at"] is None:
             continue
         if r["status"] == "approved" and r["outcome"] not in POSITIVE + NEGATIVE:
@@ -182,15 +181,6 @@ async def train_and_maybe_activate(*, now: datetime | None = None, progress=None
 def _finite(metrics: dict) -> dict:
     return {k: (round(float(v), 4) if isinstance(v, (int, float)) and np.isfinite(v) else None)
             for k, v in metrics.items()}
-
-
-def _json(value: Any, default: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value or "null") or default
-        except ValueError:
-            return default
-    return value if value is not None else default
 
 
 # ---- ranking -------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ pages put it into words.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Any
@@ -17,20 +16,12 @@ from typing import Any
 from tongxin.accounts.tables import Community
 from tongxin.activities.tables import Activity, Occurrence
 from tongxin.dates import LOCAL_TZ, age_on
+from tongxin.db import json_value
 from tongxin.eligibility.service import json_list
 from tongxin.matches.tables import Proposal
 from tongxin.organizations.tables import Organization, ResourceOffer
 from tongxin.volunteers.tables import Volunteer, YouthAssessment, YouthMember
 from tongxin.wishes.tables import Wish
-
-
-def _json(value: Any, default: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value or "null") or default
-        except ValueError:
-            return default
-    return value if value is not None else default
 
 
 def _ids(items: list[dict[str, Any]], kind: str) -> list[int]:
@@ -130,10 +121,10 @@ async def _proposals(ids: list[int], today) -> dict[int, dict[str, Any]]:
             r["candidate_type"], {}).get(r["candidate_id"], {})
         if r["candidate_type"] == "volunteer" and candidate:
             candidate = {**candidate, "age": age_on(candidate["birth_date"], today) if candidate["birth_date"] else None}
-        explanation = _json(r["explanation"], {})
+        explanation = json_value(r["explanation"], {})
         required = target.get("required_skills", target.get("skills_needed", []))
         out[r["id"]] = {"target_type": r["target_type"], "target": target, "candidate_type": r["candidate_type"],
-                        "candidate": candidate, "features": _json(r["features"], {}),
+                        "candidate": candidate, "features": json_value(r["features"], {}),
                         "raised": explanation.get("raised", []) if isinstance(explanation, dict) else [],
                         "lowered": explanation.get("lowered", []) if isinstance(explanation, dict) else [],
                         "skills_required": len(required)}
