@@ -49,7 +49,8 @@ def security_headers(path: str, *, development: bool) -> dict[str, str]:
         # The calendar feed's secret is in its URL: never send paths to other sites.
         "Referrer-Policy": "same-origin",
         "Cross-Origin-Opener-Policy": "same-origin",
-        "Permissions-Policy": "camera=(), microphone=(), geolocation=(self)",
+        # The check-in page scans the organizer's QR with the camera and may attach the phone's position.
+        "Permissions-Policy": "camera=(self), microphone=(), geolocation=(self)",
     }
     if not development:
         headers["Strict-Transport-Security"] = HSTS
