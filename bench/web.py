@@ -220,6 +220,15 @@ async def bench_occurrence() -> int:
                                                status="open", address="明日社区广场")).returning(Occurrence.id))[0]["id"]
 
 
+async def ranked_target() -> int:
+    """A future demo occurrence with a place, for staff's ranked candidates."""
+    from tongxin.activities.tables import Occurrence
+
+    return (await Occurrence.select(Occurrence.id).where(
+        (Occurrence.status == "open") & (Occurrence.starts_at > datetime.now(timezone.utc))
+        & Occurrence.lat.is_not_null()).order_by(Occurrence.starts_at).first())["id"]
+
+
 async def engine_run(engine: str, url: str, args, bare: str, logs: Path) -> list[tuple[Result, Result]]:
     """Build the demo district on `url`, serve it and measure each endpoint (with the bare app just before)."""
     from tongxin.db import connection_pool, use_database
@@ -234,6 +243,7 @@ async def engine_run(engine: str, url: str, args, bare: str, logs: Path) -> list
     engine_obj = use_database(url)
     async with connection_pool(engine_obj):
         occurrence = await bench_occurrence()
+        target = await ranked_target()
     print(f"  {engine}: demo district ready in {time.perf_counter() - started:.0f} s", flush=True)
     process, base = serve([sys.executable, "-m", "tongxin.cli", "serve", "--no-scheduler"], env,
                           logs / f"{engine}.log")
@@ -246,6 +256,11 @@ async def engine_run(engine: str, url: str, args, bare: str, logs: Path) -> list
         for c in signed_in:
             await c.aclose()
         anonymous = [Raw(base) for _ in range(args.connections)]
+        async with client() as c:
+            answer = await c.post(base + "/api/accounts/login", headers=await csrf_headers(c, base),
+                                  json={"username": "staff", "password": DEMO_PASSWORD})
+            answer.raise_for_status()
+            staff = [Raw(base, c.cookies) for _ in range(args.connections)]
 
         async def sign_up_and_cancel(c: Raw) -> list[int]:
             status, body = await c.request("POST", f"/api/occurrences/{occurrence}/sign-ups", body=b"{}")
@@ -261,6 +276,8 @@ async def engine_run(engine: str, url: str, args, bare: str, logs: Path) -> list
             ("volunteer's schedule, API", volunteers, get("/api/volunteers/me/sign-ups")),
             ("volunteer's schedule, page", volunteers, get("/me/sign-ups", "text/html")),
             ("sign-up/cancel loop", volunteers, sign_up_and_cancel),
+            ("staff's ranked candidates", staff,
+             get(f"/api/matching/candidates?target_type=occurrence&target_id={target}")),
         ]
         bare_clients = [Raw(bare) for _ in range(args.connections)]
         for name, clients, step in endpoints:
@@ -271,7 +288,7 @@ async def engine_run(engine: str, url: str, args, bare: str, logs: Path) -> list
             print(f"  {engine:<10} {name:<32} {result.rate:8.0f}/s  share {result.rate / ceiling.rate:5.3f}  "
                   f"p50 {result.p(50):6.0f} ms  p99 {result.p(99):6.0f} ms  non-2xx {result.not_2xx_text()}"
                   f"  errors {result.errors}   (bare {ceiling.rate:.0f}/s)", flush=True)
-        for c in [*volunteers, *anonymous, *bare_clients]:
+        for c in [*volunteers, *anonymous, *staff, *bare_clients]:
             await c.close()
     finally:
         stop(process)
