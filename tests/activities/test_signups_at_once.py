@@ -94,3 +94,25 @@ async def test_two_overlapping_sign_ups_at_once_confirm_only_one(app):
     assert len(refused) == 1 and isinstance(refused[0], Conflict) and "overlap" in refused[0].code
     confirmed = [a for a in answers if isinstance(a, dict)]
     assert [a["status"] for a in confirmed] == ["confirmed"]
+
+
+async def test_taking_a_person_out_of_every_future_occurrence_while_a_cancel_promotes_them_does_not_deadlock(app):
+    from tongxin.activities import signups
+    from tongxin.db import write_transaction
+
+    for _ in range(3):  # the interleaving that deadlocked depends on timing: give it several chances
+        first = await make_occurrence(capacity=5)
+        second = await make_occurrence(capacity=1, starts_in=timedelta(days=9))
+        leaving, other = await people(2)
+        await signups.apply(volunteer_id=leaving, occurrence_id=first)
+        holder = await signups.apply(volunteer_id=other, occurrence_id=second)
+        assert (await signups.apply(volunteer_id=leaving, occurrence_id=second))["status"] == "waitlisted"
+
+        async def take_out() -> int:
+            # As consent withdrawal does: inside the caller's own transaction.
+            async with write_transaction():
+                return await signups.cancel_future_sign_ups(volunteer_id=leaving)
+
+        removed, cancelled = await asyncio.gather(take_out(), signups.cancel(sign_up_id=holder["id"]))
+        assert removed == 2 and cancelled["status"] == "cancelled"
+        assert (await in_play(second))["confirmed"] == [] and await taken(second) == 0
