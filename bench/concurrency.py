@@ -137,6 +137,15 @@ async def sign_ups_of(occurrence_id: int) -> list[dict]:
         SignUp.occurrence == occurrence_id)
 
 
+async def told_of_promotion(occurrence_id: int) -> set[int]:
+    """The users told they got a place from the waitlist (one message per person and occurrence)."""
+    from tongxin.notifications.tables import Notification
+
+    rows = await Notification.select(Notification.recipient).where(
+        (Notification.kind == "waitlist_promoted") & (Notification.target_key == f"occurrence:{occurrence_id}"))
+    return {r["recipient"] for r in rows}
+
+
 async def taken_of(occurrence_id: int) -> int:
     from tongxin.activities.tables import Occurrence
 
@@ -348,6 +357,10 @@ async def one_round(number: int, district: District, people: list[Person], *, ca
     check(len(named) == len(set(named)) and promoted <= set(named) and set(named) - promoted <= gone,
           f"cancel answers name each promotion once ({len(named)} named, {len(set(named) - promoted)} of them "
           f"promoted and then left)")
+    users = {p.who["volunteer"]: p.who["user"] for p in people}
+    told = await told_of_promotion(occurrence)
+    check(told == {users[after[i]["volunteer"]] for i in named},
+          f"each person promoted is told once ({len(told)} told)")
 
     # The people who left sign up again at once: each goes to the end of the queue, positions unique.
     answers = await at_once([lambda r=r: by_volunteer[r["volunteer"]].sign_up(occurrence) for r in leaving])
