@@ -96,8 +96,10 @@ class Raw:
                 self.fixed += f"x-csrftoken: {jar['tx_csrf']}\r\n"
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.spent: list[float] = []  # seconds of each request since the caller last cleared it
 
     async def request(self, method: str, path: str, *, body: bytes = b"", accept: str = "*/*") -> tuple[int, bytes]:
+        started = time.perf_counter()
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         head = f"{method} {path} HTTP/1.1\r\n{self.fixed}Accept: {accept}\r\n"
@@ -120,6 +122,7 @@ class Raw:
             data = await reader.readexactly(int(headers.get("content-length", "0")))
         if headers.get("connection") == "close":
             await self.close()
+        self.spent.append(time.perf_counter() - started)
         return status, data
 
     async def close(self) -> None:
@@ -141,21 +144,20 @@ async def csrf_headers(c: httpx.AsyncClient, base: str) -> dict[str, str]:
 
 async def load(name: str, clients: list[Raw], step, seconds: float) -> Result:
     """Every worker repeats `await step(connection)` (which returns the answers' status codes) until the
-    deadline; at most one request per worker is ever in flight."""
+    deadline; at most one request per worker is ever in flight. Each request's own time is its latency."""
     result = Result(name)
 
     async def worker(c: Raw) -> None:
         while time.perf_counter() < deadline:
-            started = time.perf_counter()
+            c.spent.clear()
             try:
                 codes = await step(c)
             except (OSError, asyncio.IncompleteReadError, ValueError):
                 result.errors += 1
                 await c.close()
                 continue
-            elapsed = time.perf_counter() - started
-            for code in codes:
-                result.latencies.append(elapsed / len(codes))
+            for code, seconds in zip(codes, c.spent):
+                result.latencies.append(seconds)
                 if not 200 <= code < 300:
                     result.not_2xx[code] += 1
 
