@@ -168,7 +168,7 @@ class Instances:
     def start(self) -> None:
         env = {**os.environ, "TONGXIN_DATABASE_URL": self.database_url, "TONGXIN_RUN_SCHEDULER": "0",
                "TONGXIN_DEVELOPMENT": "1", "TONGXIN_SECRET_KEY": "bench-concurrency-" + uuid.uuid4().hex,
-               # Every sign-in comes from loopback at once: room for the crowd, as behind one office address.
+               # Every simulated phone signs in from 127.0.0.1: the per-client sign-in allowance is for one phone.
                "TONGXIN_LOGIN_FREE_PER_CLIENT": "100000",
                "PYTHONPATH": os.pathsep.join([str(ROOT / "platform"), str(ROOT)])}
         for n in range(self.count):
