@@ -116,3 +116,48 @@ async def test_taking_a_person_out_of_every_future_occurrence_while_a_cancel_pro
         removed, cancelled = await asyncio.gather(take_out(), signups.cancel(sign_up_id=holder["id"]))
         assert removed == 2 and cancelled["status"] == "cancelled"
         assert (await in_play(second))["confirmed"] == [] and await taken(second) == 0
+
+
+async def test_accepting_an_invitation_while_the_person_is_taken_out_of_future_work_does_not_deadlock(app):
+    from datetime import datetime, timezone
+
+    from tongxin.accounts.service import load_actor
+    from tongxin.activities import invitations as accepting
+    from tongxin.activities import signups
+    from tongxin.activities.tables import ACTIVE_SIGN_UP, SignUp
+    from tongxin.db import write_transaction
+    from tongxin.errors import Conflict
+    from tongxin.matches.tables import Invitation, Proposal
+    from tongxin.volunteers.tables import Volunteer
+    from tongxin.youth.service import remove_from_future_work
+
+    from tests.factories import make_user
+
+    for _ in range(3):  # the interleaving that deadlocked depends on timing: give it several chances
+        user = await make_user("volunteer")
+        volunteer = (await Volunteer.insert(Volunteer(user=user["id"], real_name="李华", birth_date=years_ago(30)))
+                     .returning(Volunteer.id))[0]["id"]
+        signed_up = await make_occurrence(capacity=5)
+        invited_to = await make_occurrence(capacity=5, starts_in=timedelta(days=9))
+        await signups.apply(volunteer_id=volunteer, occurrence_id=signed_up)
+        proposal = (await Proposal.insert(Proposal(target_type="occurrence", target_id=invited_to,
+                                                   candidate_type="volunteer", candidate_id=volunteer,
+                                                   status="approved")).returning(Proposal.id))[0]["id"]
+        invitation = (await Invitation.insert(Invitation(
+            proposal=proposal, volunteer=volunteer, recipient=user["id"], target_type="occurrence",
+            target_id=invited_to, expires_at=datetime.now(timezone.utc) + timedelta(days=2))).returning(
+            Invitation.id))[0]["id"]
+        actor = await load_actor(user_id=user["id"])
+
+        async def take_out() -> dict:
+            # As consent withdrawal does: inside the caller's own transaction.
+            async with write_transaction():
+                return await remove_from_future_work(volunteer_id=volunteer, reason="consent withdrawn")
+
+        removed, accepted = await asyncio.gather(take_out(), accepting.accept(actor=actor, invitation_id=invitation),
+                                                 return_exceptions=True)
+        assert isinstance(removed, dict), f"taking the person out failed: {removed!r}"
+        assert isinstance(accepted, (dict, Conflict)), f"the acceptance failed: {accepted!r}"
+        assert not await SignUp.exists().where((SignUp.volunteer == volunteer)
+                                               & SignUp.status.is_in(list(ACTIVE_SIGN_UP))), \
+            "nobody keeps a place after being taken out of future work"

@@ -299,6 +299,10 @@ async def cancel_future_sign_ups(*, volunteer_id: int, now: datetime | None = No
                 break
             await lock_rows(Occurrence, missing)
             locked |= missing
+        # Then the person: a sign-up or acceptance racing this waits, and re-checks the rules after us. One
+        # that committed just before is read again here (its occurrence is then locked by `cancel`).
+        await lock_rows(Volunteer, [volunteer_id])
+        future = await SignUp.select(SignUp.id).where(in_future)
         for row in future:
             await cancel(sign_up_id=row["id"], now=now)
         return len(future)
