@@ -137,6 +137,15 @@ async def sign_ups_of(occurrence_id: int) -> list[dict]:
         SignUp.occurrence == occurrence_id)
 
 
+async def told_of_promotion(occurrence_id: int) -> set[int]:
+    """The users told they got a place from the waitlist (one message per person and occurrence)."""
+    from tongxin.notifications.tables import Notification
+
+    rows = await Notification.select(Notification.recipient).where(
+        (Notification.kind == "waitlist_promoted") & (Notification.target_key == f"occurrence:{occurrence_id}"))
+    return {r["recipient"] for r in rows}
+
+
 async def taken_of(occurrence_id: int) -> int:
     from tongxin.activities.tables import Occurrence
 
@@ -279,10 +288,11 @@ class RoundFigures:
     sign_up_seconds: list[float] = field(default_factory=list)
     cancel_seconds: list[float] = field(default_factory=list)
     again_seconds: list[float] = field(default_factory=list)
+    mixed_seconds: list[float] = field(default_factory=list)
 
 
 async def one_round(number: int, district: District, people: list[Person], *, capacity: int, cancels: int,
-                    rng: random.Random) -> RoundFigures:
+                    rng: random.Random, newcomers: list[Person] = ()) -> RoundFigures:
     """Everyone signs up at once for a fresh occurrence; then confirmed and waitlisted people cancel at once."""
     figures = RoundFigures()
     start = (datetime.now(timezone.utc) + timedelta(days=3 + number)).replace(hour=1, minute=0, second=0,
@@ -349,6 +359,10 @@ async def one_round(number: int, district: District, people: list[Person], *, ca
     check(len(named) == len(set(named)) and promoted <= set(named) and set(named) - promoted <= gone,
           f"cancel answers name each promotion once ({len(named)} named, {len(set(named) - promoted)} of them "
           f"promoted and then left)")
+    users = {p.who["volunteer"]: p.who["user"] for p in people}
+    told = await told_of_promotion(occurrence)
+    check(told == {users[after[i]["volunteer"]] for i in named},
+          f"each person promoted is told once ({len(told)} told)")
 
     # The people who left sign up again at once: each goes to the end of the queue, positions unique.
     answers = await at_once([lambda r=r: by_volunteer[r["volunteer"]].sign_up(occurrence) for r in leaving])
@@ -366,7 +380,49 @@ async def one_round(number: int, district: District, people: list[Person], *, ca
     confirmed_now = sum(r["status"] == "confirmed" for r in rows)
     check(confirmed_now == capacity == await taken_of(occurrence),
           f"still {confirmed_now} confirmed, taken equal to it")
+    if newcomers:
+        await cancels_meet_newcomers(number, occurrence, people, newcomers, capacity=capacity, cancels=cancels,
+                                     rng=rng, figures=figures)
     return figures
+
+
+async def cancels_meet_newcomers(number: int, occurrence: int, people: list[Person], newcomers: list[Person], *,
+                                 capacity: int, cancels: int, rng: random.Random, figures: RoundFigures) -> None:
+    """Confirmed people cancel while newcomers sign up, all at the same moment: the freed places go to
+    the people already waiting, in queue order; no newcomer jumps the queue."""
+    rows = await sign_ups_of(occurrence)
+    confirmed = [r for r in rows if r["status"] == "confirmed"]
+    queue = [r["id"] for r in sorted((r for r in rows if r["status"] == "waitlisted"), key=lambda r: r["queue_seq"])]
+    last_seq = max((r["queue_seq"] or 0) for r in rows)
+    by_volunteer = {p.who["volunteer"]: p for p in people}
+    leaving = rng.sample(confirmed, min(cancels, len(confirmed)))
+    print(f"  round {number}: {len(leaving)} confirmed cancel while {len(newcomers)} newcomers sign up, at once",
+          flush=True)
+    answers = await at_once([lambda r=r: by_volunteer[r["volunteer"]].cancel(r["id"]) for r in leaving]
+                            + [lambda p=p: p.sign_up(occurrence) for p in newcomers])
+    figures.mixed_seconds = [a.seconds for a in answers]
+    no_5xx(answers, "cancels and newcomers' sign-ups")
+    check(sorted({a.status for a in answers[:len(leaving)]}) == [200]
+          and sorted({a.status for a in answers[len(leaving):]}) == [201],
+          "every cancel answered 200 and every newcomer 201")
+    after = await sign_ups_of(occurrence)
+    confirmed_after = {r["id"] for r in after if r["status"] == "confirmed"}
+    taken = await taken_of(occurrence)
+    check(len(confirmed_after) <= capacity and taken == len(confirmed_after),
+          f"no over-booking ({len(confirmed_after)} confirmed), taken ({taken}) equals the rows")
+    promoted = confirmed_after - {r["id"] for r in confirmed}
+    freed = capacity - (len(confirmed) - len(leaving))
+    check(promoted & set(queue) == set(queue[:freed]),
+          f"the places went to the first {min(freed, len(queue))} already waiting, in queue order "
+          f"({len((promoted & set(queue)) - set(queue[:freed]))} out of order)")
+    mine = {p.who["volunteer"] for p in newcomers}
+    arrived = [r for r in after if r["volunteer"] in mine]
+    places_left = max(freed - len(queue), 0)  # only when the queue ran dry may a newcomer get a place
+    check(len(arrived) == len(mine) and sum(r["status"] == "confirmed" for r in arrived) == places_left
+          and all(r["queue_seq"] > last_seq for r in arrived if r["status"] == "waitlisted"),
+          f"the {len(mine)} newcomers wait at the end of the queue")
+    seqs = [r["queue_seq"] for r in after if r["status"] == "waitlisted"]
+    check(len(seqs) == len(set(seqs)), f"{len(seqs)} waiting, queue numbers unique")
 
 
 async def duplicates(district: District, person: Person, *, times: int, start: datetime) -> list[float]:
@@ -425,7 +481,7 @@ async def run(args) -> int:
         async with connection_pool(engine):
             started = time.perf_counter()
             await migrate(quiet=True)
-            district = await build_district(args.people + 1 + args.overlaps)
+            district = await build_district(args.people + args.newcomers + 1 + args.overlaps)
             instances.start()
             print(f"  set-up: database and {args.instances} instance(s) ready in {time.perf_counter() - started:.1f} s",
                   flush=True)
@@ -439,15 +495,17 @@ async def run(args) -> int:
             await asyncio.gather(*[login(p) for p in people])
             print(f"  set-up: {len(people)} volunteers signed in on {args.instances} instances in "
                   f"{time.perf_counter() - started:.1f} s", flush=True)
-            crowd, spare = people[:args.people], people[args.people:]
+            crowd, newcomers = people[:args.people], people[args.people:args.people + args.newcomers]
+            spare = people[args.people + args.newcomers:]
             rng = random.Random(args.seed)
             table = []
             for number in range(1, args.rounds + 1):
                 figures = await one_round(number, district, crowd, capacity=args.capacity, cancels=args.cancels,
-                                          rng=rng)
+                                          rng=rng, newcomers=newcomers)
                 print(f"    sign-ups       {ms(figures.sign_up_seconds)}\n"
                       f"    cancels        {ms(figures.cancel_seconds)}\n"
-                      f"    sign-ups again {ms(figures.again_seconds)}", flush=True)
+                      f"    sign-ups again {ms(figures.again_seconds)}\n"
+                      f"    with newcomers {ms(figures.mixed_seconds)}", flush=True)
                 table.append(figures)
             base = (datetime.now(timezone.utc) + timedelta(days=20)).replace(hour=1, minute=0, second=0,
                                                                            microsecond=0)
@@ -492,6 +550,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--capacity", type=int, default=20)
     parser.add_argument("--cancels", type=int, default=20, help="confirmed and as many waitlisted cancel at once")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--newcomers", type=int, default=20,
+                        help="people who sign up while as many confirmed cancel, at the end of each round")
     parser.add_argument("--duplicates", type=int, default=20)
     parser.add_argument("--overlaps", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)

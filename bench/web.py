@@ -96,8 +96,10 @@ class Raw:
                 self.fixed += f"x-csrftoken: {jar['tx_csrf']}\r\n"
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.spent: list[float] = []  # seconds of each request since the caller last cleared it
 
     async def request(self, method: str, path: str, *, body: bytes = b"", accept: str = "*/*") -> tuple[int, bytes]:
+        started = time.perf_counter()
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         head = f"{method} {path} HTTP/1.1\r\n{self.fixed}Accept: {accept}\r\n"
@@ -120,6 +122,7 @@ class Raw:
             data = await reader.readexactly(int(headers.get("content-length", "0")))
         if headers.get("connection") == "close":
             await self.close()
+        self.spent.append(time.perf_counter() - started)
         return status, data
 
     async def close(self) -> None:
@@ -141,21 +144,20 @@ async def csrf_headers(c: httpx.AsyncClient, base: str) -> dict[str, str]:
 
 async def load(name: str, clients: list[Raw], step, seconds: float) -> Result:
     """Every worker repeats `await step(connection)` (which returns the answers' status codes) until the
-    deadline; at most one request per worker is ever in flight."""
+    deadline; at most one request per worker is ever in flight. Each request's own time is its latency."""
     result = Result(name)
 
     async def worker(c: Raw) -> None:
         while time.perf_counter() < deadline:
-            started = time.perf_counter()
+            c.spent.clear()
             try:
                 codes = await step(c)
             except (OSError, asyncio.IncompleteReadError, ValueError):
                 result.errors += 1
                 await c.close()
                 continue
-            elapsed = time.perf_counter() - started
-            for code in codes:
-                result.latencies.append(elapsed / len(codes))
+            for code, seconds in zip(codes, c.spent):
+                result.latencies.append(seconds)
                 if not 200 <= code < 300:
                     result.not_2xx[code] += 1
 
@@ -220,12 +222,21 @@ async def bench_occurrence() -> int:
                                                status="open", address="明日社区广场")).returning(Occurrence.id))[0]["id"]
 
 
+async def ranked_target() -> int:
+    """A future demo occurrence with a place, for staff's ranked candidates."""
+    from tongxin.activities.tables import Occurrence
+
+    return (await Occurrence.select(Occurrence.id).where(
+        (Occurrence.status == "open") & (Occurrence.starts_at > datetime.now(timezone.utc))
+        & Occurrence.lat.is_not_null()).order_by(Occurrence.starts_at).first())["id"]
+
+
 async def engine_run(engine: str, url: str, args, bare: str, logs: Path) -> list[tuple[Result, Result]]:
     """Build the demo district on `url`, serve it and measure each endpoint (with the bare app just before)."""
     from tongxin.db import connection_pool, use_database
 
     env = {**os.environ, "TONGXIN_DATABASE_URL": url, "TONGXIN_RUN_SCHEDULER": "0", "TONGXIN_DEVELOPMENT": "1",
-           "TONGXIN_SECRET_KEY": "bench-web-" + uuid.uuid4().hex,
+           "TONGXIN_SECRET_KEY": "bench-web-" + uuid.uuid4().hex, "TONGXIN_LOGIN_FREE_PER_CLIENT": "100000",
            "PYTHONPATH": os.pathsep.join([str(ROOT / "platform"), str(ROOT)])}
     started = time.perf_counter()
     for command in (["migrate"], ["demo"]):
@@ -234,6 +245,7 @@ async def engine_run(engine: str, url: str, args, bare: str, logs: Path) -> list
     engine_obj = use_database(url)
     async with connection_pool(engine_obj):
         occurrence = await bench_occurrence()
+        target = await ranked_target()
     print(f"  {engine}: demo district ready in {time.perf_counter() - started:.0f} s", flush=True)
     process, base = serve([sys.executable, "-m", "tongxin.cli", "serve", "--no-scheduler"], env,
                           logs / f"{engine}.log")
@@ -246,6 +258,11 @@ async def engine_run(engine: str, url: str, args, bare: str, logs: Path) -> list
         for c in signed_in:
             await c.aclose()
         anonymous = [Raw(base) for _ in range(args.connections)]
+        async with client() as c:
+            answer = await c.post(base + "/api/accounts/login", headers=await csrf_headers(c, base),
+                                  json={"username": "staff", "password": DEMO_PASSWORD})
+            answer.raise_for_status()
+            staff = [Raw(base, c.cookies) for _ in range(args.connections)]
 
         async def sign_up_and_cancel(c: Raw) -> list[int]:
             status, body = await c.request("POST", f"/api/occurrences/{occurrence}/sign-ups", body=b"{}")
@@ -261,6 +278,8 @@ async def engine_run(engine: str, url: str, args, bare: str, logs: Path) -> list
             ("volunteer's schedule, API", volunteers, get("/api/volunteers/me/sign-ups")),
             ("volunteer's schedule, page", volunteers, get("/me/sign-ups", "text/html")),
             ("sign-up/cancel loop", volunteers, sign_up_and_cancel),
+            ("staff's ranked candidates", staff,
+             get(f"/api/matching/candidates?target_type=occurrence&target_id={target}")),
         ]
         bare_clients = [Raw(bare) for _ in range(args.connections)]
         for name, clients, step in endpoints:
@@ -271,7 +290,7 @@ async def engine_run(engine: str, url: str, args, bare: str, logs: Path) -> list
             print(f"  {engine:<10} {name:<32} {result.rate:8.0f}/s  share {result.rate / ceiling.rate:5.3f}  "
                   f"p50 {result.p(50):6.0f} ms  p99 {result.p(99):6.0f} ms  non-2xx {result.not_2xx_text()}"
                   f"  errors {result.errors}   (bare {ceiling.rate:.0f}/s)", flush=True)
-        for c in [*volunteers, *anonymous, *bare_clients]:
+        for c in [*volunteers, *anonymous, *staff, *bare_clients]:
             await c.close()
     finally:
         stop(process)

@@ -287,12 +287,29 @@ async def cancel_future_sign_ups(*, volunteer_id: int, now: datetime | None = No
     """Take a person out of every future occurrence at once (consent withdrawn, retired): each cancel
     promotes the waitlist behind them. Joins the caller's transaction."""
     now = now or now_utc()
-    future = await SignUp.select(SignUp.id).where(
-        (SignUp.volunteer == volunteer_id) & SignUp.status.is_in(list(ACTIVE_SIGN_UP))
-        & (SignUp.occurrence.starts_at > now))
-    for row in future:
-        await cancel(sign_up_id=row["id"], now=now)
-    return len(future)
+    in_future = ((SignUp.volunteer == volunteer_id) & SignUp.status.is_in(list(ACTIVE_SIGN_UP))
+                 & (SignUp.occurrence.starts_at > now))
+
+    async def work() -> int:
+        # Every occurrence first, in id order, before any person (as each transition locks): otherwise a
+        # cancel elsewhere promoting this person waits on us while we wait on its occurrence (deadlock).
+        locked: set[int] = set()
+        while True:
+            future = await SignUp.select(SignUp.id, SignUp.occurrence).where(in_future)
+            missing = {row["occurrence"] for row in future} - locked
+            if not missing:
+                break
+            await lock_rows(Occurrence, missing)
+            locked |= missing
+        # Then the person: a sign-up or acceptance racing this waits, and re-checks the rules after us. One
+        # that committed just before is read again here (its occurrence is then locked by `cancel`).
+        await lock_rows(Volunteer, [volunteer_id])
+        future = await SignUp.select(SignUp.id).where(in_future)
+        for row in future:
+            await cancel(sign_up_id=row["id"], now=now)
+        return len(future)
+
+    return await in_write_transaction(work)
 
 
 # ---- on behalf of people: whose sign-up it is ------------------------------------------------------

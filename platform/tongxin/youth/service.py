@@ -242,8 +242,10 @@ async def activate_youth(*, actor: Actor, youth_id: int) -> dict[str, Any]:
 async def remove_from_future_work(*, volunteer_id: int, reason: str) -> dict[str, int]:
     """Cancel every future sign-up (waitlists move up) and withdraw every open proposal and invitation;
     inside the caller's transaction."""
-    cancelled = await cancel_future_sign_ups(volunteer_id=volunteer_id)
+    # Invitations first: accepting one locks it, then the occurrence, then the person, so withdrawing
+    # takes them in that order too (the other way round the two deadlocked on PostgreSQL).
     withdrawn = await withdraw_open_proposals(candidate_type="volunteer", candidate_id=volunteer_id, reason=reason)
+    cancelled = await cancel_future_sign_ups(volunteer_id=volunteer_id)
     return {"sign_ups_cancelled": cancelled, "proposals_withdrawn": withdrawn}
 
 
