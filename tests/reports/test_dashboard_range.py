@@ -135,3 +135,30 @@ async def test_zh_cn_page_shows_the_period_in_words_and_links_both_downloads(app
     assert "/api/staff/dashboard.xlsx?" in page.text
     assert "None" not in default.text and "T00:00" not in default.text
     assert "统计期间：" in default.text and "至" in default.text
+
+
+async def test_a_wish_counts_in_the_period_it_was_fulfilled(app):
+    from tests.wishes.test_wishes import posted_wish
+    from tongxin.wishes.tables import Wish
+
+    _, wish, _ = await posted_wish(app)
+    fulfilled = datetime.now(timezone.utc) - timedelta(days=100)
+    await Wish.update({Wish.status: "fulfilled", Wish.fulfilled_at: fulfilled}).where(Wish.id == wish["id"])
+    around = {"date_from": (local_day(fulfilled) - timedelta(days=1)).isoformat(),
+              "date_to": (local_day(fulfilled) + timedelta(days=1)).isoformat()}
+    last_month = {"date_from": (local_day(fulfilled) + timedelta(days=70)).isoformat(), "date_to": ""}
+    async with signed_in(app, "staff") as staff:
+        inside = (await staff.get("/api/staff/dashboard", params=around)).json()
+        after = (await staff.get("/api/staff/dashboard", params=last_month)).json()
+    assert inside["totals"]["wishes_fulfilled"] == 1 and inside["totals"]["people_served"] == 1
+    assert after["totals"]["wishes_fulfilled"] == 0 and after["totals"]["people_served"] == 0
+
+
+async def test_a_period_reaching_far_back_or_ahead_shows_only_months_that_can_hold_figures(app):
+    async with signed_in(app, "staff") as staff:
+        wide = await staff.get("/api/staff/dashboard", params={"date_from": "1900-01-01", "date_to": "2999-12-31"})
+        ahead = await staff.get("/api/staff/dashboard.csv", params={"date_from": "2999-01-01", "date_to": ""})
+    assert wide.status_code == 200 and len(wide.json()["by_month"]) == 12
+    rows = list(csv.reader(io.StringIO(ahead.content.decode("utf-8-sig"))))
+    assert ahead.status_code == 200 and rows[1][0] == "合计" and rows[1][1] == "2999年1月1日起"
+    assert [row[0] for row in rows[2:]] == []

@@ -25,6 +25,13 @@ def _month(d: datetime) -> str:
     return d.astimezone(LOCAL_TZ).strftime("%Y-%m")
 
 
+MAX_MONTHS = 120  # ten years of columns at most
+
+
+def _month_count(first: date, last: date) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
 def _months_between(first: date, last: date) -> list[str]:
     """Every month from `first`'s to `last`'s, as "2026-03", oldest first."""
     year, month, months = first.year, first.month, []
@@ -102,13 +109,18 @@ async def dashboard(*, date_from: date | None = None, date_to: date | None = Non
         entry["day"] = served_on.get(entry["sign_up"], entry["created_at"])
     ledger = [e for e in ledger if inside(e["day"])]
 
-    last = date_to or now.astimezone(LOCAL_TZ).date()
-    if date_from is not None:
-        first = date_from
-    else:  # open start: from the first month with a figure, or a year back when there is none
-        days = [m.astimezone(LOCAL_TZ).date() for m in [s for s, _ in held.values()] + [e["day"] for e in ledger]
-                + [w["fulfilled_at"] or w["confirmed_at"] for w in wishes]]
-        first = min(days + [last]) if days else default_range(last)[0]
+    # The months shown: the period's, but never past today (nothing is served in the future) and, for an open
+    # or very old start, from the first month with a figure (a year back when there is none).
+    today = now.astimezone(LOCAL_TZ).date()
+    last = min(date_to or today, today)
+    days = [m.astimezone(LOCAL_TZ).date() for m in [s for s, _ in held.values()] + [e["day"] for e in ledger]
+            + [w["fulfilled_at"] or w["confirmed_at"] for w in wishes]]
+    first = date_from
+    if first is None or _month_count(first, last) > MAX_MONTHS:
+        first = max(min(days), first or min(days)) if days else default_range(last)[0]
+    if _month_count(first, last) > MAX_MONTHS:  # figures spread over decades: the latest ones
+        year, month = divmod(last.year * 12 + last.month - MAX_MONTHS, 12)
+        first = date(year, month + 1, 1)
     months = _months_between(first, last)
 
     def blank() -> dict[str, int]:
