@@ -89,10 +89,11 @@ async def dashboard(*, date_from: date | None = None, date_to: date | None = Non
         return (date_from is None or day >= date_from) and (date_to is None or day <= date_to)
 
     communities = {r["id"]: r["name"] for r in await Community.select(Community.id, Community.name)}
-    attended = [r for r in await SignUp.select(
+    every_attended = await SignUp.select(
         SignUp.id, SignUp.volunteer, SignUp.occurrence, SignUp.occurrence.starts_at.as_alias("starts_at"),
         SignUp.occurrence.community.as_alias("community"),
-    ).where(SignUp.status == "attended") if inside(r["starts_at"])]
+    ).where(SignUp.status == "attended")
+    attended = [r for r in every_attended if inside(r["starts_at"])]
     held = {}
     for r in attended:
         held[r["occurrence"]] = (r["starts_at"], r["community"])
@@ -102,9 +103,7 @@ async def dashboard(*, date_from: date | None = None, date_to: date | None = Non
     ledger = await LedgerEntry.select(LedgerEntry.minutes, LedgerEntry.created_at, LedgerEntry.sign_up,
                                       LedgerEntry.volunteer.community.as_alias("community"))
     # Hours earned by attending count on the day served; other credits on the day they were granted.
-    served_on = {r["id"]: r["starts_at"] for r in await SignUp.select(
-        SignUp.id, SignUp.occurrence.starts_at.as_alias("starts_at")).where(
-        SignUp.id.is_in([e["sign_up"] for e in ledger if e["sign_up"] is not None] or [-1]))}
+    served_on = {r["id"]: r["starts_at"] for r in every_attended}
     for entry in ledger:
         entry["day"] = served_on.get(entry["sign_up"], entry["created_at"])
     ledger = [e for e in ledger if inside(e["day"])]
