@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tongxin.accounts.service import Actor
@@ -24,34 +25,105 @@ def _month(d: datetime) -> str:
     return d.astimezone(LOCAL_TZ).strftime("%Y-%m")
 
 
-def _last_months(now: datetime, count: int = 12) -> list[str]:
-    year, month = now.astimezone(LOCAL_TZ).year, now.astimezone(LOCAL_TZ).month
-    months = []
-    for _ in range(count):
+MAX_MONTHS = 120  # ten years of columns at most
+
+
+def _month_count(first: date, last: date) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def _months_between(first: date, last: date) -> list[str]:
+    """Every month from `first`'s to `last`'s, as "2026-03", oldest first."""
+    year, month, months = first.year, first.month, []
+    while (year, month) <= (last.year, last.month):
         months.append(f"{year:04d}-{month:02d}")
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return months[::-1]
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
 
 
-async def dashboard(*, now: datetime | None = None) -> dict[str, Any]:
-    """Activities held, people served, wishes fulfilled and hours: totals, by community, by month."""
+def default_range(today: date) -> tuple[date, date]:
+    """The dashboard's period when none is asked for: the last 12 months, this month included."""
+    year, month = (today.year - 1, today.month + 1) if today.month < 12 else (today.year, 1)
+    return date(year, month, 1), today
+
+
+def check_range(date_from: date | None, date_to: date | None) -> None:
+    """Refuse a period that ends before it starts (either end may be open)."""
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise InvalidInput("the period must start before it ends", field="date_from", code="period_order")
+
+
+def parse_range(raw_from: str | None, raw_to: str | None, *, today: date) -> tuple[date | None, date | None]:
+    """A period from the query or form: both ends absent → the default (last 12 months); an empty end → open;
+    anything but a date → refused on its field; an end before the start → refused on `date_from`."""
+    if raw_from is None and raw_to is None:
+        return default_range(today)
+    days: list[date | None] = []
+    for name, raw in (("date_from", raw_from), ("date_to", raw_to)):
+        text = (raw or "").strip()
+        try:
+            days.append(date.fromisoformat(text) if text else None)
+        except ValueError:
+            raise InvalidInput(f"{name} must be a date like 2026-03-01", field=name, code="not_a_date") from None
+    check_range(days[0], days[1])
+    return days[0], days[1]
+
+
+def hours_of(minutes: int) -> float:
+    """Whole minutes as hours with two decimals (90 → 1.5), rounded half up from the exact minutes."""
+    return float((Decimal(int(minutes)) / Decimal(60)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+async def dashboard(*, date_from: date | None = None, date_to: date | None = None,
+                    now: datetime | None = None) -> dict[str, Any]:
+    """Activities held, people served, wishes fulfilled and hours in a period of local days (either end may
+    be None: open): totals, by community, by month. Each figure counts on the day it happened: an activity
+    and its hours on the occurrence's day, a wish on the day it was fulfilled."""
+    check_range(date_from, date_to)
     now = now or datetime.now(timezone.utc)
-    months = _last_months(now)
+
+    def inside(moment: datetime | None) -> bool:
+        if moment is None:
+            return False
+        day = moment.astimezone(LOCAL_TZ).date()
+        return (date_from is None or day >= date_from) and (date_to is None or day <= date_to)
+
     communities = {r["id"]: r["name"] for r in await Community.select(Community.id, Community.name)}
-    attended = await SignUp.select(
-        SignUp.volunteer, SignUp.occurrence, SignUp.occurrence.starts_at.as_alias("starts_at"),
+    every_attended = await SignUp.select(
+        SignUp.id, SignUp.volunteer, SignUp.occurrence, SignUp.occurrence.starts_at.as_alias("starts_at"),
         SignUp.occurrence.community.as_alias("community"),
     ).where(SignUp.status == "attended")
+    attended = [r for r in every_attended if inside(r["starts_at"])]
     held = {}
     for r in attended:
         held[r["occurrence"]] = (r["starts_at"], r["community"])
-    wishes = await Wish.select(Wish.id, Wish.household, Wish.community, Wish.fulfilled_at, Wish.confirmed_at).where(
-        Wish.status.is_in(["fulfilled", "confirmed"]))
-    ledger = await LedgerEntry.select(LedgerEntry.minutes, LedgerEntry.created_at,
+    wishes = [w for w in await Wish.select(
+        Wish.id, Wish.household, Wish.community, Wish.fulfilled_at, Wish.confirmed_at).where(
+        Wish.status.is_in(["fulfilled", "confirmed"])) if inside(w["fulfilled_at"] or w["confirmed_at"])]
+    ledger = await LedgerEntry.select(LedgerEntry.minutes, LedgerEntry.created_at, LedgerEntry.sign_up,
                                       LedgerEntry.volunteer.community.as_alias("community"))
+    # Hours earned by attending count on the day served; other credits on the day they were granted.
+    served_on = {r["id"]: r["starts_at"] for r in every_attended}
+    for entry in ledger:
+        entry["day"] = served_on.get(entry["sign_up"], entry["created_at"])
+    ledger = [e for e in ledger if inside(e["day"])]
 
-    def blank() -> dict[str, float]:
-        return {"activities_held": 0, "people_served": 0, "wishes_fulfilled": 0, "hours": 0.0}
+    # The months shown: the period's, but never past today (nothing is served in the future) and, for an open
+    # or very old start, from the first month with a figure (a year back when there is none).
+    today = now.astimezone(LOCAL_TZ).date()
+    last = min(date_to or today, today)
+    days = [m.astimezone(LOCAL_TZ).date() for m in [s for s, _ in held.values()] + [e["day"] for e in ledger]
+            + [w["fulfilled_at"] or w["confirmed_at"] for w in wishes]]
+    first = date_from
+    if first is None or _month_count(first, last) > MAX_MONTHS:
+        first = max(min(days), first or min(days)) if days else default_range(last)[0]
+    if _month_count(first, last) > MAX_MONTHS:  # figures spread over decades: the latest ones
+        year, month = divmod(last.year * 12 + last.month - MAX_MONTHS, 12)
+        first = date(year, month + 1, 1)
+    months = _months_between(first, last)
+
+    def blank() -> dict[str, int]:
+        return {"activities_held": 0, "people_served": 0, "wishes_fulfilled": 0, "minutes": 0}
 
     by_community: dict[Any, dict] = defaultdict(blank)
     by_month: dict[str, dict] = {m: blank() for m in months}
@@ -60,35 +132,48 @@ async def dashboard(*, now: datetime | None = None) -> dict[str, Any]:
         if _month(starts_at) in by_month:
             by_month[_month(starts_at)]["activities_held"] += 1
     volunteers_by_community: dict[Any, set] = defaultdict(set)
+    volunteers_by_month: dict[str, set] = defaultdict(set)
     for r in attended:
         volunteers_by_community[r["community"]].add(r["volunteer"])
+        volunteers_by_month[_month(r["starts_at"])].add(r["volunteer"])
     for community, people in volunteers_by_community.items():
         by_community[community]["people_served"] += len(people)
+    for month, people in volunteers_by_month.items():
+        if month in by_month:
+            by_month[month]["people_served"] += len(people)
     for w in wishes:
         by_community[w["community"]]["wishes_fulfilled"] += 1
         by_community[w["community"]]["people_served"] += 1  # the household
-        when = w["fulfilled_at"] or w["confirmed_at"]
-        if when and _month(when) in by_month:
-            by_month[_month(when)]["wishes_fulfilled"] += 1
+        when = _month(w["fulfilled_at"] or w["confirmed_at"])
+        if when in by_month:
+            by_month[when]["wishes_fulfilled"] += 1
+            by_month[when]["people_served"] += 1
     for entry in ledger:
-        # Hours on a chart: exact minutes, shown with one decimal.
-        by_community[entry["community"]]["hours"] += entry["minutes"] / 60
-        if _month(entry["created_at"]) in by_month:
-            by_month[_month(entry["created_at"])]["hours"] += entry["minutes"] / 60
+        by_community[entry["community"]]["minutes"] += entry["minutes"]
+        if _month(entry["day"]) in by_month:
+            by_month[_month(entry["day"])]["minutes"] += entry["minutes"]
+
+    def shown(figures: dict[str, int]) -> dict[str, Any]:
+        return {**figures, "hours": hours_of(figures["minutes"])}
+
+    minutes = sum(e["minutes"] for e in ledger)
     totals = {
         "activities_held": len(held),
         "people_served": len({r["volunteer"] for r in attended}) + len({w["household"] for w in wishes}),
         "wishes_fulfilled": len(wishes),
-        "hours": round(sum(e["minutes"] for e in ledger) / 60, 1),
+        "minutes": minutes,
+        "hours": hours_of(minutes),
         "volunteers_served": len({r["volunteer"] for r in attended}),
         "households_served": len({w["household"] for w in wishes}),
     }
     return {
+        "date_from": date_from.isoformat() if date_from else None,
+        "date_to": date_to.isoformat() if date_to else None,
         "totals": totals,
         "by_community": [{"community_id": cid, "community": communities.get(cid, "未登记社区 / no community"),
-                          **{k: round(v, 1) for k, v in figures.items()}}
+                          **shown(figures)}
                          for cid, figures in sorted(by_community.items(), key=lambda kv: str(communities.get(kv[0], "~")))],
-        "by_month": [{"month": m, **{k: round(v, 1) for k, v in by_month[m].items()}} for m in months],
+        "by_month": [{"month": m, **shown(by_month[m])} for m in months],
     }
 
 
@@ -154,4 +239,4 @@ async def approval_queue(*, actor: Actor, kinds: list[str] | None = None, commun
             "offset": offset}
 
 
-__all__ = ("dashboard", "approval_queue", "QUEUE_KINDS")
+__all__ = ("dashboard", "parse_range", "default_range", "hours_of", "approval_queue", "QUEUE_KINDS")

@@ -91,6 +91,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "run_matching": ("运行匹配", "Run matching"), "activities_held": ("已开展活动", "Activities held"),
     "people_served": ("服务人次", "People served"), "wishes_fulfilled": ("已实现心愿", "Wishes fulfilled"),
     "hours": ("服务时长(小时)", "Hours"), "by_community": ("按社区", "By community"), "by_month": ("按月份", "By month"),
+    "dashboard_period": ("统计期间：{period}", "Period: {period}"), "show_figures": ("查看", "Show"),
+    "dashboard_range_hint": ("日期可留空：留空表示不限。", "Leave a date empty for no limit."),
+    "download_csv": ("下载 CSV 表格", "Download CSV"), "download_xlsx": ("下载 Excel 表格", "Download Excel"),
     "score": ("匹配分", "Score"),
     "queue_organization": ("组织", "Organizations"), "queue_activity": ("活动", "Activities"),
     "queue_wish": ("微心愿", "Wishes"), "queue_youth": ("小小安全员", "Youth members"),
@@ -273,7 +276,7 @@ ERROR_CODES_ZH: dict[str, str] = {
     "check_in_closed": "活动已结束，不能再签到", "check_out_closed": "已超过签退时间(活动结束后三小时)，请联系组织登记时长",
     "not_checked_out": "此人还没有签退，请填写时长后再确认",
     "choose_person": "请选择为谁签到",
-    "no_confirmed_hours": "这段时间内没有已确认的服务时长", "period_order": "开始日期不能晚于结束日期",
+    "no_confirmed_hours": "这段时间内没有已确认的服务时长", "period_order": "开始日期不能晚于结束日期", "not_a_date": "请填写有效的日期",
     "period_too_long": "时间段太长，请缩短后再试", "note_required": "请写明理由", "minutes_range": "时长须在 0 到 1440 分钟之间",
     "radius_range": "范围须在 50 到 50000 米之间", "too_many_wrong_codes": "签到码输错次数过多，请十分钟后再试", "position_half": "位置信息不完整", "position_bad": "位置信息不正确",
 }

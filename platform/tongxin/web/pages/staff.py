@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from tongxin.activities import service as activities
-from tongxin.errors import DomainError, NotFound
+from tongxin.dates import LOCAL_TZ, hours_text
+from tongxin.errors import DomainError, InvalidInput, NotFound
 from tongxin.matches import decisions
 from tongxin.matches import service as matches
 from tongxin.organizations import service as organizations
+from tongxin.reports import exports
 from tongxin.reports import queue as queue_facts
 from tongxin.reports import service as reports
 from tongxin.scheduling import service as scheduling
@@ -155,11 +158,20 @@ async def matching_page(request: Request) -> Redirect:
 
 
 @get("/staff/dashboard", include_in_schema=False)
-async def dashboard_page(request: Request) -> Template:
+async def dashboard_page(request: Request, date_from: str | None = None, date_to: str | None = None) -> Template:
+    """The district's figures for a period (default the last 12 months), as charts and as CSV/Excel downloads."""
     await require(request, "staff")
-    figures = await reports.dashboard()
     lang = lang_of(request)
-    t = lambda key: i18n.translate(key, lang)
+    t = lambda key, **values: i18n.translate(key, lang, **values)
+    today = datetime.now(LOCAL_TZ).date()
+    try:
+        first, last = reports.parse_range(date_from, date_to, today=today)
+    except InvalidInput as exc:
+        values = {"date_from": (date_from or "").strip(), "date_to": (date_to or "").strip()}
+        errors = {exc.field or "date_from": i18n.error_text(exc.code, exc.message, lang)}
+        return await render(request, "dashboard.html", status_code=400, figures=None, charts=[], values=values,
+                            errors=errors)
+    figures = await reports.dashboard(date_from=first, date_to=last)
     none = t("no_figures")
     places = [{**row, "community": i18n.both(str(row["community"]), lang)} for row in figures["by_community"]]
     charts = [
@@ -173,7 +185,13 @@ async def dashboard_page(request: Request) -> Template:
         {"title": f"{t('wishes_fulfilled')} · {t('by_month')}",
          "svg": web.column_chart(figures["by_month"], label="month", value="wishes_fulfilled", empty=none)},
     ]
-    return await render(request, "dashboard.html", figures=figures, charts=charts)
+    values = {"date_from": first.isoformat() if first else "", "date_to": last.isoformat() if last else ""}
+    query = urlencode(values)
+    return await render(request, "dashboard.html", figures=figures, charts=charts, values=values, errors={},
+                        period=exports.period_text(first, last, lang),
+                        hours_shown=hours_text(figures["totals"]["minutes"]),
+                        downloads=[(t("download_csv"), f"/api/staff/dashboard.csv?{query}"),
+                                   (t("download_xlsx"), f"/api/staff/dashboard.xlsx?{query}")])
 
 
 @get("/staff/jobs", include_in_schema=False)
