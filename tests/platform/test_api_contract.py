@@ -44,7 +44,7 @@ SESSION_BREAKERS = ["--exclude-path", "/api/accounts/logout", "--exclude-path", 
                     "--exclude-path", "/api/accounts/users/{user_id}"]
 ANONYMOUS_ONLY = ["--exclude-path", "/api/accounts/login", "--exclude-path", "/api/accounts/register",
                   "--exclude-path", "/api/accounts/password-reset"]
-TIME_BUDGET = 120  # seconds per role; a run that takes longer fails rather than hangs CI
+TIME_BUDGET = 120  # seconds per role (300 in the full run); a run that takes longer fails rather than hangs CI
 
 
 def _schemathesis() -> str:
@@ -126,10 +126,10 @@ def test_api_matches_its_openapi_document(server, sessions, role):
                *sessions[role], *SESSION_BREAKERS, *([] if role == "anonymous" else ANONYMOUS_ONLY)]
     started = time.monotonic()
     try:
-        result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=TIME_BUDGET,
+        result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=300 if full else TIME_BUDGET,
                                 env={**os.environ, "SCHEMATHESIS_TELEMETRY": "false"})
     except subprocess.TimeoutExpired:
-        pytest.fail(f"Schemathesis as {role} took longer than {TIME_BUDGET} s")
+        pytest.fail(f"Schemathesis as {role} took longer than its time budget")
     took = time.monotonic() - started
     output = result.stdout + result.stderr
     generated = re.search(r"(\d+) generated", output)

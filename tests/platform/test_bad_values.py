@@ -52,3 +52,10 @@ async def test_staff_editing_a_missing_organization_get_404(client):
     await signed_in_as(client, "staff")
     answer = await client.patch("/api/organizations/0", json={"name": "不存在的组织", "kind": "social_organization", "lat": 0.0, "lon": None})
     assert answer.status_code == 404, answer.text
+
+
+async def test_a_huge_offset_on_the_wish_lists_answers_400(client):
+    await signed_in_as(client, "staff")
+    for path in ("/api/wishes?offset=18641647102518808576", "/api/wishes/public?offset=18641647102518808576"):
+        answer = await client.get(path)
+        assert answer.status_code == 400, answer.text
