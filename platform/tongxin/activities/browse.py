@@ -111,6 +111,9 @@ async def list_occurrences(*, actor=None, date_from: date | None = None, date_to
     if fits_me and volunteer_id is None:
         raise InvalidInput("fill in your volunteer profile first (\"fits me\" needs it)", field="fits_me",
                            code="no_profile")
+    if (lat is None) != (lon is None):
+        raise InvalidInput("give both lat and lon, or neither", field="lat" if lat is None else "lon",
+                           code="no_location")
     if lat is None and volunteer_id is not None and (sort == "distance" or radius_km is not None):
         home = await Volunteer.select(Volunteer.lat, Volunteer.lon).where(Volunteer.id == volunteer_id).first()
         if home:

@@ -100,6 +100,8 @@ async def update_organization(*, actor: Actor, organization_id: int, **fields: A
             raise Conflict("an organization with this name is already registered", field="name", code="name_taken")
         before = await Organization.select(Organization.name, Organization.status).where(
             Organization.id == organization_id).first()
+        if before is None:
+            raise NotFound("organization not found")
         renamed = "name" in fields and fields["name"] != before["name"]
         review = renamed and before["status"] == "approved" and not actor.is_staff
         if review:

@@ -39,6 +39,9 @@ GUARDED = {401: "sign in first", 403: "your role may not do this, or the CSRF to
 WRITES = {403: "the CSRF token is missing or wrong"}
 THROTTLED = {429: "too many tries from this client; wait `Retry-After` seconds"}
 THROTTLED_PATHS = ("/api/accounts/login", "/api/accounts/register", "/api/accounts/password")
+# Operations that check a password answer 401 for a wrong one, even without a guard.
+CREDENTIALS = {401: "wrong username or password"}
+CREDENTIAL_PATHS = ("/api/accounts/login", "/api/accounts/password")
 
 
 def declare_error_responses(app: Litestar) -> None:
@@ -56,6 +59,8 @@ def declare_error_responses(app: Litestar) -> None:
                 declared = WRITES | declared
             if route.path in THROTTLED_PATHS:
                 declared |= THROTTLED
+            if route.path in CREDENTIAL_PATHS:
+                declared = CREDENTIALS | declared
             responses = dict(handler.responses or {})
             for status, description in declared.items():
                 responses.setdefault(status, _spec(description))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 import msgspec
 from litestar import Controller, get, post, put
 from litestar.di import Provide
-from litestar.params import Parameter
 
 from tongxin.accounts.guards import (
     provide_actor,
@@ -17,11 +16,10 @@ from tongxin.accounts.guards import (
 )
 from tongxin.accounts.service import Actor
 from tongxin.errors import NotFound
+from tongxin.paging import Limit, Offset
 from tongxin.wishes import schemas, service
 from tongxin.wishes.schemas import Category, WishStatus
 
-Limit = Annotated[int, Parameter(ge=1, le=100, description="page size, at most 100")]
-Offset = Annotated[int, Parameter(ge=0)]
 Sort = Literal["needed_by", "-needed_by", "urgency", "-urgency", "created", "-created"]
 ACTOR = {"actor": Provide(provide_actor)}
 MAYBE_ACTOR = {"actor": Provide(provide_optional_actor)}
