@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.demo_server import demo_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                "--disable-component-update", "--disable-sync"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -37,29 +28,8 @@ def chromium_path() -> str:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, chromium_path) -> str:
     """`tongxin serve` (no scheduler) over a migrated SQLite file with the demo district."""
-    folder = tmp_path_factory.mktemp("browser")
-    env = {**os.environ, "TONGXIN_DATABASE_URL": f"sqlite:///{folder / 'tongxin.sqlite3'}",
-           "TONGXIN_DEVELOPMENT": "1", "TONGXIN_RUN_SCHEDULER": "0", "TONGXIN_SECRET_KEY": "browser-tests-" + "x" * 20,
-           "PYTHONPATH": str(ROOT / "platform")}
-    for command in (["migrate"], ["demo"]):
-        subprocess.run([sys.executable, "-m", "tongxin.cli", *command], env=env, cwd=folder, check=True,
-                       capture_output=True, timeout=180)
-    port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "tongxin.cli", "serve", "--port", str(port)], env=env,
-                               cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(base + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("the server did not start")
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    with demo_server(tmp_path_factory.mktemp("browser"), secret="browser-tests-") as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
