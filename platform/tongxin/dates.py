@@ -19,7 +19,12 @@ ADULT_AGE = 18
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
+def hours_2dp(minutes: int) -> Decimal:
+    """Whole minutes as hours with exactly two decimals (90 → 1.50), rounded half up from the exact minutes."""
+    return (Decimal(int(minutes)) / Decimal(60)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
 def hours_text(minutes: int) -> str:
     """Whole minutes as hours with at most two decimals, computed exactly ("1", "0.33", "8.09")."""
-    value = (Decimal(int(minutes)) / Decimal(60)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    value = hours_2dp(minutes)
     return format(value.normalize(), "f") if value else "0"

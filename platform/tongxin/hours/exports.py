@@ -7,18 +7,16 @@ Organizations export their own services, staff the district. Exports carry phone
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tongxin.accounts.service import record_audit
 from tongxin.activities.tables import SignUp
-from tongxin.dates import LOCAL_TZ
+from tongxin.dates import LOCAL_TZ, hours_2dp
 from tongxin.errors import InvalidInput, NotFound
 from tongxin.hours import flags
 from tongxin.hours.tables import CheckIn
+from tongxin.spreadsheets import csv_bytes, xlsx_bytes
 from tongxin.volunteers.tables import LedgerEntry
 
 # The import template's columns, in its order. Tongxin does not hold identity-card numbers: those two columns
@@ -26,11 +24,6 @@ from tongxin.volunteers.tables import LedgerEntry
 COLUMNS = ("序号", "姓名", "证件类型", "证件号码", "手机号码", "服务项目名称", "服务日期", "服务开始时间",
            "服务结束时间", "服务时长（小时）", "服务地点", "组织名称", "记录状态")
 MAX_ROWS = 50_000
-
-
-def hours_2dp(minutes: int) -> Decimal:
-    """Whole minutes as hours with exactly two decimals (90 → 1.50), rounded half up."""
-    return (Decimal(int(minutes)) / Decimal(60)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _local(moment: datetime, pattern: str) -> str:
@@ -106,29 +99,14 @@ def _cells(n: int, row: dict[str, Any]) -> list[Any]:
 
 def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
     """The rows as an Excel workbook in the import template's columns (hours as numbers, two decimals)."""
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "志愿服务记录"
-    sheet.append(list(COLUMNS))
+    cells = []
     for n, row in enumerate(rows, start=1):
-        cells = _cells(n, row)
-        cells[9] = float(row["hours"])
-        sheet.append(cells)
-        sheet.cell(row=n + 1, column=10).number_format = "0.00"
-    for letter, width in zip("ABCDEFGHIJKLM", (6, 10, 10, 20, 14, 28, 12, 17, 17, 14, 28, 24, 20)):
-        sheet.column_dimensions[letter].width = width
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        cells.append(_cells(n, row))
+        cells[-1][9] = float(row["hours"])  # a number in Excel; the CSV keeps the exact two decimals
+    return xlsx_bytes([list(COLUMNS), *cells], title="志愿服务记录", hours_column=10,
+                      widths=(6, 10, 10, 20, 14, 28, 12, 17, 17, 14, 28, 24, 20))
 
 
 def to_csv(rows: list[dict[str, Any]]) -> bytes:
     """The same rows as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese right)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    for n, row in enumerate(rows, start=1):
-        writer.writerow([str(c) for c in _cells(n, row)])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes([COLUMNS, *([str(c) for c in _cells(n, row)] for n, row in enumerate(rows, start=1))])

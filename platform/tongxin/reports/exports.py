@@ -3,10 +3,10 @@ one per month, in the reader's language (zh-CN or English)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Any
+
+from tongxin.spreadsheets import csv_bytes, xlsx_bytes
 
 # Column headers, zh-CN first and English second.
 COLUMNS = (("范围", "Scope"), ("名称", "Name"), ("活动场次", "Activities held"), ("服务人数", "People served"),
@@ -64,30 +64,12 @@ def table(figures: dict[str, Any], lang: str) -> list[list[Any]]:
 def to_csv(rows: list[list[Any]]) -> bytes:
     """The table as CSV, UTF-8 with a byte-order mark so spreadsheet programs read the Chinese right; hours
     always with two decimals."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(rows[0])
-    for row in rows[1:]:
-        writer.writerow([*row[:-1], f"{row[-1]:.2f}"])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes([rows[0], *([*row[:-1], f"{row[-1]:.2f}"] for row in rows[1:])])
 
 
 def to_xlsx(rows: list[list[Any]], lang: str) -> bytes:
     """The same table as an Excel workbook: figures as numbers, hours shown with two decimals."""
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _word("sheet", lang)
-    for n, row in enumerate(rows, start=1):
-        sheet.append(row)
-        if n > 1:
-            sheet.cell(row=n, column=len(row)).number_format = "0.00"
-    for letter, width in zip("ABCDEF", (10, 30, 12, 12, 12, 16)):
-        sheet.column_dimensions[letter].width = width
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx_bytes(rows, title=_word("sheet", lang), hours_column=len(rows[0]), widths=(10, 30, 12, 12, 12, 16))
 
 
 def filename(figures: dict[str, Any], extension: str) -> str:

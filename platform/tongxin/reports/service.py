@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tongxin.accounts.service import Actor
 from tongxin.accounts.tables import Community
 from tongxin.activities.tables import Activity, SignUp
-from tongxin.dates import LOCAL_TZ
+from tongxin.dates import LOCAL_TZ, hours_2dp
 from tongxin.errors import InvalidInput, NotFound
 from tongxin.matches.decisions import list_proposals
 from tongxin.organizations.tables import Organization
@@ -71,7 +70,7 @@ def parse_range(raw_from: str | None, raw_to: str | None, *, today: date) -> tup
 
 def hours_of(minutes: int) -> float:
     """Whole minutes as hours with two decimals (90 → 1.5), rounded half up from the exact minutes."""
-    return float((Decimal(int(minutes)) / Decimal(60)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return float(hours_2dp(minutes))
 
 
 async def dashboard(*, date_from: date | None = None, date_to: date | None = None,
