@@ -73,7 +73,7 @@ class LoginAttempt(Table):
 
     username = Varchar(length=64, index=True)
     client = Varchar(length=64, default="")
-    kind = Varchar(length=16, default="login")  # login | register
+    kind = Varchar(length=16, default="login")  # login | register | check_in (wrong check-in codes)
     succeeded = Boolean(default=False)
     at = Timestamptz(default=TimestamptzNow(), index=True)
 

@@ -124,7 +124,8 @@ async def _guard_guessing(actor) -> None:
     attempts table, so every web instance sees the same count)."""
     since = now_utc() - GUESS_WINDOW
     wrong = await LoginAttempt.count().where(
-        (LoginAttempt.username == f"check-in:{actor.id}") & (LoginAttempt.succeeded == False)  # noqa: E712
+        (LoginAttempt.kind == "check_in") & (LoginAttempt.username == f"check-in:{actor.id}")
+        & (LoginAttempt.succeeded == False)  # noqa: E712
         & (LoginAttempt.at > since))
     if wrong >= MAX_WRONG_CODES:
         refused = RateLimited("too many wrong codes; wait ten minutes", retry_after=int(GUESS_WINDOW.total_seconds()))
@@ -133,7 +134,8 @@ async def _guard_guessing(actor) -> None:
 
 
 async def _count_wrong(actor) -> None:
-    await LoginAttempt.insert(LoginAttempt(username=f"check-in:{actor.id}", client="check-in", succeeded=False))
+    await LoginAttempt.insert(LoginAttempt(username=f"check-in:{actor.id}", client="check-in", kind="check_in",
+                                            succeeded=False))
 
 
 def _refuse_code(verdict: str) -> None:
