@@ -26,6 +26,7 @@ from tongxin.accounts.sessions import DatabaseStore, RotatingSessionConfig
 from tongxin.db import connection_pool, use_database
 from tongxin.errors import DomainError
 from tongxin.settings import Settings
+from tongxin.web import i18n
 from tongxin.web.headers import security_headers_hook
 from tongxin.web.openapi import declare_error_responses
 from tongxin.web.errors import (
@@ -109,7 +110,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         # Our error handlers log: one line per 4xx, a traceback only for 5xx (web/errors.py).
         logging_config=LoggingConfig(log_exceptions="debug"),
-        template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine,
+                                       engine_callback=lambda jinja: i18n.install(jinja.engine)),
         request_max_body_size=settings.max_body_bytes,
         debug=settings.debug,
     )
