@@ -23,6 +23,7 @@ from tongxin.accounts.tables import (
     User,
 )
 from tongxin.accounts.usernames import checked_username, normalize_username
+from tongxin.db import write_transaction
 from tongxin.errors import Conflict, InvalidInput, NotAuthenticated
 from tongxin.organizations.tables import OrganizationMember
 from tongxin.volunteers.tables import Volunteer
@@ -90,6 +91,14 @@ async def register(
     await throttle.begin_registration(client=client, username=normalize_username(username))
     return await create_user(username=username, password=password, role=role, display_name=display_name,
                              phone=phone, locale=locale)
+
+
+async def set_locale(*, user_id: int, locale: str) -> None:
+    """Keep the language a person reads the pages in, so messages queued for them later use it too."""
+    if locale not in ("zh-CN", "en"):
+        raise InvalidInput(f"unknown language {locale!r}", field="locale", code="unknown_code")
+    async with write_transaction():
+        await User.update({User.locale: locale}).where((User.id == user_id) & (User.locale != locale))
 
 
 async def get_user(*, user_id: int) -> dict[str, Any]:

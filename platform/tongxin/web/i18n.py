@@ -88,6 +88,13 @@ ERROR_CODES = (
     N_("error", "period_too_long"), N_("error", "note_required"), N_("error", "minutes_range"),
     N_("error", "radius_range"), N_("error", "too_many_wrong_codes"), N_("error", "position_half"),
     N_("error", "position_bad"),
+    N_("error", "wrong_password"), N_("error", "password_too_short"), N_("error", "reset_link_invalid"),
+    N_("error", "own_account"), N_("error", "unknown_grid"), N_("error", "not_grid_worker"),
+    N_("error", "managed_role"), N_("error", "invalid"), N_("error", "invalid_input"), N_("error", "conflict"),
+    N_("error", "forbidden"), N_("error", "calendar_off"), N_("error", "consent_required"),
+    N_("error", "consent_changed"), N_("error", "child_too_young"), N_("error", "child_adult"),
+    N_("error", "issued_in_future"), N_("error", "expires_before_issue"), N_("error", "window_order"),
+    N_("error", "window_overlap"), N_("error", "needed_by_passed"),
 )
 ELIGIBILITY_CODES = (
     N_("eligibility", "sign_ups_closed"), N_("eligibility", "age"), N_("eligibility", "no_birth_date"),
@@ -155,7 +162,8 @@ def error_text(code: str, message: str, lang: str) -> str:
         reason = code.partition(":")[2]
         return translate("not_eligible_because", lang,
                          reason=word("eligibility", reason, lang) or translate("why_generic", lang))
-    return word("error", code, lang) or message
+    # a code without words yet: the kind of failure, never the service's English
+    return word("error", code, lang) or translate("invalid_input", lang)
 
 
 @pass_context
