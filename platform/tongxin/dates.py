@@ -48,3 +48,10 @@ def local_day(value: date | None, lang: str = language.DEFAULT) -> str:
     if value is None:
         return ""
     return format_date(value, language.translate("date_pattern", lang), locale=language.babel_locale(lang))
+
+
+def long_day(value: date | None, lang: str = language.DEFAULT) -> str:
+    """A calendar day written out, as on a certificate ("2026年12月19日" / "19 December 2026"); "" for none."""
+    if value is None:
+        return ""
+    return format_date(value, language.translate("long_date_pattern", lang), locale=language.babel_locale(lang))

@@ -99,13 +99,14 @@ def device_key(device: str) -> str:
     return hashlib.sha256(device.encode()).hexdigest()[:24] if device else ""
 
 
-def qr_svg(url: str) -> str:
-    """A QR code as inline SVG markup (no script, no image request: fine under a strict CSP)."""
+def qr_svg(url: str, title: str = "签到二维码") -> str:
+    """A QR code as inline SVG markup (no script, no image request: fine under a strict CSP), `title` read out
+    by screen readers."""
     import io
 
     import segno
 
     out = io.BytesIO()
     segno.make(url, error="m").save(out, kind="svg", scale=6, border=2, xmldecl=False, svgns=True,
-                                    title="签到二维码", svgclass="qr", lineclass=None, omitsize=True)
+                                    title=title, svgclass="qr", lineclass=None, omitsize=True)
     return out.getvalue().decode()

@@ -12,6 +12,7 @@ from tongxin.accounts.guards import provide_actor, role_in, signed_in
 from tongxin.accounts.service import Actor
 from tongxin.errors import InvalidInput, NotFound
 from tongxin.hours import certificates, checkin, codes, exports, flags
+from tongxin.language import language_of, translate
 from tongxin.hours.schemas import (
     CertificateIn,
     CheckInIn,
@@ -50,7 +51,7 @@ async def code_payload(request: Request, actor: Actor, occurrence_id: int) -> di
     screen = await checkin.code_screen(actor=actor, occurrence_id=occurrence_id, secret_key=secret_of(request))
     link = scan_url(request, screen["token"])
     return {"occurrence": occurrence_id, "short_code": screen["short_code"], "token": screen["token"],
-            "scan_url": link, "qr_svg": codes.qr_svg(link), "seconds_left": screen["seconds_left"],
+            "scan_url": link, "qr_svg": codes.qr_svg(link, translate("check_in_qr", language_of(request.cookies.get("tx_lang")))), "seconds_left": screen["seconds_left"],
             "expected": screen["expected"], "checked_in": screen["checked_in"], "checked_out": screen["checked_out"]}
 
 

@@ -17,7 +17,7 @@ from tongxin.activities import attendance
 from tongxin.activities.recurrence import expand_occurrences
 from tongxin.activities.tables import ACTIVE_SIGN_UP, Activity, Occurrence, SignUp
 from tongxin.dates import LOCAL_TZ, local_day, local_time
-from tongxin.language import LANGUAGES, texts, translate
+from tongxin.language import DEFAULT, LANGUAGES, texts, translate
 from tongxin.matches import invitations
 from tongxin.matches import service as matches
 from tongxin.notifications import service as notifications
@@ -133,6 +133,11 @@ def _local(dt: datetime):
     return lambda lang: local_time(dt, lang)
 
 
+def _kind(certificate: dict):
+    """A certificate kind's name in each recipient's language (for `texts`)."""
+    return lambda lang: certificate["kind_name"] if lang == DEFAULT else certificate["kind_name_en"] or certificate["kind_name"]
+
+
 def _day(day):
     """A calendar day as each recipient's language writes it (for `texts`)."""
     return lambda lang: local_day(day, lang)
@@ -215,6 +220,7 @@ async def _expiring_certificates(ctx: JobContext, *, kinds: tuple[str, ...] | No
     query = Certificate.select(
         Certificate.id, Certificate.volunteer, Certificate.expires_on,
         Certificate.kind.code.as_alias("kind"), Certificate.kind.name_zh.as_alias("kind_name"),
+        Certificate.kind.name_en.as_alias("kind_name_en"),
         Certificate.volunteer.user.as_alias("user"), Certificate.volunteer.real_name.as_alias("name"),
     ).where((Certificate.expires_on >= today)
             & (Certificate.expires_on <= today + timedelta(days=CERTIFICATE_NOTICE_DAYS))
@@ -236,7 +242,7 @@ async def warn_expiring_certificates(ctx: JobContext) -> str:
         if c["user"] is not None:
             queued += await notifications.notify(
                 recipient_id=c["user"], kind="certificate_expiring", target_key=key,
-                title=texts("notify_certificate_expiring", kind=c["kind_name"], day=_day(c["expires_on"])),
+                title=texts("notify_certificate_expiring", kind=_kind(c), day=_day(c["expires_on"])),
                 body=texts("notify_certificate_expiring_body"),
                 payload={"certificate": c["id"], "expires_on": c["expires_on"].isoformat()})
         organizations = {r["organization"] for r in await SignUp.select(
@@ -249,7 +255,7 @@ async def warn_expiring_certificates(ctx: JobContext) -> str:
                 OrganizationMember.organization.is_in(list(organizations))):
             queued += await notifications.notify(
                 recipient_id=m["user"], kind="certificate_expiring_org", target_key=key,
-                title=texts("notify_certificate_expiring_org", name=c["name"], kind=c["kind_name"],
+                title=texts("notify_certificate_expiring_org", name=c["name"], kind=_kind(c),
                             day=_day(c["expires_on"])),
                 body=texts("notify_certificate_expiring_org_body"),
                 payload={"certificate": c["id"], "volunteer": c["volunteer"]})
@@ -265,7 +271,7 @@ async def propose_drills(ctx: JobContext) -> str:
     youth = await _youth_without_drill(ctx.now)
     if not certificates and not youth:
         return "nobody needs a drill"
-    adults = sorted({(c["name"], c["kind_name"], c["expires_on"]) for c in certificates})
+    adults = sorted({(c["name"], c["kind_name"], c["kind_name_en"], c["expires_on"]) for c in certificates})
     staff = [r["id"] for r in await User.select(User.id).where(
         User.role.is_in(["staff", "admin"]) & (User.is_active == True))]  # noqa: E712
     rescuers = [r["user"] for r in await OrganizationMember.select(OrganizationMember.user).where(
@@ -276,7 +282,8 @@ async def propose_drills(ctx: JobContext) -> str:
     payload = {"volunteers": sorted({c["volunteer"] for c in certificates}), "youth_count": len(youth)}
     def adult_text(lang: str) -> str:
         return translate("notify_drills_adults", lang, names=translate("phrase_separator", lang).join(
-            f"{name} ({kind}, {local_day(day, lang)})" for name, kind, day in adults) or translate("nobody", lang))
+            f"{name} ({_kind({'kind_name': zh, 'kind_name_en': en})(lang)}, {local_day(day, lang)})"
+            for name, zh, en, day in adults) or translate("nobody", lang))
 
     def staff_body(lang: str) -> str:
         names = translate("phrase_separator", lang).join(y["name"] for y in youth) or translate("nobody", lang)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from jinja2 import Environment, pass_context
 
+from tongxin.hours.certificates import DISTRICT_ISSUER
+
 from tongxin.language import (  # noqa: F401  (the pages reach them through this module)
     DEFAULT, LANGUAGES, babel_locale, language_of, listing, number, translate, translations, weekday_name, word,
 )
@@ -58,7 +60,8 @@ LABEL_CODES = (
     N_("label", "checked_in"), N_("label", "checked_out"), N_("label", "flag_far"), N_("label", "flag_overlap"),
     N_("label", "flag_travel"), N_("label", "flag_too_long"), N_("label", "flag_one_device"),
     N_("label", "flag_above_usual"), N_("label", "flag_open"), N_("label", "flag_cleared"),
-    N_("label", "flag_corrected"),
+    N_("label", "flag_corrected"), N_("label", "valid"), N_("label", "expiring"),
+    N_("label", "expired"),
 )
 ERROR_CODES = (
     N_("error", "bad_credentials"), N_("error", "rate_limited"), N_("error", "username_taken"),
@@ -151,6 +154,12 @@ def both(text: str, lang: str) -> str:
         return zh
     found = translations(lang).gettext(zh)
     return found if found != zh else en
+
+
+def issuer_name(name: str, lang: str) -> str:
+    """Who issued a service certificate: the platform's own name in the reader's language, else the
+    organization's name as registered."""
+    return translate("district_issuer", lang) if name == DISTRICT_ISSUER else name
 
 
 def error_text(code: str, message: str, lang: str) -> str:

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
-from tongxin.dates import LOCAL_TZ, hours_text
+from tongxin.dates import LOCAL_TZ, hours_text, long_day
 from tongxin.errors import DomainError, NotFound
 from tongxin.hours import certificates, checkin, codes, flags
 from tongxin.hours.routes import code_payload, secret_of
@@ -51,7 +51,7 @@ async def _check_in_page(request: Request, actor, *, token: str = "", occurrence
                          status_code: int = 200, flash: str = "", errors: dict | None = None) -> Template:
     items = await checkin.checkable(actor=actor, occurrence_id=occurrence_id)
     for item in items:
-        item["local_start"] = local_time(item["starts_at"])
+        item["local_start"] = local_time(item["starts_at"], lang_of(request))
         record = item["check_in"]
         item["in_at"] = _clock(record["checked_in_at"]) if record else ""
         item["out_at"] = _clock(record["checked_out_at"]) if record else ""
@@ -185,8 +185,12 @@ async def verify_page(request: Request, serial: str) -> Template:
         found = await certificates.verify(serial=serial)
     except NotFound:
         return await render(request, "verify.html", status_code=404, found=None, serial=serial, missing=True)
-    found["period"] = f"{certificates.date_text(found['period_from'])}至{certificates.date_text(found['period_to'])}"
-    found["issued"] = certificates.date_text(found["issued_on"])
+    lang = lang_of(request)
+    found["period"] = i18n.translate("period_between", lang, start=long_day(found["period_from"], lang),
+                                     end=long_day(found["period_to"], lang))
+    found["issued"] = long_day(found["issued_on"], lang)
+    if found["issuer"] == certificates.DISTRICT_ISSUER:
+        found["issuer"] = i18n.translate("district_issuer", lang)
     return await render(request, "verify.html", found=found, serial=serial)
 
 
@@ -208,7 +212,7 @@ async def _code_page(request: Request, actor, occurrence_id: int, *, status_code
     occurrence = (await checkin.code_screen(actor=actor, occurrence_id=occurrence_id,
                                             secret_key=secret_of(request)))["occurrence"]
     return await render(request, "hours_code.html", status_code=status_code, screen=screen, occurrence=occurrence,
-                        local_start=local_time(occurrence["starts_at"]), errors=errors or {},
+                        local_start=local_time(occurrence["starts_at"], lang_of(request)), errors=errors or {},
                         **({"flash": flash} if flash else {}))
 
 
@@ -241,7 +245,8 @@ async def _confirm_page(request: Request, actor, occurrence_id: int, *, status_c
             item["hours_text"] = hours_text(shown) if record["checked_out_at"] or record["confirmed_minutes"] else ""
     day = listed["occurrence"]["starts_at"].astimezone(LOCAL_TZ).date()
     return await render(request, "hours_confirm.html", status_code=status_code, listed=listed,
-                        local_start=local_time(listed["occurrence"]["starts_at"]), errors=errors or {},
+                        local_start=local_time(listed["occurrence"]["starts_at"], lang_of(request)),
+                        errors=errors or {},
                         export_from=day.replace(day=1).isoformat(), export_to=day.isoformat(),
                         waiting=sum(1 for i in listed["items"]
                                     if i["check_in"] and i["check_in"]["status"] == "checked_out"),
@@ -397,7 +402,7 @@ async def _flags_page(request: Request, actor, *, status: str, offset: int, stat
                       flash: str = "", errors: dict | None = None) -> Template:
     page = await flags.list_flags(actor=actor, status=status, limit=PAGE, offset=max(offset, 0))
     for item in page["items"]:
-        item["local_start"] = local_time(item["starts_at"])
+        item["local_start"] = local_time(item["starts_at"], lang_of(request))
         shown = item["confirmed_minutes"] if item["confirmed_minutes"] is not None else item["minutes"]
         item["hours_text"] = hours_text(shown)
     today = datetime.now(LOCAL_TZ).date()

@@ -19,8 +19,8 @@ async def _listing(request: Request, status: str, offset: int, error: str = "", 
     actor = await require(request, "volunteer", "guardian")
     page = await invitations.list_invitations(actor=actor, status=status or None, limit=PAGE, offset=max(offset, 0))
     for item in page["items"]:
-        item["local_start"] = local_time(item["starts_at"]) if item["starts_at"] else ""
-        item["local_expires"] = local_time(item["expires_at"])
+        item["local_start"] = local_time(item["starts_at"], lang_of(request)) if item["starts_at"] else ""
+        item["local_expires"] = local_time(item["expires_at"], lang_of(request))
     return await render(request, "invitations.html", status_code=status_code, page=page, status=status,
                         filters=INVITATION_FILTERS, error=error)
 

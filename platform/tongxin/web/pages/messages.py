@@ -6,7 +6,7 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from tongxin.notifications import service as notifications
-from tongxin.web.pages.common import PAGE, render, require
+from tongxin.web.pages.common import PAGE, lang_of, render, require
 from tongxin.web.service import local_time
 
 
@@ -16,7 +16,7 @@ async def notifications_list(request: Request, offset: int = 0) -> Template:
     actor = await require(request)
     page = await notifications.notifications_page(recipient_id=actor.id, limit=PAGE, offset=max(offset, 0))
     for n in page["items"]:
-        n["local_created"] = local_time(n["created_at"])
+        n["local_created"] = local_time(n["created_at"], lang_of(request))
     return await render(request, "notifications.html", page=page)
 
 
@@ -31,5 +31,5 @@ async def notification_read(request: Request, notification_id: int) -> Template 
     item = next((n for n in page["items"] if n["id"] == notification_id), None)
     if item is None:  # older than the first hundred: the whole list is the simplest answer
         return Redirect(path="/me/notifications")
-    item["local_created"] = local_time(item["created_at"])
+    item["local_created"] = local_time(item["created_at"], lang_of(request))
     return await render(request, "notification_item.html", n=item)

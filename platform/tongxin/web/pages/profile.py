@@ -12,6 +12,7 @@ from tongxin.errors import DomainError
 from tongxin.volunteers import service as volunteers
 from tongxin.web import i18n
 from tongxin.web.pages.common import (
+    code_names,
     error_for,
     lang_of,
     place_choice,
@@ -27,7 +28,8 @@ async def _profile_page(request: Request, actor, status_code: int = 200, values:
     profile, certificates = None, []
     if actor.volunteer_id is not None:
         profile = await volunteers.get_profile(actor=actor)
-        certificates = profile["certificates"]
+        names = (await code_names(lang_of(request)))["certificates"]
+        certificates = [{**c, "kind_name": names.get(c["kind"], c["kind_name"])} for c in profile["certificates"]]
     if values is None:
         values = {}
         if profile:

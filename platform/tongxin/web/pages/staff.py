@@ -175,15 +175,17 @@ async def dashboard_page(request: Request, date_from: str | None = None, date_to
     none = t("no_figures")
     places = [{**row, "community": i18n.both(str(row["community"]), lang)} for row in figures["by_community"]]
     charts = [
-        {"title": f"{t('hours')} · {t('by_community')}", "svg": bar_chart(places, label="community", value="hours", empty=none)},
+        {"title": f"{t('hours')} · {t('by_community')}", "svg": bar_chart(places, label="community", value="hours", empty=none, name=t("hours"))},
         {"title": f"{t('people_served')} · {t('by_community')}",
-         "svg": bar_chart(places, label="community", value="people_served", empty=none)},
+         "svg": bar_chart(places, label="community", value="people_served", empty=none, name=t("people_served"))},
         {"title": f"{t('activities_held')} · {t('by_community')}",
-         "svg": bar_chart(places, label="community", value="activities_held", empty=none)},
+         "svg": bar_chart(places, label="community", value="activities_held", empty=none,
+                                    name=t("activities_held"))},
         {"title": f"{t('hours')} · {t('by_month')}",
-         "svg": web.column_chart(figures["by_month"], label="month", value="hours", empty=none)},
+         "svg": web.column_chart(figures["by_month"], label="month", value="hours", empty=none, name=t("hours"))},
         {"title": f"{t('wishes_fulfilled')} · {t('by_month')}",
-         "svg": web.column_chart(figures["by_month"], label="month", value="wishes_fulfilled", empty=none)},
+         "svg": web.column_chart(figures["by_month"], label="month", value="wishes_fulfilled", empty=none,
+                                           name=t("wishes_fulfilled"))},
     ]
     values = {"date_from": first.isoformat() if first else "", "date_to": last.isoformat() if last else ""}
     query = urlencode(values)
