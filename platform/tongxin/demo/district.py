@@ -74,7 +74,7 @@ ACTIVITIES = [
      ["rescue"], [], ["first_aid_cert"], False, "mingri"),
     ("bluesky", "小小安全员安全教育课", "safety_education", "FREQ=MONTHLY;BYDAY=+1SA", 120, 25,
      [], [], [], True, "mingri"),
-    ("bluesky", "蓝天救援队安全知识进社区", "safety_education", "FREQ=MONTHLY;BYDAY=+2SA,+4SA", 120, 90,
+    ("bluesky", "蓝天救援队安全知识进社区", "safety_education", "FREQ=MONTHLY;BYDAY=+2SA,+4SA", 120, 120,
      [], ["first_aid"], [], False, "yangcheng"),
 ]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"

@@ -40,7 +40,7 @@ WISHES_FULFILLED = 22
 CALL_OUTS = ["防汛应急值守", "走失老人搜寻", "台风过后道路清障", "大型活动安全保障", "防溺水巡查",
              "消防安全隐患排查", "冬季燃气安全入户宣传", "暴雨积水转移群众", "高温天气送清凉"]
 # Proposals per matched occurrence, and the share of people who fail to come.
-PROPOSALS_PER_TARGET = 12
+PROPOSALS_PER_TARGET = 16
 NO_SHOW_SHARE = 0.06
 REJECT_REASONS = ["本次人手已够", "更适合安排到离家近的活动", "近期服务安排较多，先请其他志愿者"]
 DECLINE_REASONS = ["那天有事", "离家有点远", ""]
@@ -55,11 +55,11 @@ def _sigmoid(x: float) -> float:
 
 
 def _keen(features: dict[str, float]) -> float:
-    """How likely a proposed person says yes and comes: the demo's people prefer their own community and
-    those who served lately stay keen (habits the prior does not know, so training has something to learn)."""
-    return _sigmoid(-1.0 + 2.4 * features.get("same_community", 0.0)
-                    + 0.45 * min(features.get("recent_load", 0.0), 4.0)
-                    - 0.15 * features.get("distance_km", 0.0))
+    """How likely a proposed person says yes and comes: in the demo, those who served lately stay keen and
+    people like their own community a little (habits the prior does not know, so training has something to
+    learn: the prior expects recent service to tire people)."""
+    return _sigmoid(-1.8 + 1.4 * min(features.get("recent_load", 0.0), 4.0)
+                    + 0.6 * features.get("same_community", 0.0))
 
 
 class _Writer:
@@ -140,7 +140,7 @@ class _Writer:
         for i, vid in enumerate(ranking.volunteer_ids):
             features = {name: round(float(v), 5) for name, v in zip(names, ranking.features[i])}
             keen = _keen(features)
-            approve = self.rng.random() >= 0.6 * (1 - keen)
+            approve = self.rng.random() >= 0.7 * (1 - keen)
             proposals.append(Proposal(
                 target_type="occurrence", target_id=occ["id"], candidate_type="volunteer", candidate_id=int(vid),
                 score=float(ranking.score[i]), features=features, explanation=explanation_json(ranking.explanations[i]),
@@ -203,7 +203,7 @@ async def _blue_sky_call_outs(*, organization_id: int, created_by: int, since: d
         starts_at = datetime.combine(day, time(14), tzinfo=LOCAL_TZ).astimezone(timezone.utc)
         activity = (await Activity.insert(Activity(
             organization=organization_id, title=f"蓝天救援队{CALL_OUTS[n % len(CALL_OUTS)]}", kind="emergency",
-            status="approved", starts_at=starts_at, duration_minutes=180, capacity=100, min_age=18, max_age=65,
+            status="approved", starts_at=starts_at, duration_minutes=180, capacity=150, min_age=18, max_age=65,
             community=communities[n % len(communities)], lat=33.9, lon=118.3, address="各社区网格", created_by=created_by,
             credit_minutes=180, signup_deadline_hours=2, created_at=starts_at - timedelta(days=2),
             submitted_at=starts_at - timedelta(days=2), decided_at=starts_at - timedelta(days=1),
@@ -289,18 +289,18 @@ async def write_history(*, since: datetime, now: datetime | None = None, seed: i
     progress(f"[8/11] a year of past service: {len(past)} occurrences since {since.astimezone(LOCAL_TZ):%Y-%m-%d}")
     writer = _Writer(rng=rng, now=now, staff_id=staff_id)
     ours = [o for o in past if o["organization"] == blue_sky["id"]]
-    people_left, held_left = BLUE_SKY_PEOPLE, len(ours)
+    people_left, places_left = BLUE_SKY_PEOPLE, sum(o["capacity"] for o in ours)
     for n, occ in enumerate(past, start=1):
         # The names `credit_minutes` reads, as the attendance module selects them.
         occ.update({"occurrence.starts_at": occ["starts_at"], "occurrence.ends_at": occ["ends_at"],
                     "occurrence.activity.credit_minutes": occ["activity.credit_minutes"],
                     "occurrence.activity.points_credit": occ["activity.points_credit"]})
         if occ["organization"] == blue_sky["id"]:
-            # Spread what is left of the seed's 2,500 over the team's remaining activities.
-            wanted = math.ceil(people_left / held_left)
+            # What is left of the seed's 2,500, shared by the team's remaining places (a few will not come).
+            wanted = math.ceil(people_left * occ["capacity"] / places_left / (1 - NO_SHOW_SHARE))
             came = await writer.occurrence(occ, wanted=wanted, matched=occ["kind"] == "safety_education"
                                            and not occ["activity.youth_allowed"])
-            people_left, held_left = people_left - came, held_left - 1
+            people_left, places_left = people_left - came, places_left - occ["capacity"]
         else:
             await writer.occurrence(occ, wanted=rng.randint(26, 38), matched=True)
         if n % 20 == 0:
