@@ -11,7 +11,7 @@ from tongxin.activities.tables import Activity
 from tongxin.dates import LOCAL_TZ
 from tongxin.db import current_engine, is_sqlite, write_transaction
 from tongxin.demo.district import DEMO_PASSWORD, load_district
-from tongxin.demo.history import has_history, write_history
+from tongxin.demo.history import write_history
 from tongxin.organizations.tables import Organization
 from tongxin.reports.service import default_range
 from tongxin.tables import ALL_TABLES
@@ -77,7 +77,7 @@ async def load_demo(*, scale: int = 1, progress: Callable[[str], None] = print, 
     if written:
         progress(f"      {written.get('attended', 0)} attendances credited, {written.get('proposals', 0)} proposals "
                  f"decided, {written.get('invitations', 0)} invitations answered, {written.get('wishes', 0)} wishes")
-    if train and history and await has_history():
+    if train and written:
         progress("[10/11] training the matching model on the year's decisions and attendance")
         await train_model(progress=progress)
     counts = {
