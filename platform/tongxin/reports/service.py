@@ -85,8 +85,8 @@ async def dashboard(*, date_from: date | None = None, date_to: date | None = Non
     """Activities held, people served, wishes fulfilled and hours in a period of local days (either end may
     be None: open): totals, by community, by organization, by month. Each figure counts on the day it
     happened: an activity and its hours on the occurrence's day, a wish on the day it was fulfilled. People
-    served are person-times (服务人次): each attendance, and each household whose wish was fulfilled. The youth
-    roster is its size at the end of the period (and of each month)."""
+    served are distinct people (volunteers who came, households helped); attendances are person-times (人次),
+    every attended sign-up. The youth roster is its size at the end of the period (and of each month)."""
     check_range(date_from, date_to)
     now = now or datetime.now(timezone.utc)
 
@@ -109,9 +109,11 @@ async def dashboard(*, date_from: date | None = None, date_to: date | None = Non
     organizations = {r["id"]: r["name"] for r in await Organization.select(Organization.id, Organization.name)}
     by_organization: dict[Any, dict] = {}
     for r in attended:
-        figures = by_organization.setdefault(r["organization"], {"occurrences": set(), "people_served": 0})
+        figures = by_organization.setdefault(r["organization"], {"occurrences": set(), "people": set(),
+                                                                 "attendances": 0})
         figures["occurrences"].add(r["occurrence"])
-        figures["people_served"] += 1
+        figures["people"].add(r["volunteer"])
+        figures["attendances"] += 1
     wishes = [w for w in await Wish.select(
         Wish.id, Wish.household, Wish.community, Wish.fulfilled_at, Wish.confirmed_at).where(
         Wish.status.is_in(["fulfilled", "confirmed"])) if inside(w["fulfilled_at"] or w["confirmed_at"])]
@@ -138,7 +140,7 @@ async def dashboard(*, date_from: date | None = None, date_to: date | None = Non
     months = _months_between(first, last)
 
     def blank() -> dict[str, int]:
-        return {"activities_held": 0, "people_served": 0, "wishes_fulfilled": 0, "minutes": 0}
+        return {"activities_held": 0, "people_served": 0, "attendances": 0, "wishes_fulfilled": 0, "minutes": 0}
 
     by_community: dict[Any, dict] = defaultdict(blank)
     by_month: dict[str, dict] = {m: blank() for m in months}
@@ -146,10 +148,19 @@ async def dashboard(*, date_from: date | None = None, date_to: date | None = Non
         by_community[community]["activities_held"] += 1
         if _month(starts_at) in by_month:
             by_month[_month(starts_at)]["activities_held"] += 1
-    for r in attended:  # person-times: every attendance counts
-        by_community[r["community"]]["people_served"] += 1
+    volunteers_by_community: dict[Any, set] = defaultdict(set)
+    volunteers_by_month: dict[str, set] = defaultdict(set)
+    for r in attended:
+        volunteers_by_community[r["community"]].add(r["volunteer"])
+        volunteers_by_month[_month(r["starts_at"])].add(r["volunteer"])
+        by_community[r["community"]]["attendances"] += 1  # person-times (人次): every attendance counts
         if _month(r["starts_at"]) in by_month:
-            by_month[_month(r["starts_at"])]["people_served"] += 1
+            by_month[_month(r["starts_at"])]["attendances"] += 1
+    for community, people in volunteers_by_community.items():
+        by_community[community]["people_served"] += len(people)
+    for month, people in volunteers_by_month.items():
+        if month in by_month:
+            by_month[month]["people_served"] += len(people)
     for w in wishes:
         by_community[w["community"]]["wishes_fulfilled"] += 1
         by_community[w["community"]]["people_served"] += 1  # the household
@@ -174,7 +185,8 @@ async def dashboard(*, date_from: date | None = None, date_to: date | None = Non
     minutes = sum(e["minutes"] for e in ledger)
     totals = {
         "activities_held": len(held),
-        "people_served": len(attended) + len(wishes),
+        "people_served": len({r["volunteer"] for r in attended}) + len({w["household"] for w in wishes}),
+        "attendances": len(attended),
         "youth_active": roster_on(last),
         "wishes_fulfilled": len(wishes),
         "minutes": minutes,
@@ -190,7 +202,8 @@ async def dashboard(*, date_from: date | None = None, date_to: date | None = Non
                           **shown(figures)}
                          for cid, figures in sorted(by_community.items(), key=lambda kv: str(communities.get(kv[0], "~")))],
         "by_organization": sorted(({"organization_id": oid, "organization": organizations.get(oid, ""),
-                                    "activities_held": len(f["occurrences"]), "people_served": f["people_served"]}
+                                    "activities_held": len(f["occurrences"]), "people_served": len(f["people"]),
+                                    "attendances": f["attendances"]}
                                    for oid, f in by_organization.items()),
                                   key=lambda o: (-o["activities_held"], o["organization"])),
         "by_month": [{"month": m, **shown(by_month[m]), "youth_active": roster_on(_month_end(m, last))}
