@@ -197,6 +197,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sort_-created": ("最新登记", "Newest"), "youth_sign_ups": ("报名记录", "Sign-ups"),
     "no_youth_sign_ups": ("还没有报名记录。", "No sign-ups yet."),
 }
+# The youth journey (issue 10): organizations naming adult leaders.
+MESSAGES.update({
+    "leader_title": ("成年带队人", "Adult leader"),
+    "leader_ask_hint": ("小小安全员要有一位成年带队人报名后才能确认参加。请邀请一位年满18岁的志愿者带队，对方接受后即报名。",
+                        "Little safety officers are confirmed once an adult leader signs up. Ask a volunteer aged "
+                        "18 or over to lead; they are signed up once they accept."),
+    "leader_pick": ("从参加过本组织活动的志愿者中选择", "Choose among volunteers who served with you"),
+    "leader_pick_none": ("(不选，填写账号)", "(none: type an account name)"),
+    "leader_username": ("或填写志愿者的登录账号", "Or the volunteer's account name"),
+    "leader_ask_button": ("邀请担任带队人", "Ask to lead"),
+    "leader_asked": ("已发出带队邀请，等待对方答复。", "The request to lead was sent; waiting for the answer."),
+    "leader_asked_pending": ("已邀请 {name} 带队，等待答复", "{name} was asked to lead; no answer yet"),
+    "leader_asked_accepted": ("{name} 已接受带队邀请", "{name} accepted to lead"),
+    "leader_asked_declined": ("{name} 婉拒了带队邀请", "{name} declined to lead"),
+    "leader_asked_expired": ("{name} 未答复，带队邀请已过期", "{name} did not answer; the request expired"),
+    "leader_asked_withdrawn": ("给 {name} 的带队邀请已撤回", "The request to {name} was withdrawn"),
+    "leader_answer_by": ("(请在 {when} 前答复)", "(answer by {when})"),
+    "invitation_as_leader": ("请您担任成年带队人", "You are asked to be the adult leader"),
+})
+
 
 # Record statuses and kinds as people read them; unknown codes show as they are.
 LABELS: dict[str, tuple[str, str]] = {
@@ -280,6 +300,13 @@ ERROR_CODES_ZH: dict[str, str] = {
     "period_too_long": "时间段太长，请缩短后再试", "note_required": "请写明理由", "minutes_range": "时长须在 0 到 1440 分钟之间",
     "radius_range": "范围须在 50 到 50000 米之间", "too_many_wrong_codes": "签到码输错次数过多，请十分钟后再试", "position_half": "位置信息不完整", "position_bad": "位置信息不正确",
 }
+
+# The youth journey (issue 10): naming adult leaders.
+ERROR_CODES_ZH.update({
+    "leader_unknown": "没有找到这位志愿者，请核对登录账号(或从名单中选择)",
+    "leader_already_asked": "已经邀请过这位志愿者，请等待答复",
+    "leader_not_needed": "这项活动不接受小小安全员，不需要带队人",
+})
 
 
 # Why a sign-up is refused (the first reason travels in the code "not_eligible:<reason>").
