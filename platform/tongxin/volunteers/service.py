@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
 
 from tongxin import validation
+from tongxin.accounts.cache import forget_account
 from tongxin.accounts.service import Actor, record_audit
 from tongxin.accounts.tables import Community, Grid
 from tongxin.activities.tables import ACTIVITY_KINDS
@@ -191,6 +192,7 @@ async def _save_details(*, actor: Actor, real_name: str, phone: str, birth_date:
         return existing["id"]
     rows = await Volunteer.insert(Volunteer(
         user=actor.id, **{column._meta.name: value for column, value in values.items()})).returning(Volunteer.id)
+    forget_account(actor.id)
     return rows[0]["id"]
 
 
