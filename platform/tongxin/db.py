@@ -8,6 +8,7 @@ import json
 import os
 import random
 import sqlite3
+import weakref
 from pathlib import Path
 from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
@@ -82,11 +83,44 @@ def enable_wal(engine: Engine) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
 
 
+# SQLite's writers in this process take turns here, first come first served, instead of all spinning on
+# SQLite's busy handler, whose sleeps grow and whose order is luck: a burst of writes queues briefly and
+# succeeds. Only a writer kept waiting longer than the busy timeout gives up, with the same error as
+# SQLite's (answered 503 with Retry-After), having written nothing. One queue per database and event loop.
+_sqlite_turns: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]]" = (
+    weakref.WeakKeyDictionary())
+
+
+def _sqlite_turn(engine: Engine) -> asyncio.Lock:
+    turns = _sqlite_turns.setdefault(asyncio.get_running_loop(), {})
+    return turns.setdefault(engine.path, asyncio.Lock())
+
+
+@contextlib.asynccontextmanager
+async def _sqlite_write_transaction(engine: Engine) -> AsyncIterator[Any]:
+    if engine.current_transaction.get() is not None:  # joins a transaction that already has its turn
+        async with engine.transaction(transaction_type=TransactionType.immediate) as transaction:
+            yield transaction
+        return
+    turn = _sqlite_turn(engine)
+    try:
+        async with asyncio.timeout(engine.connection_kwargs.get("timeout", SQLITE_BUSY_SECONDS)):
+            await turn.acquire()
+    except TimeoutError:
+        raise sqlite3.OperationalError("database is locked (waited for the other writers)") from None
+    try:
+        async with engine.transaction(transaction_type=TransactionType.immediate) as transaction:
+            yield transaction
+    finally:
+        turn.release()
+
+
 def write_transaction(engine: Engine | None = None):
-    """A transaction that takes SQLite's write lock at BEGIN, so it cannot deadlock on upgrade."""
+    """A transaction that takes SQLite's write lock at BEGIN, so it cannot deadlock on upgrade (and waits
+    its turn behind this process's other writers first)."""
     engine = engine or current_engine()
     if is_sqlite(engine):
-        return engine.transaction(transaction_type=TransactionType.immediate)
+        return _sqlite_write_transaction(engine)
     return engine.transaction()
 
 
