@@ -170,9 +170,19 @@ def write_transaction(engine: Engine | None = None):
 
 @contextlib.asynccontextmanager
 async def _one_writer_at_a_time(engine: PooledSQLiteEngine, transaction) -> AsyncIterator[Any]:
-    async with engine.write_lock():
+    # First come, first served, instead of all spinning on SQLite's busy handler; a writer kept waiting
+    # longer than the busy timeout gives up with SQLite's own error (503 + Retry-After), having written nothing.
+    lock = engine.write_lock()
+    try:
+        async with asyncio.timeout(engine.connection_kwargs.get("timeout", SQLITE_BUSY_SECONDS)):
+            await lock.acquire()
+    except TimeoutError:
+        raise sqlite3.OperationalError("database is locked (waited for the other writers)") from None
+    try:
         async with transaction as entered:
             yield entered
+    finally:
+        lock.release()
 
 
 async def lock_rows(table, ids) -> None:
