@@ -21,6 +21,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from tongxin import __version__
+from tongxin.accounts.cache import configure as remember_accounts
 from tongxin.accounts.routes import AccountController
 from tongxin.accounts.sessions import DatabaseStore, RotatingSessionConfig
 from tongxin.db import connection_pool, use_database
@@ -74,10 +75,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = (settings or Settings.from_env()).ready_to_serve()
     engine = use_database(settings.database_url, busy_seconds=settings.sqlite_busy_seconds)
     secure_cookies = not settings.development
+    remember_accounts(seconds=settings.session_cache_seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with connection_pool(engine):
+        async with connection_pool(engine, size=settings.pool_size or None):
             yield
 
     session_config = RotatingSessionConfig(

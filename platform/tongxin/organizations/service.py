@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from tongxin.accounts.cache import forget_account
 from tongxin.accounts.service import Actor, record_audit
 from tongxin.accounts.tables import Community
 from tongxin.db import write_transaction
@@ -51,6 +52,7 @@ async def register_organization(*, actor: Actor, name: str, kind: str, descripti
             contact_phone=contact_phone, community=community_id, lat=lat, lon=lon, created_by=actor.id,
         )).returning(Organization.id))[0]["id"]
         await OrganizationMember.insert(OrganizationMember(organization=org_id, user=actor.id))
+    forget_account(actor.id)
     return await get_organization(actor=None, organization_id=org_id, internal=True)
 
 

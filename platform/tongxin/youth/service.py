@@ -24,6 +24,8 @@ from tongxin.paging import MAX_PAGE, page
 from tongxin.volunteers.service import local_today, place_in_community
 from tongxin.volunteers.tables import (
     ASSESSMENT_KINDS,
+    AvailabilityWindow,
+    LedgerEntry,
     Squad,
     Volunteer,
     YouthAssessment,
@@ -32,6 +34,8 @@ from tongxin.volunteers.tables import (
 
 YOUTH_MIN_AGE = 8
 ADULT_AGE = 18
+# A new child's weekly availability: Saturday and Sunday (weekday 5, 6), 09:00-17:00 (minutes of the day).
+CHILD_WINDOWS = ((5, 9 * 60, 17 * 60), (6, 9 * 60, 17 * 60))
 
 # The consent text a guardian sees when applying; bump the version whenever the text changes.
 CONSENT_TEXT_VERSION = "2026-01"
@@ -88,6 +92,11 @@ async def apply_for_child(
             user=None, real_name=name, birth_date=birth_date, community=community_id, grid=grid_id,
             lat=grid["lat"], lon=grid["lon"], is_youth=True, max_hours_month=8.0,
         )).returning(Volunteer.id)
+        # Weekend daytime until the guardian says otherwise: matching proposes only people available at the
+        # time, and children serve in daytime (the youth rules keep them within 08:00-18:00 anyway).
+        await AvailabilityWindow.insert(*[AvailabilityWindow(
+            volunteer=volunteer[0]["id"], weekday=day, start_minute=start, end_minute=end)
+            for day, start, end in CHILD_WINDOWS])
         youth = await YouthMember.insert(YouthMember(
             volunteer=volunteer[0]["id"], guardian=actor.id, relationship=relationship, status="applicant",
             consent_at=now_utc(), consent_text_version=consent_text_version,
@@ -123,6 +132,14 @@ async def _load_youth(*, youth_id: int, with_sign_ups: bool = False) -> dict[str
     ).where(YouthAssessment.youth == youth_id).order_by(YouthAssessment.kind)
     if with_sign_ups:
         row["sign_ups"] = (await sign_ups_of(volunteer_id=row["volunteer"], limit=MAX_PAGE))["items"]
+        credits = {e["sign_up"]: e for e in await LedgerEntry.select(
+            LedgerEntry.sign_up, LedgerEntry.minutes, LedgerEntry.points).where(
+            LedgerEntry.sign_up.is_in([s["id"] for s in row["sign_ups"]] or [-1]))}
+        for s in row["sign_ups"]:
+            s["credit"] = credits.get(s["id"])
+        # The child's service as the guardian reads it: hours (exact minutes) and points so far.
+        row["totals"] = await Volunteer.select(Volunteer.minutes_total, Volunteer.points_total,
+                                               Volunteer.attended_count).where(Volunteer.id == row["volunteer"]).first()
     return row
 
 

@@ -18,7 +18,8 @@ from tongxin.web.service import local_time
 
 LANG_COOKIE = "tx_lang"
 PAGE = 20
-DONE_MESSAGES = {"signed_up", "waitlisted", "welcome", "invitation_yes", "invitation_no", "all_attended"}
+DONE_MESSAGES = {"signed_up", "waitlisted", "welcome", "invitation_yes", "invitation_no", "all_attended",
+                 "leader_asked"}
 
 
 def lang_of(request: Request) -> str:
