@@ -98,6 +98,7 @@ ERROR_CODES = (
     N_("error", "consent_changed"), N_("error", "child_too_young"), N_("error", "child_adult"),
     N_("error", "issued_in_future"), N_("error", "expires_before_issue"), N_("error", "window_order"),
     N_("error", "window_overlap"), N_("error", "needed_by_passed"),
+    N_("error", "leader_unknown"), N_("error", "leader_not_needed"), N_("error", "leader_already_asked"),
 )
 ELIGIBILITY_CODES = (
     N_("eligibility", "sign_ups_closed"), N_("eligibility", "age"), N_("eligibility", "no_birth_date"),
