@@ -135,7 +135,8 @@ def _local(dt: datetime):
 
 def _kind(certificate: dict):
     """A certificate kind's name in each recipient's language (for `texts`)."""
-    return lambda lang: certificate["kind_name"] if lang == DEFAULT else certificate["kind_name_en"] or certificate["kind_name"]
+    return lambda lang: (certificate["kind_name"] if lang == DEFAULT
+                         else certificate["kind_name_en"] or certificate["kind_name"])
 
 
 def _day(day):

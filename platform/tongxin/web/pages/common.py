@@ -8,7 +8,7 @@ from litestar import Request
 from litestar.response import Template
 
 from tongxin.accounts.guards import _ACTOR_KEY, actor_of
-from tongxin.dates import hours_2dp, hours_text, local_day, long_day
+from tongxin.dates import hours_2dp, local_day, long_day
 from tongxin.errors import DomainError, NotAuthenticated, NotFound
 from tongxin.notifications import service as notifications
 from tongxin.volunteers.service import lookups
@@ -26,6 +26,16 @@ def lang_of(request: Request) -> str:
     return i18n.language_of(request.cookies.get(LANG_COOKIE))
 
 
+def words_of(lang: str) -> dict[str, Any]:
+    """The templates' language helpers, all in `lang`: words (`t`, `label`), dates, weekdays and figures."""
+    return {"lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw),
+            "label": lambda code: i18n.label(code, lang), "bi": lambda text: i18n.both(text, lang),
+            "when": lambda value: local_time(value, lang), "day": lambda value: local_day(value, lang),
+            "long_day": lambda value: long_day(value, lang), "weekday": lambda day: i18n.weekday_name(day, lang),
+            "hours": lambda minutes: i18n.number(hours_2dp(minutes), lang),
+            "issuer": lambda name: i18n.issuer_name(name, lang), "rule_text": lambda rule: web.rrule_text(rule, lang)}
+
+
 async def context(request: Request, **values: Any) -> dict[str, Any]:
     """What every page template gets: language, translator, the signed-in actor, a flash line."""
     lang = lang_of(request)
@@ -38,12 +48,8 @@ async def context(request: Request, **values: Any) -> dict[str, Any]:
     unread = 0
     if actor is not None:
         unread = await notifications.unread_count(recipient_id=actor.id)
-    return {"lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": actor,
-            "label": lambda code: i18n.label(code, lang), "unread": unread, "when": lambda value: local_time(value, lang), "day": lambda value: local_day(value, lang),
-            "long_day": lambda value: long_day(value, lang), "weekday": lambda day: i18n.weekday_name(day, lang),
-            "issuer": lambda name: i18n.issuer_name(name, lang), "hours": lambda minutes: i18n.number(hours_2dp(minutes), lang),
-            "rule_text": lambda rule: web.rrule_text(rule, lang), "bi": lambda text: i18n.both(text, lang),
-            "request_path": request.url.path, "here": here(request), "flash": flash, "errors": {}, "values": {}, **values}
+    return {**words_of(lang), "actor": actor, "unread": unread, "request_path": request.url.path,
+            "here": here(request), "flash": flash, "errors": {}, "values": {}, **values}
 
 
 async def render(request: Request, name: str, status_code: int = 200, **values: Any) -> Template:
@@ -64,12 +70,8 @@ def _known_actor(request: Request):
 
 def _bare_context(request: Request, lang: str) -> dict[str, Any]:
     """The layout's context without a database read (exception handlers are synchronous)."""
-    return {"lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": _known_actor(request),
-            "label": lambda code: i18n.label(code, lang), "unread": 0, "when": lambda value: local_time(value, lang), "day": lambda value: local_day(value, lang),
-            "long_day": lambda value: long_day(value, lang), "weekday": lambda day: i18n.weekday_name(day, lang),
-            "issuer": lambda name: i18n.issuer_name(name, lang), "hours": lambda minutes: i18n.number(hours_2dp(minutes), lang),
-            "bi": lambda text: i18n.both(text, lang), "rule_text": lambda rule: web.rrule_text(rule, lang),
-            "request_path": request.url.path, "here": here(request), "flash": "", "errors": {}, "values": {}}
+    return {**words_of(lang), "actor": _known_actor(request), "unread": 0, "request_path": request.url.path,
+            "here": here(request), "flash": "", "errors": {}, "values": {}}
 
 
 def not_found_page(request: Request) -> Template:
