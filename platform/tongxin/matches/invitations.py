@@ -8,15 +8,17 @@ on the proposal as its outcome and becomes training data of its own; the pair is
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 from tongxin import validation
 from tongxin.accounts.service import Actor
 from tongxin.activities.tables import Occurrence
-from tongxin.dates import ADULT_AGE, age_on
+from tongxin.dates import ADULT_AGE, age_on, local_time
 from tongxin.db import in_write_transaction, lock_rows
 from tongxin.eligibility import service as eligibility
 from tongxin.errors import Conflict, NotFound
+from tongxin.language import texts
 from tongxin.matches.tables import Invitation, Proposal
 from tongxin.notifications.service import notify
 from tongxin.paging import page
@@ -71,30 +73,25 @@ async def invite(*, proposal: dict[str, Any], now: datetime) -> dict[str, Any]:
             raise Conflict("the volunteer can no longer join: " + ", ".join(reasons), code=f"not_eligible:{reasons[0]}")
         day = eligibility.local_date(occurrence["starts_at"])
         expires = min(now + OCCURRENCE_ANSWER_WITHIN, occurrence["signup_deadline"])
-        when = occurrence["starts_at"].astimezone(eligibility.LOCAL_TZ)
+        when = partial(local_time, occurrence["starts_at"])  # said in each recipient's language
         if leader:
-            title = {"zh-CN": f"邀请您担任“{occurrence['title']}”（{when:%m月%d日 %H:%M}）的成年带队人，请接受或婉拒",
-                     "en": f"You are asked to lead the children at {occurrence['title']} ({when:%d %b %H:%M}): "
-                           "accept or decline"}
+            title = texts("notify_invite_leader", title=occurrence["title"], when=when)
         else:
-            title = {"zh-CN": f"邀请您参加“{occurrence['title']}”（{when:%m月%d日 %H:%M}），请接受或婉拒",
-                     "en": f"You are invited to {occurrence['title']} ({when:%d %b %H:%M}): accept or decline"}
+            title = texts("notify_invite_occurrence", title=occurrence["title"], when=when)
     else:
         wish = await Wish.select(Wish.status, Wish.title).where(Wish.id == target_id).first()
         if wish is None or wish["status"] != "open":
             raise Conflict("only an open wish can get a helper", code="wrong_status")
         day = eligibility.local_date(now)
         expires = now + WISH_ANSWER_WITHIN
-        title = {"zh-CN": f"邀请您帮助微心愿“{wish['title']}”，请接受或婉拒",
-                 "en": f"You are invited to help with the wish “{wish['title']}”: accept or decline"}
+        title = texts("notify_invite_wish", title=wish["title"])
     recipient = await _recipient(volunteer_id, day)
     rows = await Invitation.insert(Invitation(
         proposal=proposal["id"], volunteer=volunteer_id, recipient=recipient, target_type=proposal["target_type"],
         target_id=target_id, status="pending", expires_at=expires,
     )).returning(Invitation.id)
     await notify(recipient_id=recipient, kind="invitation", target_key=f"invitation:{rows[0]['id']}", title=title,
-                 body={"zh-CN": "请在“我的邀请”中接受或婉拒；逾期未答复视为婉拒。",
-                       "en": "Answer under “My invitations”; no answer by the deadline counts as a decline."},
+                 body=texts("notify_invite_body"),
                  payload={"invitation": rows[0]["id"]})
     return {"invitation_id": rows[0]["id"], "status": "pending", "expires_at": expires}
 
