@@ -69,3 +69,15 @@ def test_a_translation_keeps_the_placeholders_its_page_fills_in():
         source = chinese.get(key) or key[1]
         if english:
             assert fields(english) == fields(source), (key, source, english)
+
+
+@pytest.mark.parametrize(("lang", "words"), [("zh-CN", "报名 · 取消活动"), ("en", "Sign up · Cancel activity")])
+def test_jinjas_i18n_extension_reads_the_same_catalogs_in_the_pages_language(lang, words):
+    from jinja2 import Environment
+
+    from tongxin.web import i18n
+
+    environment = Environment(autoescape=True)
+    i18n.install(environment)
+    page = environment.from_string("{{ _('sign_up') }} · {% trans %}取消活动{% endtrans %}")
+    assert page.render(lang=lang) == words
