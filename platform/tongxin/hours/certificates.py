@@ -16,7 +16,7 @@ from typing import Any
 
 from tongxin.accounts.service import record_audit
 from tongxin.activities.tables import SignUp
-from tongxin.dates import LOCAL_TZ, hours_text
+from tongxin.dates import LOCAL_TZ, hours_text, long_day
 from tongxin.db import in_write_transaction
 from tongxin.errors import Conflict, InvalidInput, NotFound
 from tongxin.hours import flags
@@ -38,7 +38,8 @@ def local_date(moment: datetime) -> date:
 
 
 def date_text(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+    """A day on the certificate, which is written in Chinese ("2026年3月1日")."""
+    return long_day(day, "zh-CN")
 
 
 def masked_name(name: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from tongxin.dates import long_day
 from tongxin.spreadsheets import csv_bytes, xlsx_bytes
 
 # Column headers, zh-CN first and English second.
@@ -25,7 +26,7 @@ def _word(key: str, lang: str, **values: str) -> str:
 
 def day_text(day: date, lang: str) -> str:
     """A day as people write it: 2026年3月1日 / 2026-03-01."""
-    return f"{day.year}年{day.month}月{day.day}日" if lang == "zh-CN" else day.isoformat()
+    return long_day(day, lang) if lang == "zh-CN" else day.isoformat()
 
 
 def month_text(month: str, lang: str) -> str:
