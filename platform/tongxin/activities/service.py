@@ -24,6 +24,7 @@ from tongxin.activities.tables import ACTIVITY_KINDS, Activity, Occurrence
 from tongxin.db import in_write_transaction
 from tongxin.eligibility.service import json_list
 from tongxin.errors import Conflict, InvalidInput, NotFound
+from tongxin.language import texts
 from tongxin.matches.withdrawal import withdraw_target_proposals
 from tongxin.notifications.service import notify
 from tongxin.organizations.service import member_user_ids
@@ -170,9 +171,8 @@ async def decide_activity(*, actor, activity_id: int, approve: bool, reason: str
                 changes["created"] = await expand_occurrences(activity_id=activity_id, after=now,
                                                               until=now + timedelta(weeks=PUBLISH_WEEKS))
             kind = f"activity_{status}"
-            title = ({"zh-CN": f"活动“{activity['title']}”已发布", "en": f"“{activity['title']}” is published"}
-                     if approve else {"zh-CN": f"活动“{activity['title']}”未通过审核",
-                                      "en": f"“{activity['title']}” was not approved"})
+            title = (texts("notify_activity_published", title=activity["title"]) if approve
+                     else texts("notify_activity_rejected", title=activity["title"]))
         elif activity["status"] == "approved" and activity["pending_starts_at"] is not None:
             if approve:
                 await Activity.update({Activity.rrule: activity["pending_rrule"],
@@ -186,9 +186,8 @@ async def decide_activity(*, actor, activity_id: int, approve: bool, reason: str
                                    Activity.decided_at: now, Activity.decision_reason: reason}).where(
                 Activity.id == activity_id)
             kind = "rule_change_approved" if approve else "rule_change_rejected"
-            title = ({"zh-CN": f"“{activity['title']}”的时间调整已生效", "en": f"The new times of “{activity['title']}” apply"}
-                     if approve else {"zh-CN": f"“{activity['title']}”的时间调整未通过，仍按原时间进行",
-                                      "en": f"The time change of “{activity['title']}” was not approved"})
+            title = (texts("notify_rule_change_approved", title=activity["title"]) if approve
+                     else texts("notify_rule_change_rejected", title=activity["title"]))
         else:
             raise Conflict("only a submitted activity or a rule change can be decided, once", code="already_decided")
         await record_audit(actor_id=actor.id, action=("approve_" if approve else "reject_") + (
