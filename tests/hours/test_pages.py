@@ -23,7 +23,7 @@ from tests.hours.factories import (
 pytestmark = pytest.mark.anyio
 HTML = {"accept": "text/html"}
 # Words a zh-CN page may show in Latin letters: the brand, the language switch and file formats.
-ALLOWED_LATIN = {"Tongxin", "English", "PDF", "CSV", "xlsx"}
+ALLOWED_LATIN = {"Tongxin", "English", "PDF", "CSV", "xlsx", "Excel"}
 
 
 def visible_text(html: str) -> str:
