@@ -23,7 +23,7 @@ def _drill_under_way_with_vol001(database_file) -> int:
     now = datetime.now(UTC)
     with sqlite3.connect(database_file) as db:
         occurrence = db.execute(
-            "SELECT o.id FROM occurrence o JOIN activity a ON a.id = o.activity WHERE a.title = '蓝天救援队应急演练' "
+            "SELECT o.id FROM occurrence o JOIN activity a ON a.id = o.activity WHERE a.title = '蓝天救援队应急演练' AND o.status = 'open' "
             "ORDER BY o.starts_at LIMIT 1").fetchone()[0]
         volunteer = db.execute("SELECT v.id FROM volunteer v JOIN tx_user u ON u.id = v.user "
                                "WHERE u.username = 'vol001'").fetchone()[0]
