@@ -132,7 +132,7 @@ def test_staff_run_matching_read_the_explanation_approve_and_see_the_dashboard(p
     assert page.locator("[id^=job-]").count() >= 3
     page.goto("/staff/dashboard")
     charts = page.locator(".card:has(h2)")
-    assert charts.count() == 5
+    assert charts.count() == 8
     assert all(c.locator("svg").count() == 1 or "暂无数据" in c.inner_text() for c in charts.all())
     page.goto("/language?to=en&next=/staff/dashboard")
     assert "Dashboard" in page.inner_text("h1")
