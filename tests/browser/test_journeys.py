@@ -207,9 +207,11 @@ def test_youth_journey_from_application_to_an_attended_activity(phone, database_
     org.fill("#title", "社区消防安全体验课")
     org.select_option("#kind", "safety_education")
     org.fill("#starts_at", next_saturday_10am())
-    org.select_option("#place", org.locator("#place option", has_text="明日社区").first.get_attribute("value"))
+    org.select_option("#repeat", "weekly")
+    org.select_option("#weekday", "SA")
+    org.select_option("#place", grid)  # the child's own grid
     org.fill("#address", "明日社区消防站")
-    org.fill("#capacity", "10")
+    org.fill("#capacity", "30")
     org.fill("#min_age", "10")
     org.fill("#max_age", "17")
     org.check("input[name=youth_allowed]")
@@ -251,7 +253,7 @@ def test_youth_journey_from_application_to_an_attended_activity(phone, database_
 
     leader.goto("/me/invitations")
     invitation = leader.locator(".card", has_text="社区消防安全体验课")
-    assert "请您担任成年带队人" in invitation.inner_text()
+    assert "平安少年服务社请您担任成年带队人" in invitation.inner_text()
     invitation.locator("button", has_text="接受").click()
     assert "已接受邀请" in leader.inner_text(".flash")
     assert not header_fits(leader), header_fits(leader)
@@ -261,12 +263,39 @@ def test_youth_journey_from_application_to_an_attended_activity(phone, database_
     org.goto(roster_url.split("?")[0])
     assert "陈建国 已接受带队邀请" in org.inner_text("main")
 
+    # The next Saturday's class: the adult signs up as its leader himself; matching then proposes the child
+    # (in the community, in daytime, with a leader), staff approve, and the guardian accepts on the phone.
+    second = org.locator("[id^=occurrence-]").nth(1).get_attribute("id").removeprefix("occurrence-")
+    leader.goto(f"/occurrences/{second}")
+    leader.locator("form.leader button").click()
+    assert "报名成功" in leader.inner_text(".flash")
+    staff.goto("/staff/queue?kind=proposal")
+    staff.click("form[action='/staff/matching'] button")
+    staff.goto(f"/staff/queue?target=occurrence:{second}")
+    with sqlite3.connect(database_file) as db:  # staff read a minor as 张同学: find the child's card by its id
+        proposal_id = db.execute(
+            "SELECT p.id FROM proposal p JOIN volunteer v ON v.id = p.candidate_id AND p.candidate_type = 'volunteer' "
+            "WHERE v.real_name = '张小明' AND p.target_type = 'occurrence' AND p.target_id = ?", (second,)).fetchone()
+    assert proposal_id, "matching proposes the child: in the community, in daytime, a leader signed up"
+    proposal = staff.locator(f"#proposal-{proposal_id[0]}")
+    assert "张同学" in proposal.inner_text() and "张小明" not in proposal.inner_text(), "a minor's name is masked"
+    assert "距离" in proposal.inner_text(), proposal.inner_text()
+    proposal.locator("button[value=approve]").click()
+    guardian.goto("/me/invitations")
+    invitation = guardian.locator(".card", has_text="社区消防安全体验课")
+    assert "为 张小明 发出的邀请" in invitation.inner_text()
+    invitation.locator("button", has_text="接受").click()
+    assert "已接受邀请" in guardian.inner_text(".flash")
+    screenshot(guardian, "guardian-accepts-invitation")
+    guardian.goto(youth_url)
+    assert guardian.locator(".sign-up [data-status=confirmed]").count() == 2, guardian.inner_text("main")
+
     # The day has come: the class started an hour ago; the organization marks everyone present.
     with sqlite3.connect(database_file) as db:
         now = datetime.now(UTC)
         begun, ends = ((now + timedelta(hours=h)).strftime("%Y-%m-%d %H:%M:%S+00:00") for h in (-1, 1))
-        db.execute("UPDATE occurrence SET starts_at = ?, ends_at = ? WHERE activity = "
-                   "(SELECT id FROM activity WHERE title = '社区消防安全体验课')", (begun, ends))
+        db.execute("UPDATE occurrence SET starts_at = ?, ends_at = ? WHERE id = (SELECT MIN(o.id) FROM occurrence o "
+                   "JOIN activity a ON a.id = o.activity WHERE a.title = '社区消防安全体验课')", (begun, ends))
     org.goto(roster_url.split("?")[0])
     org.locator("button", has_text="全部到场").first.click()
     org.wait_for_selector("td.status[data-status=attended]")
@@ -275,7 +304,7 @@ def test_youth_journey_from_application_to_an_attended_activity(phone, database_
 
     guardian.goto(youth_url)
     assert "服务时长 2 小时" in guardian.inner_text("#youth-hours")
-    assert "已记 2 小时" in guardian.inner_text(".sign-up"), "the guardian reads the child's hours"
+    assert "已记 2 小时" in guardian.locator(".sign-up").first.inner_text(), "the guardian reads the child's hours"
     assert not header_fits(guardian), header_fits(guardian)
     screenshot(guardian, "guardian-sees-child-hours")
     guardian.click("text=撤回同意")

@@ -214,7 +214,7 @@ MESSAGES.update({
     "leader_asked_expired": ("{name} 未答复，带队邀请已过期", "{name} did not answer; the request expired"),
     "leader_asked_withdrawn": ("给 {name} 的带队邀请已撤回", "The request to {name} was withdrawn"),
     "leader_answer_by": ("(请在 {when} 前答复)", "(answer by {when})"),
-    "invitation_as_leader": ("请您担任成年带队人", "You are asked to be the adult leader"),
+    "invitation_as_leader": ("{organization}请您担任成年带队人", "{organization} asks you to be the adult leader"),
     "choose_grid": ("请选择孩子所在的社区与网格", "Choose the child's community and grid"),
 })
 
