@@ -10,6 +10,36 @@ from tests.browser.conftest import screenshot, sign_in
 pytestmark = pytest.mark.browser
 
 
+def header_fits(page) -> list[str]:
+    """What of the phone header runs off the right of the screen for the signed-in role ([] = it fits)."""
+    return page.evaluate("""() => [...document.querySelectorAll('header .top > *')]
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .map(e => e.textContent.trim())
+        .concat(document.documentElement.scrollWidth > window.innerWidth ? ['the page scrolls sideways'] : [])""")
+
+
+def account_made_by_admin(phone, username: str, password: str, role: str, grid: str = "") -> None:
+    """Staff and grid workers do not register themselves: an admin creates the account (and its grid)."""
+    admin = phone()
+    sign_in(admin, "admin")
+    admin.goto("/staff/accounts")
+    admin.fill("#username", username)
+    admin.fill("#password", password)
+    admin.fill("#display_name", username)
+    admin.select_option("#new-role", role)
+    if grid:
+        admin.select_option("#new-grids", label=grid)
+    admin.click("form[action='/staff/accounts'][method=post] button[type=submit]")
+    assert username in admin.inner_text("main"), admin.inner_text("main")
+
+
+def next_saturday_10am() -> str:
+    """A Saturday 10:00 (local, as the form takes it) at least three days ahead: daytime, as children serve."""
+    day = datetime.now() + timedelta(days=3)
+    day += timedelta(days=(5 - day.weekday()) % 7)
+    return day.strftime("%Y-%m-%dT10:00")
+
+
 def test_organization_registers_publishes_and_marks_attendance(phone, database_file):
     org = phone()
     org.goto("/register")
@@ -68,6 +98,7 @@ def test_organization_registers_publishes_and_marks_attendance(phone, database_f
     row.locator("button", has_text="到场").click()
     org.wait_for_selector("td.status[data-status=attended]")
     assert "已记 2 小时" in org.inner_text("td.status[data-status=attended]"), "the two hours served are credited"
+    assert not header_fits(org), header_fits(org)
     screenshot(org, "organization-journey")
 
 
@@ -114,12 +145,15 @@ def test_volunteer_registers_fills_the_profile_finds_what_fits_signs_up_and_canc
     page.on("dialog", lambda dialog: dialog.accept())
     page.locator(".card", has_text="已确认").locator("button").click()
     page.wait_for_selector(".card:has-text('已取消')")
+    assert not header_fits(page), header_fits(page)
     screenshot(page, "volunteer-journey")
 
 
 def test_staff_run_matching_read_the_explanation_approve_and_see_the_dashboard(phone):
+    account_made_by_admin(phone, "staff_li", "li-staff-2026", "staff")
     page = phone()
-    sign_in(page, "admin")
+    sign_in(page, "staff_li", "li-staff-2026")
+    assert not header_fits(page), header_fits(page)
     page.goto("/staff/queue")
     page.click("form[action='/staff/matching'] button")
     proposal = page.locator("[id^=proposal-]").first
@@ -136,22 +170,8 @@ def test_staff_run_matching_read_the_explanation_approve_and_see_the_dashboard(p
     assert all(c.locator("svg").count() == 1 or "暂无数据" in c.inner_text() for c in charts.all())
     page.goto("/language?to=en&next=/staff/dashboard")
     assert "Dashboard" in page.inner_text("h1")
+    assert not header_fits(page), header_fits(page)
     screenshot(page, "staff-journey")
-
-
-def next_saturday_10am() -> str:
-    """A Saturday 10:00 (local, as the form takes it) at least three days ahead: daytime, as children serve."""
-    day = datetime.now() + timedelta(days=3)
-    day += timedelta(days=(5 - day.weekday()) % 7)
-    return day.strftime("%Y-%m-%dT10:00")
-
-
-def header_fits(page) -> list[str]:
-    """What of the phone header runs off the screen (or wraps), for the signed-in role."""
-    return page.evaluate("""() => [...document.querySelectorAll('header .top > *')]
-        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
-        .map(e => e.textContent.trim())
-        .concat(document.documentElement.scrollWidth > window.innerWidth ? ['the page scrolls sideways'] : [])""")
 
 
 def test_youth_journey_from_application_to_an_attended_activity(phone, database_file):
@@ -314,8 +334,10 @@ def test_youth_journey_from_application_to_an_attended_activity(phone, database_
 
 
 def test_micro_wish_from_grid_worker_to_helper_and_back(phone, database_file):
+    account_made_by_admin(phone, "grid_wang", "wang-grid-2026", "grid_worker", grid="明日社区第1网格")
     worker = phone()
-    sign_in(worker, "grid01")
+    sign_in(worker, "grid_wang", "wang-grid-2026")
+    assert not header_fits(worker), header_fits(worker)
     worker.goto("/wishes/new")
     worker.fill("#household_name", "李桂英")
     worker.fill("#household_phone", "13955556666")
