@@ -75,6 +75,8 @@ async def test_an_organization_asks_an_adult_to_lead_and_the_child_is_confirmed_
     assert await status_of(child) == "confirmed"
     assert "陈带队 已接受带队邀请" in (await client.get(f"/org/activities/{activity}", headers=HTML)).text
     assert len((await matches.training_log())[2]) == 0, "an organization's ask is not a staff decision to learn from"
+    asked = (await decisions.list_proposals(status="approved"))["items"]
+    assert [(p["candidate_type"], p["candidate_name"]) for p in asked] == [("leader", "陈带队")], "on the record"
 
 
 async def test_a_leader_must_be_a_known_adult_asked_once_by_the_organization_itself(app, client):
