@@ -1,7 +1,7 @@
 """The one eligibility engine: the hard rules of who may serve at which occurrence, defined once.
 
 The rules themselves are the vectorised masks of `matching.rules` (age, required skills and
-certificates, availability, overlaps, daily and monthly hours, the youth rules). This module reads the
+certificates, availability, overlaps, each person's daily, weekly and monthly hours, the youth rules). This module reads the
 facts they need from the database — always with the same loaders, for one person and one occurrence
 (sign-up, promotion, approval, invitations) or for a whole district (matching batches, "fits me") — so
 every path gives the same verdict with the same reasons. The reference time is the occurrence's local
@@ -34,7 +34,7 @@ from tongxin.volunteers.tables import (
 
 HOURS_PER_WEEK = 168
 EPOCH = date(1970, 1, 1)
-# Time a person has given or promised: counted for overlaps and daily and monthly hours.
+# Time a person has given or promised: counted for overlaps and daily, weekly and monthly hours.
 COMMITTED = (*HOLDING_PLACE, "attended")
 CATEGORIES = (
     "service_day", "training_drill", "safety_education", "wish_work", "emergency",
@@ -81,6 +81,9 @@ class Vocabulary:
     certificates: dict[str, int]
     organizations: dict[int, int]
     categories: dict[str, int] = field(default_factory=lambda: {c: i for i, c in enumerate(CATEGORIES)})
+    # Row ids → codes, as read with the codes (None: not read; `load_people` reads them itself).
+    skill_codes: dict[int, str] | None = None
+    certificate_codes: dict[int, str] | None = None
 
     def skill_row(self, codes: Iterable[str]) -> np.ndarray:
         row = np.zeros(len(self.skills), dtype=bool)
@@ -93,14 +96,16 @@ class Vocabulary:
         return row
 
 
-async def load_vocabulary() -> Vocabulary:
-    """Every skill, certificate kind and organization, each given a column."""
-    skills = sorted(r["code"] for r in await Skill.select(Skill.code))
-    certs = sorted(r["code"] for r in await CertificateKind.select(CertificateKind.code))
-    orgs = sorted(r["id"] for r in await Organization.select(Organization.id))
-    return Vocabulary(skills={c: i for i, c in enumerate(skills)},
-                      certificates={c: i for i, c in enumerate(certs)},
-                      organizations={o: i for i, o in enumerate(orgs)})
+async def load_vocabulary(*, organizations: bool = True) -> Vocabulary:
+    """Every skill, certificate kind and organization, each given a column. The rules never look at the
+    organization: a verdict alone may skip reading them (`organizations=False`)."""
+    skill_codes = {r["id"]: r["code"] for r in await Skill.select(Skill.id, Skill.code)}
+    cert_codes = {r["id"]: r["code"] for r in await CertificateKind.select(CertificateKind.id, CertificateKind.code)}
+    orgs = sorted(r["id"] for r in await Organization.select(Organization.id)) if organizations else []
+    return Vocabulary(skills={c: i for i, c in enumerate(sorted(skill_codes.values()))},
+                      certificates={c: i for i, c in enumerate(sorted(cert_codes.values()))},
+                      organizations={o: i for i, o in enumerate(orgs)},
+                      skill_codes=skill_codes, certificate_codes=cert_codes)
 
 
 @dataclass
@@ -123,6 +128,8 @@ class People:
     youth_active: np.ndarray
     consent_in_force: np.ndarray
     max_hours_month: np.ndarray
+    max_hours_week: np.ndarray
+    max_hours_day: np.ndarray
     commitment_volunteer: np.ndarray
     commitment_start: np.ndarray
     commitment_end: np.ndarray
@@ -156,7 +163,8 @@ async def load_people(vocab: Vocabulary, *, now: datetime, volunteer_ids: list[i
     availability, youth status and the time they have committed from the start of this local month."""
     query = Volunteer.select(
         Volunteer.id, Volunteer.lat, Volunteer.lon, Volunteer.birth_date, Volunteer.community, Volunteer.grid,
-        Volunteer.is_youth, Volunteer.max_hours_month, Volunteer.attended_count, Volunteer.no_show_count,
+        Volunteer.is_youth, Volunteer.max_hours_month, Volunteer.max_hours_week, Volunteer.max_hours_day,
+        Volunteer.attended_count, Volunteer.no_show_count,
         Volunteer.preferred_kinds, Volunteer.max_distance_km,
     ).where(Volunteer.status == "active").order_by(Volunteer.id)
     if community_id is not None:
@@ -177,14 +185,18 @@ async def load_people(vocab: Vocabulary, *, now: datetime, volunteer_ids: list[i
         return query.where(volunteer_column.is_in(list(volunteer_ids) or [-1])) if only is not None else query
 
     skills = np.zeros((n, len(vocab.skills)), dtype=bool)
-    skill_codes = {r["id"]: r["code"] for r in await Skill.select(Skill.id, Skill.code)}
+    skill_codes = vocab.skill_codes
+    if skill_codes is None:
+        skill_codes = {r["id"]: r["code"] for r in await Skill.select(Skill.id, Skill.code)}
     for r in await of(VolunteerSkill, VolunteerSkill.volunteer):
         i = position.get(r["volunteer"])
         if i is not None and skill_codes.get(r["skill"]) in vocab.skills:
             skills[i, vocab.skills[skill_codes[r["skill"]]]] = True
 
     cert_expiry = np.full((n, len(vocab.certificates)), -np.inf)
-    cert_codes = {r["id"]: r["code"] for r in await CertificateKind.select(CertificateKind.id, CertificateKind.code)}
+    cert_codes = vocab.certificate_codes
+    if cert_codes is None:
+        cert_codes = {r["id"]: r["code"] for r in await CertificateKind.select(CertificateKind.id, CertificateKind.code)}
     for r in await of(Certificate, Certificate.volunteer):
         i = position.get(r["volunteer"])
         code = cert_codes.get(r["kind"])
@@ -210,9 +222,12 @@ async def load_people(vocab: Vocabulary, *, now: datetime, volunteer_ids: list[i
             youth_active[i] = r["status"] == "active"
             consent[i] = r["consent_at"] is not None and r["consent_withdrawn_at"] is None
 
-    # Commitments from the start of the local month: what monthly hours, daily hours and overlaps count.
+    # Commitments from the start of the local month or week, whichever is earlier: what monthly, weekly and
+    # daily hours and overlaps count.
     local_now = now.astimezone(LOCAL_TZ)
     month_start = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    week_start = local_now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=local_now.weekday() + 1)
+    month_start = min(month_start, week_start)
     committed = SignUp.select(
         SignUp.volunteer, SignUp.occurrence, SignUp.occurrence.starts_at, SignUp.occurrence.ends_at,
     ).where(SignUp.status.is_in(list(COMMITTED)) & (SignUp.occurrence.ends_at > month_start))
@@ -235,6 +250,7 @@ async def load_people(vocab: Vocabulary, *, now: datetime, volunteer_ids: list[i
         skills=skills, cert_expiry=cert_expiry, availability=availability,
         is_youth=column("is_youth", bool, False), youth_active=youth_active, consent_in_force=consent,
         max_hours_month=column("max_hours_month", float, 20.0),
+        max_hours_week=column("max_hours_week", float, np.inf), max_hours_day=column("max_hours_day", float, np.inf),
         commitment_volunteer=np.array(commit_v, dtype=np.int64),
         commitment_start=np.array(commit_s, dtype=float), commitment_end=np.array(commit_e, dtype=float),
         commitment_target=np.array(commit_t, dtype=np.int64), rows=rows,
@@ -356,7 +372,7 @@ async def reasons_for_many(*, volunteer_id: int, occurrence_ids: list[int],
                            now: datetime | None = None) -> dict[int, list[str]]:
     """One volunteer against many occurrences in one pass ("fits me", activity lists)."""
     now = now or datetime.now(timezone.utc)
-    vocab = await load_vocabulary()
+    vocab = await load_vocabulary(organizations=False)
     people = await load_people(vocab, now=now, volunteer_ids=[volunteer_id])
     if len(people.ids) == 0:
         raise NotFound("volunteer not found")

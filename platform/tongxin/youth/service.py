@@ -17,6 +17,7 @@ from tongxin.activities.signups import cancel_future_sign_ups
 from tongxin.dates import age_on
 from tongxin.db import write_transaction
 from tongxin.errors import Conflict, InvalidInput, NotFound
+from tongxin.language import texts
 from tongxin.matches.withdrawal import withdraw_open_proposals
 from tongxin.notifications.service import notify
 from tongxin.paging import MAX_PAGE, page
@@ -71,20 +72,20 @@ async def apply_for_child(
     if actor.role != "guardian":
         raise InvalidInput("only guardian accounts apply for a child", field="role")
     if not consent:
-        raise InvalidInput("the guardian's consent is required", field="consent")
+        raise InvalidInput("the guardian's consent is required", field="consent", code="consent_required")
     if consent_text_version != CONSENT_TEXT_VERSION:
         raise InvalidInput(f"the consent text has changed; read version {CONSENT_TEXT_VERSION} and agree again",
-                           field="consent_text_version")
+                           field="consent_text_version", code="consent_changed")
     today = today or local_today()
     age = age_on(birth_date, today)
     if birth_date > today or age < YOUTH_MIN_AGE:
-        raise InvalidInput(f"little safety officers are at least {YOUTH_MIN_AGE} years old", field="birth_date")
+        raise InvalidInput(f"little safety officers are at least {YOUTH_MIN_AGE} years old", field="birth_date", code="child_too_young")
     if age >= ADULT_AGE:
         raise InvalidInput("little safety officers are under 18; adults register as volunteers",
-                           field="birth_date")
+                           field="birth_date", code="child_adult")
     name = child_name.strip()
     if not name:
-        raise InvalidInput("the child's name is required", field="child_name")
+        raise InvalidInput("the child's name is required", field="child_name", code="required")
     grid = await place_in_community(community_id=community_id, grid_id=grid_id)
     async with write_transaction():
         volunteer = await Volunteer.insert(Volunteer(
@@ -251,7 +252,7 @@ async def activate_youth(*, actor: Actor, youth_id: int) -> dict[str, Any]:
         await record_audit(actor_id=actor.id, action="youth_activate", target_type="youth_member",
                            target_id=youth_id, detail={"squad": squad_id})
         await notify(recipient_id=youth["guardian"], kind="youth_activated", target_key=f"youth:{youth_id}",
-                     title="孩子已加入小小安全员应急小队 / Your child joined the squad",
+                     title=texts("notify_youth_activated"),
                      payload={"youth_id": youth_id, "squad_id": squad_id})
     return await _load_youth(youth_id=youth_id)
 
@@ -280,9 +281,7 @@ async def withdraw_consent(*, actor: Actor, youth_id: int) -> dict[str, Any]:
         await record_audit(actor_id=actor.id, action="youth_withdraw_consent", target_type="youth_member",
                            target_id=youth_id, detail=removed)
         await notify(recipient_id=actor.id, kind="youth_consent_withdrawn", target_key=f"youth:{youth_id}",
-                     title="已撤回同意，孩子已退出所有后续活动 / Consent withdrawn",
-                     body="孩子已从所有未来的活动报名和推荐中移除。The child was removed from every future "
-                          "sign-up and proposal.", payload={"youth_id": youth_id, **removed})
+                     title=texts("notify_consent_withdrawn"), body=texts("notify_consent_withdrawn_body"), payload={"youth_id": youth_id, **removed})
     return {**await _load_youth(youth_id=youth_id), **removed}
 
 
@@ -308,7 +307,7 @@ async def retire_adults(*, today: date | None = None) -> int:
             await record_audit(actor_id=None, action="youth_retire", target_type="youth_member",
                                target_id=youth["id"], detail=removed)
             await notify(recipient_id=youth["guardian"], kind="youth_retired", target_key=f"youth:{youth['id']}",
-                         title="孩子已满18岁，从小小安全员光荣退役 / Retired at 18",
+                         title=texts("notify_youth_retired"),
                          payload={"youth_id": youth["id"]})
         retired += 1
     return retired

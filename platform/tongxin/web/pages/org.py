@@ -107,12 +107,11 @@ async def activity_cancel_confirm(request: Request, activity_id: int) -> Templat
 async def _cancel_confirm(request: Request, activity: dict, status_code: int = 200, **values: Any) -> Template:
     lang = lang_of(request)
     return await render(request, "confirm.html", status_code=status_code,
-                        title=i18n.both("取消活动 / Cancel the activity", lang),
-                        question=i18n.both(f"取消“{activity['title']}”后，所有未来场次和报名都会取消，并通知已报名的志愿者。 / "
-                                           f"Cancelling “{activity['title']}” cancels every future occurrence and "
-                                           "sign-up and tells the volunteers.", lang),
+                        title=i18n.translate("取消活动", lang),
+                        question=i18n.translate("取消“{title}”后，所有未来场次和报名都会取消，并通知已报名的志愿者。",
+                                                lang, title=activity["title"]),
                         action=f"/org/activities/{activity['id']}/cancel", ask_reason=True,
-                        confirm_label=i18n.both("确定取消 / Cancel it", lang), back="/org", **values)
+                        confirm_label=i18n.translate("确定取消", lang), back="/org", **values)
 
 
 @post("/org/activities/{activity_id:int}/cancel", include_in_schema=False)
@@ -145,7 +144,7 @@ async def _activity_form(request: Request, status_code: int = 200, **values: Any
     look = await volunteers.lookups()
     return await render(request, "activity_form.html", status_code=status_code, kinds=ACTIVITY_KINDS,
                         repeats=web.REPEAT_KINDS, nths=web.NTH, weekdays=web.WEEKDAYS,
-                        nth_words=web.NTH_WORDS[lang_of(request)], weekday_words=web.WEEKDAY_WORDS[lang_of(request)],
+                        nth_words=web.nth_words(lang_of(request)), weekday_words=web.weekday_words(lang_of(request)),
                         communities=look["communities"], skills=look["skills"],
                         certificate_kinds=look["certificate_kinds"], **values)
 
