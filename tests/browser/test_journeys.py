@@ -243,7 +243,8 @@ def test_youth_journey_from_application_to_an_attended_activity(phone, database_
     # The guardian reads the youth rules in words and signs the child up; the child waits for a leader.
     guardian.goto("/occurrences?q=社区消防安全体验课")
     guardian.locator(".card", has_text="社区消防安全体验课").first.locator("a[href$='#children']").click()
-    assert "白天" in guardian.inner_text("main") and "还没有成年带队人报名" in guardian.inner_text("main")
+    rules = guardian.inner_text("main")
+    assert all(words in rules for words in ("白天", "离家3公里以内", "还没有成年带队人报名")), rules
     guardian.locator("#children button", has_text="为张小明报名").click()
     assert "报名成功" in guardian.inner_text(".flash")
     children = guardian.inner_text("#children")
