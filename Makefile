@@ -51,3 +51,11 @@ wheel: install
 
 clean:
 	rm -rf $(VENV) var dist
+
+# Translators: extract the words from the sources and templates, then bring each language's catalog up to date
+# (README "Translating"). The pages read the .po files directly: there is nothing to compile.
+.PHONY: catalogs
+BABEL_KEYWORDS := -k t -k translate:1 -k texts:1 -k K_ -k N_:1c,2 -k word:1c,2
+catalogs: install
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --project tongxin -o var/messages.pot platform/tongxin
+	$(BIN)/pybabel update -i var/messages.pot -d platform/tongxin/locales -w 120 --no-fuzzy-matching --ignore-obsolete

@@ -139,7 +139,25 @@ def test_staff_run_matching_read_the_explanation_approve_and_see_the_dashboard(p
     screenshot(page, "staff-journey")
 
 
-def test_guardian_applies_staff_assess_and_activate_guardian_withdraws(phone):
+def next_saturday_10am() -> str:
+    """A Saturday 10:00 (local, as the form takes it) at least three days ahead: daytime, as children serve."""
+    day = datetime.now() + timedelta(days=3)
+    day += timedelta(days=(5 - day.weekday()) % 7)
+    return day.strftime("%Y-%m-%dT10:00")
+
+
+def header_fits(page) -> list[str]:
+    """What of the phone header runs off the screen (or wraps), for the signed-in role."""
+    return page.evaluate("""() => [...document.querySelectorAll('header .top > *')]
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .map(e => e.textContent.trim())
+        .concat(document.documentElement.scrollWidth > window.innerWidth ? ['the page scrolls sideways'] : [])""")
+
+
+def test_youth_journey_from_application_to_an_attended_activity(phone, database_file):
+    """A new guardian applies for a child; staff assess and activate; a new organization publishes a youth
+    class and asks a new adult volunteer to lead it, who accepts the invitation on a phone; the child, signed
+    up by the guardian, is confirmed, attends, and the guardian reads the hours."""
     guardian = phone()
     guardian.goto("/register")
     guardian.fill("#username", "parent_zhang")
@@ -149,10 +167,11 @@ def test_guardian_applies_staff_assess_and_activate_guardian_withdraws(phone):
     guardian.goto("/youth")
     guardian.fill("#child_name", "张小明")
     guardian.fill("#birth_date", "2014-05-01")
+    grid = guardian.locator("#grid_id option", has_text="明日社区").first.get_attribute("value")
+    guardian.select_option("#grid_id", grid)
     guardian.click("form[action='/youth'] button[type=submit]")
     assert guardian.locator("[data-field=consent]").count() == 1, "no consent, no application"
-    guardian.fill("#child_name", "张小明")
-    guardian.fill("#birth_date", "2014-05-01")
+    assert guardian.input_value("#grid_id") == grid, "the chosen grid (the child's squad) is kept after an error"
     guardian.check("#consent")
     guardian.click("form[action='/youth'] button[type=submit]")
     guardian.locator(".card", has_text="张小明").locator("a").click()
@@ -171,18 +190,94 @@ def test_guardian_applies_staff_assess_and_activate_guardian_withdraws(phone):
     staff.goto("/staff/squads")
     assert staff.locator(".card", has_text="张小明").count() == 1, "the child is listed in the squad"
 
-    # The guardian signs the child up for a youth activity; the child waits for an adult leader. (The demo's
-    # youth class is for ages 10-17, and the age rule also applies to a leader, so none can sign up there.)
-    guardian.goto("/occurrences?q=小小安全员安全教育课")
-    guardian.locator(".card", has_text="小小安全员安全教育课").first.locator("a[href$='#children']").click()
+    # A new organization publishes a safety class for children, in the child's community, on a Saturday.
+    org = phone()
+    org.goto("/register")
+    org.fill("#username", "anquan_org")
+    org.fill("#password", "anquan-org-2026")
+    org.fill("#display_name", "平安少年服务社")
+    org.select_option("#role", "org_member")
+    org.click("button[type=submit]")
+    org.goto("/org")
+    org.fill("#name", "平安少年服务社")
+    org.click("button[type=submit]")
+    staff.goto("/staff/queue?kind=organization")
+    staff.locator(".card", has_text="平安少年服务社").locator("button[value=approve]").click()
+    org.goto("/org/activities/new")
+    org.fill("#title", "社区消防安全体验课")
+    org.select_option("#kind", "safety_education")
+    org.fill("#starts_at", next_saturday_10am())
+    org.select_option("#place", org.locator("#place option", has_text="明日社区").first.get_attribute("value"))
+    org.fill("#address", "明日社区消防站")
+    org.fill("#capacity", "10")
+    org.fill("#min_age", "10")
+    org.fill("#max_age", "17")
+    org.check("input[name=youth_allowed]")
+    org.click("form button[type=submit]")
+    org.locator(".card", has_text="社区消防安全体验课").locator("button").click()
+    staff.goto("/staff/queue?kind=activity")
+    staff.locator(".card", has_text="社区消防安全体验课").locator("button[value=approve]").click()
+
+    # The guardian reads the youth rules in words and signs the child up; the child waits for a leader.
+    guardian.goto("/occurrences?q=社区消防安全体验课")
+    guardian.locator(".card", has_text="社区消防安全体验课").first.locator("a[href$='#children']").click()
+    assert "白天" in guardian.inner_text("main") and "还没有成年带队人报名" in guardian.inner_text("main")
     guardian.locator("#children button", has_text="为张小明报名").click()
     assert "报名成功" in guardian.inner_text(".flash")
     children = guardian.inner_text("#children")
     assert "张小明" in children and "已报名，成年带队人报名后即确认" in children, children
     screenshot(guardian, "guardian-signs-up-child")
 
+    # A new adult volunteer; the organization asks them (by account name) to lead the children.
+    leader = phone()
+    leader.goto("/register")
+    leader.fill("#username", "laochen")
+    leader.fill("#password", "laochen-2026")
+    leader.fill("#display_name", "老陈")
+    leader.click("button[type=submit]")
+    leader.goto("/me/profile")
+    leader.fill("#real_name", "陈建国")
+    leader.fill("#phone", "13900002222")
+    leader.fill("#birth_date", "1985-06-01")
+    leader.click("form[action='/me/profile'] button")
+    org.goto("/org")
+    org.locator(".card", has_text="社区消防安全体验课").locator("text=场次与报名").click()
+    org.locator("input[name=username]").first.fill("laochen")
+    org.locator("button", has_text="邀请担任带队人").first.click()
+    assert "已发出带队邀请" in org.inner_text(".flash")
+    assert "已邀请 陈建国 带队，等待答复" in org.inner_text("main")
+    roster_url = org.url
+    screenshot(org, "organization-asks-a-leader")
+
+    leader.goto("/me/invitations")
+    invitation = leader.locator(".card", has_text="社区消防安全体验课")
+    assert "请您担任成年带队人" in invitation.inner_text()
+    invitation.locator("button", has_text="接受").click()
+    assert "已接受邀请" in leader.inner_text(".flash")
+    assert not header_fits(leader), header_fits(leader)
+    screenshot(leader, "leader-accepts-invitation")
     guardian.goto(youth_url)
-    assert "小小安全员应急小队" in guardian.inner_text("main")
+    assert "已确认" in guardian.inner_text(".sign-up"), "the leader's yes confirms the child"
+    org.goto(roster_url.split("?")[0])
+    assert "陈建国 已接受带队邀请" in org.inner_text("main")
+
+    # The day has come: the class started an hour ago; the organization marks everyone present.
+    with sqlite3.connect(database_file) as db:
+        now = datetime.now(UTC)
+        begun, ends = ((now + timedelta(hours=h)).strftime("%Y-%m-%d %H:%M:%S+00:00") for h in (-1, 1))
+        db.execute("UPDATE occurrence SET starts_at = ?, ends_at = ? WHERE activity = "
+                   "(SELECT id FROM activity WHERE title = '社区消防安全体验课')", (begun, ends))
+    org.goto(roster_url.split("?")[0])
+    org.locator("button", has_text="全部到场").first.click()
+    org.wait_for_selector("td.status[data-status=attended]")
+    assert org.locator("td.status[data-status=attended]").count() == 2, "the child and the leader"
+    assert not header_fits(org), header_fits(org)
+
+    guardian.goto(youth_url)
+    assert "服务时长 2 小时" in guardian.inner_text("#youth-hours")
+    assert "已记 2 小时" in guardian.inner_text(".sign-up"), "the guardian reads the child's hours"
+    assert not header_fits(guardian), header_fits(guardian)
+    screenshot(guardian, "guardian-sees-child-hours")
     guardian.click("text=撤回同意")
     guardian.click("#confirm")
     assert guardian.inner_text("#youth-status") == "已撤回"

@@ -81,6 +81,9 @@ class Vocabulary:
     certificates: dict[str, int]
     organizations: dict[int, int]
     categories: dict[str, int] = field(default_factory=lambda: {c: i for i, c in enumerate(CATEGORIES)})
+    # Row ids → codes, as read with the codes (None: not read; `load_people` reads them itself).
+    skill_codes: dict[int, str] | None = None
+    certificate_codes: dict[int, str] | None = None
 
     def skill_row(self, codes: Iterable[str]) -> np.ndarray:
         row = np.zeros(len(self.skills), dtype=bool)
@@ -93,14 +96,16 @@ class Vocabulary:
         return row
 
 
-async def load_vocabulary() -> Vocabulary:
-    """Every skill, certificate kind and organization, each given a column."""
-    skills = sorted(r["code"] for r in await Skill.select(Skill.code))
-    certs = sorted(r["code"] for r in await CertificateKind.select(CertificateKind.code))
-    orgs = sorted(r["id"] for r in await Organization.select(Organization.id))
-    return Vocabulary(skills={c: i for i, c in enumerate(skills)},
-                      certificates={c: i for i, c in enumerate(certs)},
-                      organizations={o: i for i, o in enumerate(orgs)})
+async def load_vocabulary(*, organizations: bool = True) -> Vocabulary:
+    """Every skill, certificate kind and organization, each given a column. The rules never look at the
+    organization: a verdict alone may skip reading them (`organizations=False`)."""
+    skill_codes = {r["id"]: r["code"] for r in await Skill.select(Skill.id, Skill.code)}
+    cert_codes = {r["id"]: r["code"] for r in await CertificateKind.select(CertificateKind.id, CertificateKind.code)}
+    orgs = sorted(r["id"] for r in await Organization.select(Organization.id)) if organizations else []
+    return Vocabulary(skills={c: i for i, c in enumerate(sorted(skill_codes.values()))},
+                      certificates={c: i for i, c in enumerate(sorted(cert_codes.values()))},
+                      organizations={o: i for i, o in enumerate(orgs)},
+                      skill_codes=skill_codes, certificate_codes=cert_codes)
 
 
 @dataclass
@@ -180,14 +185,18 @@ async def load_people(vocab: Vocabulary, *, now: datetime, volunteer_ids: list[i
         return query.where(volunteer_column.is_in(list(volunteer_ids) or [-1])) if only is not None else query
 
     skills = np.zeros((n, len(vocab.skills)), dtype=bool)
-    skill_codes = {r["id"]: r["code"] for r in await Skill.select(Skill.id, Skill.code)}
+    skill_codes = vocab.skill_codes
+    if skill_codes is None:
+        skill_codes = {r["id"]: r["code"] for r in await Skill.select(Skill.id, Skill.code)}
     for r in await of(VolunteerSkill, VolunteerSkill.volunteer):
         i = position.get(r["volunteer"])
         if i is not None and skill_codes.get(r["skill"]) in vocab.skills:
             skills[i, vocab.skills[skill_codes[r["skill"]]]] = True
 
     cert_expiry = np.full((n, len(vocab.certificates)), -np.inf)
-    cert_codes = {r["id"]: r["code"] for r in await CertificateKind.select(CertificateKind.id, CertificateKind.code)}
+    cert_codes = vocab.certificate_codes
+    if cert_codes is None:
+        cert_codes = {r["id"]: r["code"] for r in await CertificateKind.select(CertificateKind.id, CertificateKind.code)}
     for r in await of(Certificate, Certificate.volunteer):
         i = position.get(r["volunteer"])
         code = cert_codes.get(r["kind"])
@@ -363,7 +372,7 @@ async def reasons_for_many(*, volunteer_id: int, occurrence_ids: list[int],
                            now: datetime | None = None) -> dict[int, list[str]]:
     """One volunteer against many occurrences in one pass ("fits me", activity lists)."""
     now = now or datetime.now(timezone.utc)
-    vocab = await load_vocabulary()
+    vocab = await load_vocabulary(organizations=False)
     people = await load_people(vocab, now=now, volunteer_ids=[volunteer_id])
     if len(people.ids) == 0:
         raise NotFound("volunteer not found")

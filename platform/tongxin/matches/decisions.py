@@ -127,7 +127,7 @@ async def use_one_unit(*, resource_id: int) -> None:
 async def reject_proposal(*, actor: Actor, proposal_id: int, reason: str) -> dict[str, Any]:
     """Reject once, with the reason staff give (it becomes training data)."""
     if not reason.strip():
-        raise InvalidInput("say why the proposal is rejected", field="reason")
+        raise InvalidInput("say why the proposal is rejected", field="reason", code="reason_required")
     async def work() -> None:
         await _claim_decision(proposal_id, "rejected", actor, reason.strip())
         await record_audit(actor_id=actor.id, action="reject_proposal", target_type="proposal",

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
 
 from tongxin import validation
+from tongxin.accounts.cache import forget_account
 from tongxin.accounts.service import Actor, record_audit
 from tongxin.accounts.tables import Community, Grid
 from tongxin.activities.tables import ACTIVITY_KINDS
@@ -191,6 +192,7 @@ async def _save_details(*, actor: Actor, real_name: str, phone: str, birth_date:
         return existing["id"]
     rows = await Volunteer.insert(Volunteer(
         user=actor.id, **{column._meta.name: value for column, value in values.items()})).returning(Volunteer.id)
+    forget_account(actor.id)
     return rows[0]["id"]
 
 
@@ -268,9 +270,10 @@ async def add_certificate(
         raise InvalidInput(f"unknown certificate kind {kind_code!r}", field="kind")
     today = today or local_today()
     if issued_on > today:
-        raise InvalidInput("a certificate cannot be issued in the future", field="issued_on")
+        raise InvalidInput("a certificate cannot be issued in the future", field="issued_on", code="issued_in_future")
     if expires_on is not None and expires_on <= issued_on:
-        raise InvalidInput("the expiry date must come after the issue date", field="expires_on")
+        raise InvalidInput("the expiry date must come after the issue date", field="expires_on",
+                           code="expires_before_issue")
     async with write_transaction():
         rows = await Certificate.insert(Certificate(
             volunteer=volunteer_id, kind=kind["id"], number=number.strip(), issued_on=issued_on,
@@ -308,11 +311,11 @@ def check_windows(windows: list[dict[str, int]]) -> list[dict[str, int]]:
             raise InvalidInput("weekday runs from 0 (Monday) to 6 (Sunday)", field=f"windows[{index}].weekday")
         if not 0 <= window["start_minute"] < window["end_minute"] <= 24 * 60:
             raise InvalidInput("a window must end after it starts, within the day (0-1440 minutes)",
-                               field=f"windows[{index}].end_minute")
+                               field=f"windows[{index}].end_minute", code="window_order")
         if index and ordered[index - 1]["weekday"] == window["weekday"] \
                 and ordered[index - 1]["end_minute"] > window["start_minute"]:
             raise InvalidInput(f"two windows overlap on weekday {window['weekday']}",
-                               field=f"windows[{index}].start_minute")
+                               field=f"windows[{index}].start_minute", code="window_overlap")
     return ordered
 
 

@@ -97,7 +97,7 @@ async def profile_save(request: Request) -> Template | Redirect:
                     "end_minute": _minutes(values["to_time"])} for d in values["days"]]
         volunteers.check_windows(windows)
     except (ValueError, DomainError):
-        errors["to_time"] = i18n.both("结束时间要晚于开始时间 / The end must be after the start", lang)
+        errors["to_time"] = i18n.translate("结束时间要晚于开始时间", lang)
     if not errors:
         try:
             # What the form leaves out keeps its saved value: declared kinds and distance, a limit not sent.

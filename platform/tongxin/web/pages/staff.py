@@ -209,7 +209,7 @@ async def jobs_page(request: Request, offset: int = 0) -> Template:
     titles = {j["job"]: j["title"] for j in jobs}
     for r in runs["items"]:
         r["local_scheduled"] = local_time(r["scheduled_for"], lang)
-        r["title"] = titles.get(r["job"], r["job"] if lang == "en" else "定时任务")
+        r["title"] = titles.get(r["job"], i18n.translate("job_unknown", lang))
         r["outcome_text"] = jobs_words.outcome_text(r["outcome"], lang)
     model = await matches.model_status()
     model["local_trained"] = local_time(model["trained_at"], lang)
