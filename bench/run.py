@@ -175,12 +175,14 @@ def fairness_weeks(model, seed: int, lambdas=(0.0, 0.01, 0.02, 0.04), weeks: int
 
 # ---- speed --------------------------------------------------------------------------------------
 
-def best_of(fn, repeat: int = 3) -> float:
+def best_of(fn, repeat: int = 3, clock=time.perf_counter) -> float:
+    """The shortest of `repeat` runs; clock=time.process_time gives this process's own CPU time, which
+    on a shared machine says what the step takes with a core to itself."""
     times = []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t = clock()
         fn()
-        times.append(time.perf_counter() - t)
+        times.append(clock() - t)
     return min(times)
 
 
@@ -326,6 +328,9 @@ def main(argv: list[str] | None = None) -> int:
     match_batch(d.volunteers, d.targets, model, d.commitments, now=d.now)  # warm caches as a live snapshot would
     t_batch = best_of(lambda: match_batch(d.volunteers, d.targets, model, d.commitments, now=d.now))
     record("district batch 5k volunteers × 1k targets", "< 0.50 s", f"{t_batch:.3f} s", t_batch < 0.5)
+    cpu_batch = best_of(lambda: match_batch(d.volunteers, d.targets, model, d.commitments, now=d.now),
+                        clock=time.process_time)
+    record("district batch, CPU time of this process", "< 0.50 s", f"{cpu_batch:.3f} s", cpu_batch < 0.5)
     dc = make_district(5000, 1000, seed=args.seeds[0] + 7)
     t_cold = best_of(lambda: match_batch(VolunteerArrays_copy(dc.volunteers), dc.targets, model, dc.commitments,
                                          now=dc.now), 1)
@@ -335,14 +340,17 @@ def main(argv: list[str] | None = None) -> int:
     d50 = make_district(50_000, 2000, seed=args.seeds[0])
     index = VolunteerIndex.for_volunteers(d50.volunteers)
     rank_candidates(d50.volunteers, d50.targets, model, target_index=0, now=d50.now, index=index)
-    lat = []
+    lat, lat_cpu = [], []
     rng = np.random.default_rng(1)
     for j in rng.integers(0, len(d50.targets), 300):
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         rank_candidates(d50.volunteers, d50.targets, model, target_index=int(j), top_k=20, now=d50.now,
                         commitments=d50.commitments, index=index)
         lat.append(time.perf_counter() - t)
+        lat_cpu.append(time.process_time() - cpu)
     p99 = float(np.percentile(lat, 99)) * 1000
+    p99_cpu = float(np.percentile(lat_cpu, 99)) * 1000
+    record("rank request at 50k volunteers, p99 of CPU time", "< 50 ms", f"{p99_cpu:.1f} ms", p99_cpu < 50)
     record("rank request at 50k volunteers, p99", "< 50 ms", f"{p99:.1f} ms", p99 < 50)
     record("rank request at 50k volunteers, median", "", f"{np.median(lat) * 1000:.1f} ms", None)
 
