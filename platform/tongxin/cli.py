@@ -51,7 +51,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 @command("demo")
 def cmd_demo(args: argparse.Namespace) -> int:
-    from tongxin.demo import is_loaded, load_demo, reset_demo
+    from tongxin.demo.loader import is_loaded, load_demo, reset_demo
 
     _connect()
     if args.reset and not args.yes:

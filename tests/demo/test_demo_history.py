@@ -22,7 +22,8 @@ async def test_demo_dashboard_shows_a_year_of_the_seeds_figures_and_the_trained_
     from tongxin.demo import DEMO_PASSWORD, is_loaded, load_demo
     from tongxin.matches.service import PRIOR_VERSION, model_status
     from tongxin.matches.tables import ModelVersion
-    from tongxin.volunteers.tables import LedgerEntry
+    from tongxin.hours.certificates import services_of
+    from tongxin.volunteers.tables import LedgerEntry, Volunteer
 
     await load_demo(progress=lambda message: None)
 
@@ -52,6 +53,10 @@ async def test_demo_dashboard_shows_a_year_of_the_seeds_figures_and_the_trained_
         await login(volunteer, "vol002", DEMO_PASSWORD)
         mine = (await volunteer.get("/api/volunteers/me/ledger", params={"limit": 100})).json()
     assert mine["minutes_total"] == sum(e["minutes"] for e in mine["entries"]["items"]) > 0
+    year = (date.today().replace(year=date.today().year - 1), date.today())
+    volunteer_id = (await Volunteer.select(Volunteer.id).where(Volunteer.user.username == "vol002").first())["id"]
+    on_certificate = await services_of(volunteer_id=volunteer_id, date_from=year[0], date_to=year[1])
+    assert sum(s["minutes"] for s in on_certificate) == mine["minutes_total"]
     assert await LedgerEntry.count() == await SignUp.count().where(SignUp.status == "attended")
 
     # Loaded once: a second run adds nothing and trains nothing.
@@ -86,3 +91,15 @@ def test_demo_command_refuses_to_reset_without_confirmation(tmp_path):
     done = subprocess.run([sys.executable, "-m", "tongxin.cli", "demo", "--reset"], env=env, cwd=tmp_path,
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
     assert done.returncode == 2 and "--yes" in done.stderr
+
+
+async def test_reset_empties_every_table_and_the_demo_counts_as_not_loaded(app):
+    from tongxin.accounts.tables import User
+    from tongxin.demo import is_loaded, reset_demo
+    from tests.factories import make_user
+
+    await make_user("staff")
+    await reset_demo(progress=lambda message: None)
+    assert await User.count() == 0 and not await is_loaded()
+    await make_user("staff")  # the schema is still there
+    assert await User.count() == 1

@@ -63,10 +63,10 @@ def _keen(features: dict[str, float]) -> float:
 
 
 class _Writer:
-    """The history as it is written: ids it needs and the counts it reports."""
+    """Writes the past one occurrence at a time, with one random stream, and counts what it wrote."""
 
-    def __init__(self, *, rng: random.Random, now: datetime, staff_id: int) -> None:
-        self.rng, self.now, self.staff_id = rng, now, staff_id
+    def __init__(self, *, rng: random.Random, staff_id: int) -> None:
+        self.rng, self.staff_id = rng, staff_id
         self.counts: Counter = Counter()
 
     async def occurrence(self, occ: dict[str, Any], *, wanted: int, matched: bool) -> int:
@@ -287,7 +287,7 @@ async def write_history(*, since: datetime, now: datetime | None = None, seed: i
                               now=now, count=max(BLUE_SKY_ACTIVITIES - len(recurring), 0))
     past = await _finished(since, now)
     progress(f"[8/11] a year of past service: {len(past)} occurrences since {since.astimezone(LOCAL_TZ):%Y-%m-%d}")
-    writer = _Writer(rng=rng, now=now, staff_id=staff_id)
+    writer = _Writer(rng=rng, staff_id=staff_id)
     ours = [o for o in past if o["organization"] == blue_sky["id"]]
     people_left, places_left = BLUE_SKY_PEOPLE, sum(o["capacity"] for o in ours)
     for n, occ in enumerate(past, start=1):

@@ -10,10 +10,7 @@ from tongxin.accounts.tables import Community, Grid
 from tongxin.activities.tables import Activity
 from tongxin.dates import LOCAL_TZ
 from tongxin.db import current_engine, is_sqlite, write_transaction
-from tongxin.demo.district import DEMO_PASSWORD, load_district
-from tongxin.demo.history import write_history
 from tongxin.organizations.tables import Organization
-from tongxin.reports.service import default_range
 from tongxin.tables import ALL_TABLES
 from tongxin.volunteers.tables import LedgerEntry, Volunteer
 from tongxin.wishes.tables import Wish
@@ -24,6 +21,8 @@ SERVICE_DAY = "吾爱邻便民志愿服务日"
 def history_start(now: datetime) -> datetime:
     """Where the past begins: local midnight on the first day of the dashboard's default period (the last
     12 months), so that period shows the whole year."""
+    from tongxin.reports.service import default_range
+
     first = default_range(now.astimezone(LOCAL_TZ).date())[0]
     return datetime.combine(first, time(0), tzinfo=LOCAL_TZ).astimezone(timezone.utc)
 
@@ -65,6 +64,10 @@ async def load_demo(*, scale: int = 1, progress: Callable[[str], None] = print, 
     """Load (or top up) the demo district and, by default for the district itself (scale 1; scaled copies
     for benchmarks skip it), a year of past service and a model trained on it. Running it twice adds
     nothing. The district and its history are one transaction: a demo is there completely or not at all."""
+    # Matching and scikit-learn come in here, not at import: skipping a loaded demo stays quick.
+    from tongxin.demo.district import DEMO_PASSWORD, load_district
+    from tongxin.demo.history import write_history
+
     if scale < 1:
         raise ValueError("scale must be at least 1")
     started = clock.perf_counter()

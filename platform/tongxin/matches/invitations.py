@@ -110,7 +110,8 @@ def _columns():
 async def _titles(rows: list[dict[str, Any]]) -> None:
     occurrences = {r["id"]: r for r in await Occurrence.select(
         Occurrence.id, Occurrence.starts_at, Occurrence.ends_at, Occurrence.address,
-        Occurrence.activity.title.as_alias("title")).where(Occurrence.id.is_in(
+        Occurrence.activity.title.as_alias("title"),
+        Occurrence.activity.organization.name.as_alias("organization_name")).where(Occurrence.id.is_in(
             [r["target_id"] for r in rows if r["target_type"] == "occurrence"] or [-1]))}
     wishes = {r["id"]: r for r in await Wish.select(Wish.id, Wish.title).where(
         Wish.id.is_in([r["target_id"] for r in rows if r["target_type"] == "wish"] or [-1]))}
@@ -120,6 +121,7 @@ async def _titles(rows: list[dict[str, Any]]) -> None:
         r["starts_at"] = target.get("starts_at")
         r["ends_at"] = target.get("ends_at")
         r["address"] = target.get("address", "")
+        r["organization_name"] = target.get("organization_name", "")
 
 
 async def list_invitations(*, actor: Actor, status: str | None = None, limit: int = 20, offset: int = 0,

@@ -121,6 +121,12 @@ JOB_SUMMARY_KEYS = (
     N_("job_summary", "activated"), N_("job_summary", "n"), N_("job_summary", "version"),
     N_("job_summary", "reason"),
 )
+# The youth journey (issue 10): naming adult leaders (the roster says each ask's status; the flash after asking).
+LEADER_KEYS = (
+    K_("leader_asked"), K_("leader_asked_pending"), K_("leader_asked_accepted"), K_("leader_asked_declined"),
+    K_("leader_asked_expired"), K_("leader_asked_withdrawn"), N_("error", "leader_unknown"),
+    N_("error", "leader_already_asked"), N_("error", "leader_not_needed"),
+)
 
 
 def label(code: str | None, lang: str) -> str:

@@ -9,14 +9,14 @@ from tongxin.dates import local_time  # noqa: F401  (the pages' name for it)
 from tongxin.web import i18n
 
 
-def bar_chart(rows: list[dict[str, Any]], *, label: str, value: str, empty: str = "—", width: int = 340,
+def bar_chart(rows: list[dict[str, Any]], *, label: str, value: str, name: str, empty: str = "—", width: int = 340,
               bar: int = 18) -> str:
     """A horizontal bar chart as inline SVG (no script, no external library)."""
     if not rows or not any(float(r[value]) for r in rows):
         return f'<p class="muted">{escape(empty)}</p>'
     top = max(float(r[value]) for r in rows)
     height = len(rows) * (bar + 6) + 4
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(value)}">']
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(name)}">']
     for i, row in enumerate(rows):
         y = 2 + i * (bar + 6)
         length = (width - 150) * float(row[value]) / top
@@ -78,7 +78,7 @@ def rrule_text(rrule: str | None, lang: str) -> str:
     return i18n.translate("rule_custom", lang)
 
 
-def column_chart(rows: list[dict[str, Any]], *, label: str, value: str, empty: str = "—", width: int = 340,
+def column_chart(rows: list[dict[str, Any]], *, label: str, value: str, name: str, empty: str = "—", width: int = 340,
                  height: int = 160) -> str:
     """A vertical column chart as inline SVG for figures by month ("2026-03"): months left to right."""
     if not rows or not any(float(r[value]) for r in rows):
@@ -87,7 +87,7 @@ def column_chart(rows: list[dict[str, Any]], *, label: str, value: str, empty: s
     slot = width / len(rows)
     base = height - 30  # below: the month and, under January and the first column, the year
     plot = base - 14  # above: the value
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(value)}">',
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(name)}">',
              f'<line x1="0" y1="{base}" x2="{width}" y2="{base}" stroke="#ccc"></line>']
     for i, row in enumerate(rows):
         amount, month = float(row[value]), str(row[label])
