@@ -125,15 +125,19 @@ def write_transaction(engine: Engine | None = None):
 
 
 async def lock_rows(table, ids) -> None:
-    """Lock these rows until the transaction ends (PostgreSQL `FOR UPDATE`, in id order so two
+    """Lock these rows until the transaction ends (PostgreSQL `FOR NO KEY UPDATE`, in id order so two
     transactions never wait on each other in a circle). SQLite needs nothing: a write transaction
-    holds the whole database from BEGIN IMMEDIATE."""
+    holds the whole database from BEGIN IMMEDIATE.
+
+    NO KEY UPDATE, the lock an UPDATE of the row takes, excludes every other such lock but not the key
+    share a new row referencing this one takes: a transaction that has written a sign-up for an
+    occurrence and then waits for the occurrence's lock must not block the holder in turn (a deadlock)."""
     ids = sorted({int(i) for i in ids})
     engine = table._meta.db
     if not ids or is_sqlite(engine):
         return
     placeholders = ", ".join("{}" for _ in ids)
-    await table.raw(f"SELECT id FROM {table._meta.tablename} WHERE id IN ({placeholders}) ORDER BY id FOR UPDATE",
+    await table.raw(f"SELECT id FROM {table._meta.tablename} WHERE id IN ({placeholders}) ORDER BY id FOR NO KEY UPDATE",
                     *ids)
 
 

@@ -57,9 +57,9 @@ def _when(occurrence: dict[str, Any]) -> str:
 
 
 def _locking(query, table):
-    """The select, locking the rows of `table` it reads until the transaction ends (PostgreSQL `FOR UPDATE`;
+    """The select, locking the rows of `table` it reads until the transaction ends (as `lock_rows` does;
     SQLite's write transaction holds the whole database already)."""
-    return query if is_sqlite(table._meta.db) else query.lock_rows("UPDATE", of=(table,))
+    return query if is_sqlite(table._meta.db) else query.lock_rows("NO KEY UPDATE", of=(table,))
 
 
 async def _occurrence(occurrence_id: int, *, lock: bool = True) -> dict[str, Any]:
