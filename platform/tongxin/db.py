@@ -85,8 +85,10 @@ def enable_wal(engine: Engine) -> None:
 
 # SQLite's writers in this process take turns here, first come first served, instead of all spinning on
 # SQLite's busy handler, whose sleeps grow and whose order is luck: a burst of writes queues briefly and
-# succeeds. Only a writer kept waiting longer than the busy timeout gives up, with the same error as
-# SQLite's (answered 503 with Retry-After), having written nothing. One queue per database and event loop.
+# succeeds. Only a writer kept waiting longer than QUEUE_PATIENCE busy timeouts gives up, with the same
+# error as SQLite's (answered 503 with Retry-After), having written nothing. One queue per database and
+# event loop.
+QUEUE_PATIENCE = 3  # 200 sign-ups at once take 8-9 s in turn on 2 busy cores: one busy timeout (5 s) was too short
 _sqlite_turns: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]]" = (
     weakref.WeakKeyDictionary())
 
@@ -104,7 +106,7 @@ async def _sqlite_write_transaction(engine: Engine) -> AsyncIterator[Any]:
         return
     turn = _sqlite_turn(engine)
     try:
-        async with asyncio.timeout(engine.connection_kwargs.get("timeout", SQLITE_BUSY_SECONDS)):
+        async with asyncio.timeout(QUEUE_PATIENCE * engine.connection_kwargs.get("timeout", SQLITE_BUSY_SECONDS)):
             await turn.acquire()
     except TimeoutError:
         raise sqlite3.OperationalError("database is locked (waited for the other writers)") from None
