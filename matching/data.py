@@ -52,7 +52,8 @@ class VolunteerArrays:
     What people declared: preferred_categories bool[n,K] (kinds of service; a row of False = none
     declared), max_distance_km float[n] (NaN = not given) — preferences, never rules;
     max_hours_week float[n] (NaN = no limit) — a hard limit per local week (Monday to Sunday),
-    counted over commitments and the batch like the monthly one.
+    counted over commitments and the batch like the monthly one; max_hours_day float[n] (NaN = only
+    the district's RuleConfig.max_hours_per_day) — a person's own, lower, limit per local day.
     history: a `matching.history.InvitationLog` of the invitations people saw (None = none), from
     which each person's own rates are learned.
     """
@@ -80,6 +81,7 @@ class VolunteerArrays:
     preferred_categories: np.ndarray | None = None
     max_distance_km: np.ndarray | None = None
     max_hours_week: np.ndarray | None = None
+    max_hours_day: np.ndarray | None = None
     history: Any = None
     _cache: dict = field(default_factory=dict, init=False, repr=False)
 
@@ -113,6 +115,8 @@ class VolunteerArrays:
         self.max_distance_km = np.where(self.max_distance_km > 0, self.max_distance_km, np.nan)
         self.max_hours_week = _as(self.max_hours_week, float, n, np.inf)
         self.max_hours_week = np.where(np.isnan(self.max_hours_week), np.inf, self.max_hours_week)
+        self.max_hours_day = _as(self.max_hours_day, float, n, np.inf)
+        self.max_hours_day = np.where(np.isnan(self.max_hours_day), np.inf, self.max_hours_day)
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])

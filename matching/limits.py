@@ -22,7 +22,7 @@ import numpy as np
 
 from matching.assign import solve_assignment
 from matching.data import Commitments, TargetArrays, VolunteerArrays
-from matching.rules import RuleConfig, commitment_load, local_week
+from matching.rules import RuleConfig, commitment_load, daily_limit, local_week
 
 BIG = 1_000_000
 
@@ -42,7 +42,7 @@ def _fits(vols, tgts, vi, tj, taken: Commitments, config: RuleConfig, k_per_day:
     dur = tgts.duration_hours[tj]
     week_left = vols.max_hours_week[vi] - week_h
     month_left = vols.max_hours_month[vi] - month_h
-    ok = ((overlap == 0) & (day_h + dur <= config.max_hours_per_day + 1e-9) & (dur <= week_left + 1e-9)
+    ok = ((overlap == 0) & (day_h + dur <= daily_limit(vols, vi, config) + 1e-9) & (dur <= week_left + 1e-9)
           & (dur <= month_left + 1e-9) & (day_count < k_per_day))
     return ok, week_left, month_left
 
@@ -172,7 +172,8 @@ def _polish(vols, tgts, vi, tj, u, commitments, config, chosen, left, cautious, 
     bounds = np.flatnonzero(np.diff(pv[order])) + 1
     for group in np.split(order, bounds):
         v = int(pv[group[0]])
-        for period, used, limit in ((day, day_h, config.max_hours_per_day), (week, week_h, vols.max_hours_week[v]),
+        day_limit = min(config.max_hours_per_day, vols.max_hours_day[v])
+        for period, used, limit in ((day, day_h, day_limit), (week, week_h, vols.max_hours_week[v]),
                                     (month, month_h, vols.max_hours_month[v])):
             if not np.isfinite(limit):
                 continue

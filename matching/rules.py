@@ -150,6 +150,11 @@ def commitment_load(volunteers, targets, vi, tj, commitments: Commitments, confi
                             Commitments.from_obj(commitments), _target_cache(targets, config))
 
 
+def daily_limit(volunteers: VolunteerArrays, vi: np.ndarray, config: RuleConfig = RuleConfig()) -> np.ndarray:
+    """float[P]: hours each person may serve in one local day — the district's limit or their own lower one."""
+    return np.minimum(config.max_hours_per_day, volunteers.max_hours_day[np.asarray(vi, np.int64)])
+
+
 def rule_failures(volunteers: VolunteerArrays, targets: TargetArrays, vi: np.ndarray, tj: np.ndarray,
                   commitments: Commitments | None = None, config: RuleConfig = RuleConfig(), *,
                   share: np.ndarray | None = None) -> np.ndarray:
@@ -202,7 +207,7 @@ def rule_failures(volunteers: VolunteerArrays, targets: TargetArrays, vi: np.nda
     duration = t["duration"][tj]
     out[:, col["monthly_hours"]] = month_hours + duration > volunteers.max_hours_month[vi] + 1e-9
     out[:, col["weekly_hours"]] = week_hours + duration > volunteers.max_hours_week[vi] + 1e-9
-    out[:, col["daily_hours"]] = day_hours + duration > config.max_hours_per_day + 1e-9
+    out[:, col["daily_hours"]] = day_hours + duration > daily_limit(volunteers, vi, config) + 1e-9
     out[:, col["overlap"]] = overlap > 0
     return out
 
@@ -219,7 +224,7 @@ def batch_conflicts(volunteers: VolunteerArrays, targets: TargetArrays, vi: np.n
     # Each pair meets itself once in `both`: its own interval and hours are already counted.
     overlap, day_hours, month_hours, week_hours = _commitment_load(volunteers, targets, vi, tj, both, t)
     own = t["valid_time"][tj].astype(np.int64)
-    return ((overlap > own) | (day_hours > config.max_hours_per_day + 1e-9)
+    return ((overlap > own) | (day_hours > daily_limit(volunteers, vi, config) + 1e-9)
             | (month_hours > volunteers.max_hours_month[vi] + 1e-9)
             | (week_hours > volunteers.max_hours_week[vi] + 1e-9))
 
@@ -260,5 +265,5 @@ def describe_rules(codes: list[str]) -> str:
     return "；".join(RULE_LABELS_ZH[c] for c in codes) + " / " + "; ".join(RULE_LABELS_EN[c] for c in codes)
 
 
-__all__ = ("RULE_CODES", "PAIR_RULES", "local_week", "commitment_load", "RULE_LABELS_ZH", "RULE_LABELS_EN", "RuleConfig", "pair_age", "rule_failures",
+__all__ = ("RULE_CODES", "PAIR_RULES", "local_week", "commitment_load", "daily_limit", "RULE_LABELS_ZH", "RULE_LABELS_EN", "RuleConfig", "pair_age", "rule_failures",
            "eligible", "batch_conflicts", "why_not", "availability_share", "describe_rules")

@@ -21,11 +21,13 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from tongxin import __version__
+from tongxin.accounts.cache import configure as remember_accounts
 from tongxin.accounts.routes import AccountController
 from tongxin.accounts.sessions import DatabaseStore, RotatingSessionConfig
 from tongxin.db import connection_pool, use_database
 from tongxin.errors import DomainError
 from tongxin.settings import Settings
+from tongxin.web import i18n
 from tongxin.web.headers import security_headers_hook
 from tongxin.web.openapi import declare_error_responses
 from tongxin.web.errors import (
@@ -73,10 +75,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = (settings or Settings.from_env()).ready_to_serve()
     engine = use_database(settings.database_url, busy_seconds=settings.sqlite_busy_seconds)
     secure_cookies = not settings.development
+    remember_accounts(seconds=settings.session_cache_seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with connection_pool(engine):
+        async with connection_pool(engine, size=settings.pool_size or None):
             yield
 
     session_config = RotatingSessionConfig(
@@ -109,7 +112,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         # Our error handlers log: one line per 4xx, a traceback only for 5xx (web/errors.py).
         logging_config=LoggingConfig(log_exceptions="debug"),
-        template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine,
+                                       engine_callback=lambda jinja: i18n.install(jinja.engine)),
         request_max_body_size=settings.max_body_bytes,
         debug=settings.debug,
     )

@@ -51,10 +51,26 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 @command("demo")
 def cmd_demo(args: argparse.Namespace) -> int:
-    from tongxin.demo import load_demo
+    from tongxin.demo.loader import is_loaded, load_demo, reset_demo
 
     _connect()
-    asyncio.run(_with_pool(lambda: load_demo(scale=args.scale, progress=print)))
+    if args.reset and not args.yes:
+        if not sys.stdin.isatty():
+            print("--reset deletes every row of every table: add --yes to confirm", file=sys.stderr)
+            return 2
+        if input("--reset deletes every row of every table in this database. Type yes to go on: ").strip() != "yes":
+            print("nothing deleted")
+            return 1
+
+    async def run() -> None:
+        if args.reset:
+            await reset_demo(progress=print)
+        elif await is_loaded(scale=args.scale):
+            print("demo district already loaded: skipping (`tongxin demo --reset --yes` reloads it)")
+            return
+        await load_demo(scale=args.scale, progress=lambda message: print(message, flush=True))
+
+    asyncio.run(_with_pool(run))
     return 0
 
 
@@ -103,8 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tongxin", description="Tongxin 同心 volunteer matching platform")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply database migrations")
-    demo = sub.add_parser("demo", help="load the demo district (idempotent)")
-    demo.add_argument("--scale", type=int, default=1, help="multiply the population (benchmarks)")
+    demo = sub.add_parser("demo", help="load the demo district with a year of history (skipped when loaded)")
+    demo.add_argument("--scale", type=int, default=1, help="multiply the population (benchmarks; no history)")
+    demo.add_argument("--reset", action="store_true", help="delete every row first, then load the demo again")
+    demo.add_argument("--yes", action="store_true", help="confirm --reset without asking")
     staff = sub.add_parser("create-staff", help="create a staff account")
     staff.add_argument("--username", required=True)
     staff.add_argument("--password", help="default: $TONGXIN_STAFF_PASSWORD or a prompt")

@@ -1,10 +1,14 @@
-"""Date arithmetic the domains share."""
+"""Date arithmetic the domains share, and how a moment reads in a person's language."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+
+from tongxin import language
 
 
 def age_on(birth_date: date, today: date) -> int:
@@ -28,3 +32,19 @@ def hours_text(minutes: int) -> str:
     """Whole minutes as hours with at most two decimals, computed exactly ("1", "0.33", "8.09")."""
     value = hours_2dp(minutes)
     return format(value.normalize(), "f") if value else "0"
+
+
+def local_time(value: datetime | None, lang: str = language.DEFAULT) -> str:
+    """A UTC moment as people here read it, by Babel in the district's time zone with the catalog's pattern:
+    "2026-12-19 周六 09:00" in zh-CN, "Sat 2026-12-19 09:00" in English ("" for no moment)."""
+    if value is None:
+        return ""
+    return format_datetime(value, language.translate("datetime_pattern", lang), tzinfo=LOCAL_TZ,
+                           locale=language.babel_locale(lang))
+
+
+def local_day(value: date | None, lang: str = language.DEFAULT) -> str:
+    """A calendar day with its weekday ("2026-12-19 周六" / "Sat 2026-12-19"); "" for no day."""
+    if value is None:
+        return ""
+    return format_date(value, language.translate("date_pattern", lang), locale=language.babel_locale(lang))

@@ -8,7 +8,6 @@ import json
 import os
 import random
 import sqlite3
-import weakref
 from pathlib import Path
 from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
@@ -18,6 +17,11 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 SQLITE_BUSY_SECONDS = 5.0
+# On SQLite the whole of a sign-up, rules included, runs under the write lock: 200 at once take 8-9 s in
+# turn on 2 busy cores, so a writer waits its turn for up to this many busy timeouts (one left 76 of 200 503).
+QUEUE_PATIENCE = 3
+# Read connections kept open per process on SQLite (TONGXIN_SQLITE_READERS); each is one thread.
+SQLITE_READERS = 4
 
 
 class UnsupportedDatabaseURL(ValueError):
@@ -34,13 +38,85 @@ def json_value(value: Any, default: Any) -> Any:
     return value if value is not None else default
 
 
+class PooledSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine, plus a pool of open connections for statements outside a transaction.
+
+    Piccolo opens a new connection (a new thread, the file, a PRAGMA) for every statement: most of the
+    cost of a small read. Between `start_connection_pool` and `close_connection_pool` (the app's
+    lifespan) such statements borrow one of a few open connections instead; in WAL mode readers never
+    wait for the writer. Transactions still get their own connection, as in Piccolo, and writes are
+    serialised in the process by `write_transaction` (one asyncio lock), so they queue instead of
+    spending their busy timeout against each other.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._idle: asyncio.Queue | None = None
+        self._open: list[Any] = []
+        self._size = 0
+        self._write_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+
+    async def start_connection_pool(self, *, max_size: int = SQLITE_READERS, **_: Any) -> None:
+        self._idle = asyncio.Queue()
+        self._size = max(1, max_size)
+        self._open = []
+
+    async def close_connection_pool(self) -> None:
+        idle, self._idle = self._idle, None
+        opened, self._open = self._open, []
+        for connection in opened:
+            with contextlib.suppress(Exception):
+                await connection.close()
+        del idle
+
+    def write_lock(self) -> asyncio.Lock:
+        """This process's one writer at a time (a lock per event loop: tests and the CLI run several)."""
+        loop = asyncio.get_running_loop()
+        if self._write_lock is None or self._write_lock[0] is not loop:
+            self._write_lock = (loop, asyncio.Lock())
+        return self._write_lock[1]
+
+    async def _borrow(self):
+        idle = self._idle
+        assert idle is not None
+        if idle.empty() and len(self._open) < self._size:
+            connection = await self.get_connection()  # with Piccolo's row factory and foreign keys on
+            self._open.append(connection)
+            return connection
+        return await idle.get()
+
+    async def _run_in_new_connection(self, query: str, args: list[Any] | None = None,
+                                     query_type: str = "generic", table: Any = None):
+        idle = self._idle
+        if idle is None:
+            return await super()._run_in_new_connection(query, args, query_type, table)
+        connection = await self._borrow()
+        healthy = False
+        try:
+            # One trip to the connection's thread (Piccolo takes three: execute, fetch, close).
+            rows = await connection.execute_fetchall(query, args or [])
+            healthy = True
+            return rows
+        except sqlite3.OperationalError:
+            healthy = True  # a busy or bad statement leaves the connection usable
+            raise
+        finally:
+            if healthy and self._idle is idle:
+                idle.put_nowait(connection)
+            else:
+                with contextlib.suppress(ValueError):
+                    self._open.remove(connection)
+                with contextlib.suppress(Exception):
+                    await connection.close()
+
+
 def engine_for_url(url: str, *, busy_seconds: float = SQLITE_BUSY_SECONDS) -> Engine:
     """Build (but do not connect) the Piccolo engine a database URL names."""
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///"):])
         path.parent.mkdir(parents=True, exist_ok=True)
         # timeout is sqlite3's busy timeout: wait for the write lock before failing.
-        return SQLiteEngine(path=str(path), timeout=busy_seconds)
+        return PooledSQLiteEngine(path=str(path), timeout=busy_seconds)
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresEngine(config={"dsn": url})
     raise UnsupportedDatabaseURL(
@@ -83,47 +159,34 @@ def enable_wal(engine: Engine) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
 
 
-# SQLite's writers in this process take turns here, first come first served, instead of all spinning on
-# SQLite's busy handler, whose sleeps grow and whose order is luck: a burst of writes queues briefly and
-# succeeds. Only a writer kept waiting longer than QUEUE_PATIENCE busy timeouts gives up, with the same
-# error as SQLite's (answered 503 with Retry-After), having written nothing. One queue per database and
-# event loop.
-QUEUE_PATIENCE = 3  # 200 sign-ups at once take 8-9 s in turn on 2 busy cores: one busy timeout (5 s) was too short
-_sqlite_turns: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]]" = (
-    weakref.WeakKeyDictionary())
-
-
-def _sqlite_turn(engine: Engine) -> asyncio.Lock:
-    turns = _sqlite_turns.setdefault(asyncio.get_running_loop(), {})
-    return turns.setdefault(engine.path, asyncio.Lock())
+def write_transaction(engine: Engine | None = None):
+    """A transaction that takes SQLite's write lock at BEGIN, so it cannot deadlock on upgrade; on SQLite
+    the process's writers also queue for it in turn rather than each spending its busy timeout."""
+    engine = engine or current_engine()
+    if is_sqlite(engine):
+        transaction = engine.transaction(transaction_type=TransactionType.immediate)
+        if isinstance(engine, PooledSQLiteEngine) and engine.current_transaction.get() is None:
+            return _one_writer_at_a_time(engine, transaction)
+        return transaction
+    return engine.transaction()
 
 
 @contextlib.asynccontextmanager
-async def _sqlite_write_transaction(engine: Engine) -> AsyncIterator[Any]:
-    if engine.current_transaction.get() is not None:  # joins a transaction that already has its turn
-        async with engine.transaction(transaction_type=TransactionType.immediate) as transaction:
-            yield transaction
-        return
-    turn = _sqlite_turn(engine)
+async def _one_writer_at_a_time(engine: PooledSQLiteEngine, transaction) -> AsyncIterator[Any]:
+    # First come, first served, instead of all spinning on SQLite's busy handler; a writer kept waiting
+    # longer than QUEUE_PATIENCE busy timeouts gives up with SQLite's own error (503 + Retry-After), having
+    # written nothing. A writer blocked by another process still fails after one busy timeout.
+    lock = engine.write_lock()
     try:
         async with asyncio.timeout(QUEUE_PATIENCE * engine.connection_kwargs.get("timeout", SQLITE_BUSY_SECONDS)):
-            await turn.acquire()
+            await lock.acquire()
     except TimeoutError:
         raise sqlite3.OperationalError("database is locked (waited for the other writers)") from None
     try:
-        async with engine.transaction(transaction_type=TransactionType.immediate) as transaction:
-            yield transaction
+        async with transaction as entered:
+            yield entered
     finally:
-        turn.release()
-
-
-def write_transaction(engine: Engine | None = None):
-    """A transaction that takes SQLite's write lock at BEGIN, so it cannot deadlock on upgrade (and waits
-    its turn behind this process's other writers first)."""
-    engine = engine or current_engine()
-    if is_sqlite(engine):
-        return _sqlite_write_transaction(engine)
-    return engine.transaction()
+        lock.release()
 
 
 async def lock_rows(table, ids) -> None:
@@ -139,8 +202,8 @@ async def lock_rows(table, ids) -> None:
     if not ids or is_sqlite(engine):
         return
     placeholders = ", ".join("{}" for _ in ids)
-    await table.raw(f"SELECT id FROM {table._meta.tablename} WHERE id IN ({placeholders}) ORDER BY id FOR NO KEY UPDATE",
-                    *ids)
+    await table.raw(f"SELECT id FROM {table._meta.tablename} WHERE id IN ({placeholders}) ORDER BY id "
+                    "FOR NO KEY UPDATE", *ids)
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -172,13 +235,21 @@ def is_database_locked(exc: BaseException) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def connection_pool(engine: Engine) -> AsyncIterator[None]:
-    """Open PostgreSQL's pool for the app's lifetime; SQLite opens a connection per query."""
+async def connection_pool(engine: Engine, *, size: int | None = None) -> AsyncIterator[None]:
+    """Open the engine's pool for the app's lifetime: PostgreSQL's (`size` connections, default 10) or
+    SQLite's read connections (default 4), in WAL mode."""
     if is_sqlite(engine):
         enable_wal(engine)
-        yield
+        if not isinstance(engine, PooledSQLiteEngine):
+            yield
+            return
+        await engine.start_connection_pool(max_size=size or SQLITE_READERS)
+        try:
+            yield
+        finally:
+            await engine.close_connection_pool()
         return
-    await engine.start_connection_pool(min_size=1, max_size=10)
+    await engine.start_connection_pool(min_size=1, max_size=size or 10)
     try:
         yield
     finally:

@@ -36,6 +36,12 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     sqlite_busy_seconds: float = 5.0
     matching_cache_seconds: float = 0.0
+    # Database connections per process: PostgreSQL's pool, or SQLite's open read connections (0 = default:
+    # 10 on PostgreSQL, 4 on SQLite). Keep workers × instances × pool under PostgreSQL's max_connections.
+    pool_size: int = 0
+    # How long a process may reuse a signed-in person's session and account facts before reading them
+    # again; its own sign-outs and changes take effect at once, other instances' within this time.
+    session_cache_seconds: float = 0.0
     # Where people reach the site (https://tongxin.example.cn): links that leave the site, like the calendar
     # feed, are built from it and never from the request's Host header, which a client chooses.
     public_url: str = ""
@@ -56,6 +62,8 @@ class Settings:
             max_body_bytes=int(os.environ.get("TONGXIN_MAX_BODY_BYTES", 2 * 1024 * 1024)),
             sqlite_busy_seconds=float(os.environ.get("TONGXIN_SQLITE_BUSY_SECONDS", 5.0)),
             matching_cache_seconds=float(os.environ.get("TONGXIN_MATCHING_CACHE_SECONDS", 30.0)),
+            pool_size=int(os.environ.get("TONGXIN_POOL_SIZE", 0)),
+            session_cache_seconds=float(os.environ.get("TONGXIN_SESSION_CACHE_SECONDS", 2.0)),
             public_url=os.environ.get("TONGXIN_PUBLIC_URL", "").strip().rstrip("/"),
             keepalive_seconds=int(os.environ.get("TONGXIN_KEEPALIVE_SECONDS", 75)),
             client_timeout_seconds=int(os.environ.get("TONGXIN_CLIENT_TIMEOUT_SECONDS", 30)),

@@ -2,11 +2,14 @@
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS, screenshot, sign_in
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -23,7 +26,7 @@ def _drill_under_way_with_vol001(database_file) -> int:
     now = datetime.now(UTC)
     with sqlite3.connect(database_file) as db:
         occurrence = db.execute(
-            "SELECT o.id FROM occurrence o JOIN activity a ON a.id = o.activity WHERE a.title = '蓝天救援队应急演练' "
+            "SELECT o.id FROM occurrence o JOIN activity a ON a.id = o.activity WHERE a.title = '蓝天救援队应急演练' AND o.status = 'open' "
             "ORDER BY o.starts_at LIMIT 1").fetchone()[0]
         volunteer = db.execute("SELECT v.id FROM volunteer v JOIN tx_user u ON u.id = v.user "
                                "WHERE u.username = 'vol001'").fetchone()[0]
@@ -90,6 +93,10 @@ def test_volunteer_checks_in_and_out_with_the_rotating_code_and_gets_a_certifica
     assert "时长已确认" in organizer.inner_text(".flash")
 
     volunteer.goto("/me/service-certificates")
+    # A certificate for today alone: vol001 also has the demo's year of history.
+    today = datetime.now(SHANGHAI).date().isoformat()
+    volunteer.fill("#date_from", today)
+    volunteer.fill("#date_to", today)
     volunteer.click("form[action='/me/service-certificates'] button[type=submit]")
     assert "证明已出具" in volunteer.inner_text(".flash")
     with volunteer.expect_download() as download:

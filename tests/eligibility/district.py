@@ -36,6 +36,7 @@ NORTH = (0.0, 0.01, 0.02, 0.026, 0.028, 0.05)
 RULE_ORDER = (
     "availability", "skill", "certificate", "age", "youth_consent", "youth_inactive", "youth_night",
     "youth_not_allowed", "youth_no_leader", "youth_too_far", "monthly_hours", "daily_hours", "overlap",
+    "weekly_hours",
 )
 ADULT = 18
 YOUTH_RADIUS_KM = 3.0
@@ -61,6 +62,8 @@ class Person:
     max_hours_month: float
     is_youth: bool
     youth: Youth | None
+    max_hours_week: float = 20.0  # the database's defaults
+    max_hours_day: float = 10.0
 
 
 @dataclass
@@ -161,6 +164,8 @@ def people(draw, count: int, occs: list[Occ]) -> list[Person]:
             place=(CENTRE[0] + draw(st.sampled_from(NORTH)), CENTRE[1]) if located else None,
             skills=frozenset(draw(st.sets(st.sampled_from(SKILLS)))), certificates=certificates, windows=windows,
             max_hours_month=draw(st.sampled_from([1.0, 2.0, 4.5, 8.0, 12.0, 20.0, 40.0])),
+            max_hours_week=draw(st.sampled_from([1.5, 4.0, 6.0, 20.0])),
+            max_hours_day=draw(st.sampled_from([1.0, 3.0, 10.0])),
             is_youth=draw(st.booleans()), youth=youth,
         ))
     return out
@@ -268,8 +273,15 @@ def reference_reasons(district: District, person: Person, occ: Occ) -> list[str]
     day_end = day_start + timedelta(days=1)
     that_day = sum(max(timedelta(0), min(o.end, day_end) - max(o.start, day_start)) // timedelta(minutes=1)
                    for o in held)
-    if that_day + own_minutes > MAX_HOURS_PER_DAY * 60:
+    if that_day + own_minutes > min(MAX_HOURS_PER_DAY, person.max_hours_day) * 60:
         broken.add("daily_hours")
+
+    def week(o: Occ) -> tuple[int, int]:
+        return o.start.astimezone(SHANGHAI).isocalendar()[:2]
+
+    that_week = sum((o.end - o.start) // timedelta(minutes=1) for o in held if week(o) == week(occ))
+    if that_week + own_minutes > person.max_hours_week * 60:
+        broken.add("weekly_hours")
 
     def month(o: Occ) -> tuple[int, int]:
         local = o.start.astimezone(SHANGHAI)

@@ -46,6 +46,8 @@ def people_of(district: District, keys: list[int]) -> eligibility.People:
         youth_active=np.array([bool(p.youth and p.youth.status == "active") for p in chosen], bool),
         consent_in_force=np.array([bool(p.youth and p.youth.consent == "given") for p in chosen], bool),
         max_hours_month=np.array([p.max_hours_month for p in chosen]),
+        max_hours_week=np.array([p.max_hours_week for p in chosen]),
+        max_hours_day=np.array([p.max_hours_day for p in chosen]),
         commitment_volunteer=np.array([position[s.person] for s in held], np.int64),
         commitment_start=np.array([by_key[s.occurrence].start.timestamp() for s in held]),
         commitment_end=np.array([by_key[s.occurrence].end.timestamp() for s in held]),

@@ -68,7 +68,8 @@ async def write_district(district: District, *, places: dict, organization: int,
         rows = await Volunteer.insert(Volunteer(
             real_name=f"志愿者{p.key}", birth_date=p.birth, community=places.get(p.community),
             lat=p.place[0] if p.place else None, lon=p.place[1] if p.place else None,
-            max_hours_month=p.max_hours_month, is_youth=p.is_youth, status="active",
+            max_hours_month=p.max_hours_month, max_hours_week=p.max_hours_week, max_hours_day=p.max_hours_day,
+            is_youth=p.is_youth, status="active",
         )).returning(Volunteer.id)
         vid = volunteer_ids[p.key] = rows[0]["id"]
         for code in p.skills:

@@ -31,3 +31,11 @@ def test_wheel_contains_the_packages_and_migrates_a_fresh_database(tmp_path):
                             cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert f"applied {len(MIGRATIONS)} migration" in result.stdout
+
+    # the installed package carries the language catalogs and reads them without a build step
+    assert "tongxin/locales/en/LC_MESSAGES/messages.po" in names
+    assert "tongxin/locales/zh_CN/LC_MESSAGES/messages.po" in names
+    words = subprocess.run([sys.executable, "-c", "from tongxin.web import i18n; "
+                            "print(i18n.translate('sign_up', 'en'), i18n.label('open', 'zh-CN'))"],
+                           cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60)
+    assert words.stdout.split() == ["Sign", "up", "征集中"], words.stderr

@@ -135,6 +135,9 @@ async def test_zh_cn_page_shows_the_period_in_words_and_links_both_downloads(app
     assert "/api/staff/dashboard.xlsx?" in page.text
     assert "None" not in default.text and "T00:00" not in default.text
     assert "统计期间：" in default.text and "至" in default.text
+    # distinct people and person-times are two figures, each under its own words
+    assert "服务人数" in page.text and "服务人次" in page.text and "在册小小安全员" in page.text
+    assert 'aria-label="people_served"' not in page.text
 
 
 async def test_a_wish_counts_in_the_period_it_was_fulfilled(app):

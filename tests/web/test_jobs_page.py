@@ -30,4 +30,4 @@ async def test_jobs_say_what_they_do_when_and_what_they_did_in_chinese(client):
     assert_reads_as_chinese(page)
     client.cookies.set("tx_lang", "en")
     english = (await client.get("/staff/jobs", headers=HTML)).text
-    assert "Expand occurrences" in english and "2 occurrence(s) closed" in english
+    assert "Expand occurrences" in english and "2 occurrences closed to sign-ups" in english

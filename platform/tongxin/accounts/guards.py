@@ -7,6 +7,7 @@ from typing import Callable
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from tongxin.accounts.cache import ACTORS
 from tongxin.accounts.service import Actor, load_actor
 from tongxin.errors import DomainError, NotAuthenticated
 
@@ -25,7 +26,14 @@ async def actor_of(connection: ASGIConnection) -> Actor | None:
         return state[_ACTOR_KEY]
     session = connection.scope.get("session") or {}
     user_id = session.get("user_id")
-    actor = await load_actor(user_id=int(user_id), session_since=session.get("since")) if user_id else None
+    actor = None
+    if user_id:
+        key = (int(user_id), session.get("since"))
+        actor = ACTORS.get(key)
+        if actor is None:
+            actor = await load_actor(user_id=int(user_id), session_since=session.get("since"))
+            if actor is not None:
+                ACTORS.put(key, actor, user_id=int(user_id))
     state[_ACTOR_KEY] = actor
     return actor
 

@@ -8,6 +8,7 @@ import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from tongxin.accounts.cache import forget_account
 from tongxin.accounts import throttle
 from tongxin.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from tongxin.accounts.service import Actor, create_user, record_audit
@@ -36,6 +37,7 @@ async def _set_password(*, user_id: int, password: str) -> datetime:
     moment = _now()
     await User.update({User.password_hash: await hash_password(password), User.sessions_valid_after: moment}
                       ).where(User.id == user_id)
+    forget_account(user_id)
     return moment
 
 
@@ -186,6 +188,7 @@ async def update_account(*, actor: Actor, user_id: int, is_active: bool | None =
                 await GridAssignment.insert(*[GridAssignment(user=user_id, grid=g) for g in grids])
         detail["grid_ids"] = grids
     if detail:
+        forget_account(user_id)
         await record_audit(actor_id=actor.id, action="account.updated", target_type="user", target_id=user_id,
                            detail=detail)
     return await User.select(User.id, User.username, User.role, User.is_active).where(User.id == user_id).first()

@@ -23,6 +23,7 @@ from tongxin.accounts.tables import (
     User,
 )
 from tongxin.accounts.usernames import checked_username, normalize_username
+from tongxin.db import write_transaction
 from tongxin.errors import Conflict, InvalidInput, NotAuthenticated
 from tongxin.organizations.tables import OrganizationMember
 from tongxin.volunteers.tables import Volunteer
@@ -92,6 +93,14 @@ async def register(
                              phone=phone, locale=locale)
 
 
+async def set_locale(*, user_id: int, locale: str) -> None:
+    """Keep the language a person reads the pages in, so messages queued for them later use it too."""
+    if locale not in ("zh-CN", "en"):
+        raise InvalidInput(f"unknown language {locale!r}", field="locale", code="unknown_code")
+    async with write_transaction():
+        await User.update({User.locale: locale}).where((User.id == user_id) & (User.locale != locale))
+
+
 async def get_user(*, user_id: int) -> dict[str, Any]:
     row = await User.select(
         User.id, User.username, User.role, User.display_name, User.locale, User.is_active
@@ -124,31 +133,38 @@ async def authenticate(*, username: str, password: str, client: str = "") -> dic
     return await get_user(user_id=row["id"])
 
 
+# One statement per request for who is asking: the account, its organization, volunteer row and grids
+# (one row per grid assignment, or one row with none).
+_ACTOR_SQL = """
+SELECT u.id, u.username, u.role, u.display_name, u.locale, u.is_active, u.sessions_valid_after,
+       (SELECT m.organization FROM organization_member m WHERE m."user" = u.id ORDER BY m.id LIMIT 1)
+           AS organization_id,
+       (SELECT v.id FROM volunteer v WHERE v."user" = u.id ORDER BY v.id LIMIT 1) AS volunteer_id,
+       g.grid AS grid_id
+FROM tx_user u LEFT JOIN grid_assignment g ON g."user" = u.id
+WHERE u.id = {}
+"""
+
+
 async def load_actor(*, user_id: int, session_since: float | None = None) -> Actor | None:
     """Build the `Actor` for a session's user id, with their organization, volunteer row and grids.
 
     None for a disabled account, and for a session begun (`session_since`, a timestamp) before the
     account's password last changed: a password change or reset ends every other session."""
-    row = await User.select(
-        User.id, User.username, User.role, User.display_name, User.locale, User.is_active,
-        User.sessions_valid_after,
-    ).where(User.id == user_id).first()
-    if row is None or not row["is_active"]:
+    rows = await User.raw(_ACTOR_SQL, user_id)
+    if not rows or not rows[0]["is_active"]:
         return None
+    row = rows[0]
     valid_after = row["sessions_valid_after"]
+    if isinstance(valid_after, str):  # SQLite hands a raw statement's timestamps back as text
+        valid_after = datetime.fromisoformat(valid_after)
     if valid_after is not None and (session_since is None or session_since < _aware(valid_after).timestamp()):
         return None
-    member = await OrganizationMember.select(OrganizationMember.organization).where(
-        OrganizationMember.user == user_id
-    ).first()
-    volunteer = await Volunteer.select(Volunteer.id).where(Volunteer.user == user_id).first()
-    grids = await GridAssignment.select(GridAssignment.grid).where(GridAssignment.user == user_id)
     return Actor(
         id=row["id"], username=row["username"], role=row["role"],
         display_name=row["display_name"], locale=row["locale"],
-        organization_id=member["organization"] if member else None,
-        volunteer_id=volunteer["id"] if volunteer else None,
-        grid_ids=frozenset(g["grid"] for g in grids),
+        organization_id=row["organization_id"], volunteer_id=row["volunteer_id"],
+        grid_ids=frozenset(r["grid_id"] for r in rows if r["grid_id"] is not None),
     )
 
 

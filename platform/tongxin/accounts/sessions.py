@@ -14,6 +14,7 @@ from litestar.middleware.session.server_side import (
 from litestar.stores.base import Store
 from litestar.types import Empty
 
+from tongxin.accounts.cache import SESSIONS
 from tongxin.accounts.tables import WebSession
 
 ROTATE_SCOPE_KEY = "tongxin.rotate_session"
@@ -45,6 +46,7 @@ class DatabaseStore(Store):
         ).where(WebSession.key == key).returning(WebSession.id)
         if not updated:
             await WebSession.insert(WebSession(key=key, data=data, expires_at=expires_at))
+        SESSIONS.forget(key)
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         found = await self.get_with_expiry(key)
@@ -55,10 +57,14 @@ class DatabaseStore(Store):
             await WebSession.update(
                 {WebSession.expires_at: _now() + timedelta(seconds=seconds)}
             ).where(WebSession.key == key)
+            SESSIONS.forget(key)
         return found[0]
 
     async def get_with_expiry(self, key: str) -> tuple[bytes, datetime | None] | None:
         """The session's data and when it expires; None when missing or expired."""
+        remembered = SESSIONS.get(key)
+        if remembered is not None and (remembered[1] is None or remembered[1] > _now()):
+            return remembered
         row = await WebSession.select(WebSession.data, WebSession.expires_at).where(
             WebSession.key == key
         ).first()
@@ -67,12 +73,16 @@ class DatabaseStore(Store):
         if row["expires_at"] is not None and row["expires_at"] <= _now():
             await self.delete(key)
             return None
-        return row["data"].encode(), row["expires_at"]
+        found = row["data"].encode(), row["expires_at"]
+        SESSIONS.put(key, found)
+        return found
 
     async def delete(self, key: str) -> None:
+        SESSIONS.forget(key)
         await WebSession.delete().where(WebSession.key == key)
 
     async def delete_all(self) -> None:
+        SESSIONS.clear()
         await WebSession.delete(force=True)
 
     async def exists(self, key: str) -> bool:

@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from tongxin.accounts.service import haversine_km
-from tongxin.activities.signups import waitlist_position
 from tongxin.activities.tables import ACTIVE_SIGN_UP, Occurrence, SignUp
 from tongxin.dates import ADULT_AGE, age_on
 from tongxin.eligibility import service as eligibility
@@ -45,15 +44,24 @@ def _valid_on(expiry: date | None, day: date) -> bool:
     return expiry is None or expiry >= day
 
 
+async def _own_sign_ups(volunteer_id: int, occurrence_ids: list[int]) -> list[dict[str, Any]]:
+    """One person's sign-ups for these occurrences, each waiting one with its place in the queue (as
+    `signups.waitlist_position` counts it), in one statement whatever the number of occurrences."""
+    marks = ", ".join("{}" for _ in occurrence_ids)
+    return await SignUp.raw(
+        "SELECT s.id, s.occurrence, s.status, s.is_leader, CASE WHEN s.status = 'waitlisted' THEN ("
+        " SELECT COUNT(*) FROM sign_up w WHERE w.occurrence = s.occurrence AND w.status = 'waitlisted'"
+        " AND w.queue_seq <= s.queue_seq) END AS waitlist_position"
+        f" FROM sign_up s WHERE s.volunteer = {{}} AND s.occurrence IN ({marks})", volunteer_id, *occurrence_ids)
+
+
 async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: datetime | None = None) -> dict[int, dict]:
     """For one person and these occurrences: their sign-up (status, id, waitlist position) and, if they may
     not sign up, the rules that refuse them (as the sign-up itself would) with the skills and certificates
     they lack, so a page can say what is missing in words."""
     if not occurrence_ids:
         return {}
-    signed = {r["occurrence"]: r for r in await SignUp.select(
-        SignUp.id, SignUp.occurrence, SignUp.status, SignUp.is_leader).where(
-        (SignUp.volunteer == volunteer_id) & SignUp.occurrence.is_in(occurrence_ids))}
+    signed = {r["occurrence"]: r for r in await _own_sign_ups(volunteer_id, occurrence_ids)}
     inactive = False
     try:
         reasons = await eligibility.reasons_for_many(volunteer_id=volunteer_id, occurrence_ids=occurrence_ids,
@@ -81,7 +89,7 @@ async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: dateti
         out[occurrence_id] = {
             "sign_up_status": status, "sign_up_id": row["id"] if status else None,
             "is_leader": bool(row and status and row["is_leader"]),
-            "waitlist_position": await waitlist_position(sign_up_id=row["id"]) if status == "waitlisted" else None,
+            "waitlist_position": row["waitlist_position"] if status == "waitlisted" else None,
             "why_not": why_not,
             # An adult may lead the children of a youth activity whose age range is theirs, not the adult's.
             "may_lead": bool(need and need["youth_allowed"] and not inactive and not status and born
@@ -135,7 +143,7 @@ async def list_occurrences(*, actor=None, date_from: date | None = None, date_to
         words = q.strip()[:50]
         condition &= (Occurrence.activity.title.ilike(f"%{words}%") | Occurrence.address.ilike(f"%{words}%")
                       | Occurrence.activity.organization.name.ilike(f"%{words}%"))
-    rows = await Occurrence.select(
+    query = Occurrence.select(
         Occurrence.id, Occurrence.starts_at, Occurrence.ends_at, Occurrence.signup_deadline, Occurrence.capacity,
         Occurrence.taken, Occurrence.status, Occurrence.community, Occurrence.lat, Occurrence.lon, Occurrence.address,
         Occurrence.activity, Occurrence.activity.title.as_alias("title"), Occurrence.activity.kind.as_alias("kind"),
@@ -143,7 +151,16 @@ async def list_occurrences(*, actor=None, date_from: date | None = None, date_to
         Occurrence.activity.min_age.as_alias("min_age"), Occurrence.activity.max_age.as_alias("max_age"),
         Occurrence.activity.organization.name.as_alias("organization_name"),
         Occurrence.community.name.as_alias("community_name"),
-    ).where(condition).order_by(Occurrence.starts_at).order_by(Occurrence.id)
+    ).where(condition)
+    # Sorted by time with nothing to filter after reading: the database pages, so a request reads one page
+    # whatever the number of occurrences. Otherwise every match is read, filtered and sorted here.
+    in_sql = not fits_me and radius_km is None and sort in ("starts_at", "-starts_at")
+    if in_sql:
+        ascending = sort == "starts_at"
+        rows = await query.order_by(Occurrence.starts_at, Occurrence.id, ascending=ascending).limit(limit).offset(offset)
+        total = await Occurrence.count().where(condition)
+    else:
+        rows = await query.order_by(Occurrence.starts_at).order_by(Occurrence.id)
     items = []
     for r in rows:
         r["places_left"] = max(r["capacity"] - r["taken"], 0)
@@ -160,14 +177,17 @@ async def list_occurrences(*, actor=None, date_from: date | None = None, date_to
         items.sort(key=lambda r: (r["distance_km"] is None, r["distance_km"] or 0))
     elif sort == "places_left":
         items.sort(key=lambda r: -r["places_left"])
-    elif sort == "-starts_at":
+    elif sort == "-starts_at" and not in_sql:
         items.reverse()
-    shown = items[offset:offset + limit]
+    if in_sql:
+        shown = items
+    else:
+        shown, total = items[offset:offset + limit], len(items)
     if volunteer_id is not None:
         status = await my_status(volunteer_id=volunteer_id, occurrence_ids=[r["id"] for r in shown], now=now)
         for r in shown:
             r["mine"] = status[r["id"]]
-    return page(shown, len(items), limit, offset)
+    return page(shown, total, limit, offset)
 
 
 async def occurrence_detail(*, actor=None, occurrence_id: int, now: datetime | None = None) -> dict[str, Any]:

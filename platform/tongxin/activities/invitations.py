@@ -25,7 +25,9 @@ async def accept(*, actor: Actor, invitation_id: int, now: datetime | None = Non
     async def work() -> dict[str, Any]:
         row = await invitations.claim_answer(actor=actor, invitation_id=invitation_id, status="accepted", now=now)
         if row["target_type"] == "occurrence":
+            asked = await Proposal.select(Proposal.candidate_type).where(Proposal.id == row["proposal"]).first()
             result = await signups.apply(volunteer_id=row["volunteer"], occurrence_id=row["target_id"],
+                                         as_leader=asked["candidate_type"] == invitations.LEADER,
                                          source="invitation", now=now)
             await Invitation.update({Invitation.sign_up: result["id"]}).where(Invitation.id == invitation_id)
         else:

@@ -1,7 +1,7 @@
 """The one eligibility engine: the hard rules of who may serve at which occurrence, defined once.
 
 The rules themselves are the vectorised masks of `matching.rules` (age, required skills and
-certificates, availability, overlaps, daily and monthly hours, the youth rules). This module reads the
+certificates, availability, overlaps, each person's daily, weekly and monthly hours, the youth rules). This module reads the
 facts they need from the database — always with the same loaders, for one person and one occurrence
 (sign-up, promotion, approval, invitations) or for a whole district (matching batches, "fits me") — so
 every path gives the same verdict with the same reasons. The reference time is the occurrence's local
@@ -34,7 +34,7 @@ from tongxin.volunteers.tables import (
 
 HOURS_PER_WEEK = 168
 EPOCH = date(1970, 1, 1)
-# Time a person has given or promised: counted for overlaps and daily and monthly hours.
+# Time a person has given or promised: counted for overlaps and daily, weekly and monthly hours.
 COMMITTED = (*HOLDING_PLACE, "attended")
 CATEGORIES = (
     "service_day", "training_drill", "safety_education", "wish_work", "emergency",
@@ -128,6 +128,8 @@ class People:
     youth_active: np.ndarray
     consent_in_force: np.ndarray
     max_hours_month: np.ndarray
+    max_hours_week: np.ndarray
+    max_hours_day: np.ndarray
     commitment_volunteer: np.ndarray
     commitment_start: np.ndarray
     commitment_end: np.ndarray
@@ -161,7 +163,8 @@ async def load_people(vocab: Vocabulary, *, now: datetime, volunteer_ids: list[i
     availability, youth status and the time they have committed from the start of this local month."""
     query = Volunteer.select(
         Volunteer.id, Volunteer.lat, Volunteer.lon, Volunteer.birth_date, Volunteer.community, Volunteer.grid,
-        Volunteer.is_youth, Volunteer.max_hours_month, Volunteer.attended_count, Volunteer.no_show_count,
+        Volunteer.is_youth, Volunteer.max_hours_month, Volunteer.max_hours_week, Volunteer.max_hours_day,
+        Volunteer.attended_count, Volunteer.no_show_count,
         Volunteer.preferred_kinds, Volunteer.max_distance_km,
     ).where(Volunteer.status == "active").order_by(Volunteer.id)
     if community_id is not None:
@@ -219,9 +222,12 @@ async def load_people(vocab: Vocabulary, *, now: datetime, volunteer_ids: list[i
             youth_active[i] = r["status"] == "active"
             consent[i] = r["consent_at"] is not None and r["consent_withdrawn_at"] is None
 
-    # Commitments from the start of the local month: what monthly hours, daily hours and overlaps count.
+    # Commitments from the start of the local month or week, whichever is earlier: what monthly, weekly and
+    # daily hours and overlaps count.
     local_now = now.astimezone(LOCAL_TZ)
     month_start = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    week_start = local_now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=local_now.weekday() + 1)
+    month_start = min(month_start, week_start)
     committed = SignUp.select(
         SignUp.volunteer, SignUp.occurrence, SignUp.occurrence.starts_at, SignUp.occurrence.ends_at,
     ).where(SignUp.status.is_in(list(COMMITTED)) & (SignUp.occurrence.ends_at > month_start))
@@ -244,6 +250,7 @@ async def load_people(vocab: Vocabulary, *, now: datetime, volunteer_ids: list[i
         skills=skills, cert_expiry=cert_expiry, availability=availability,
         is_youth=column("is_youth", bool, False), youth_active=youth_active, consent_in_force=consent,
         max_hours_month=column("max_hours_month", float, 20.0),
+        max_hours_week=column("max_hours_week", float, np.inf), max_hours_day=column("max_hours_day", float, np.inf),
         commitment_volunteer=np.array(commit_v, dtype=np.int64),
         commitment_start=np.array(commit_s, dtype=float), commitment_end=np.array(commit_e, dtype=float),
         commitment_target=np.array(commit_t, dtype=np.int64), rows=rows,

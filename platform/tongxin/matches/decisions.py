@@ -49,13 +49,14 @@ async def list_proposals(*, status: str | None = "proposed", target_type: str | 
         query = query.where(condition)
         count = count.where(condition)
     rows = await query.limit(limit).offset(offset)
-    names = await volunteer_names([r["candidate_id"] for r in rows if r["candidate_type"] == "volunteer"])
+    people = ("volunteer", invitations.LEADER)  # a leader named by an organization is a volunteer too
+    names = await volunteer_names([r["candidate_id"] for r in rows if r["candidate_type"] in people])
     titles = await _target_titles(rows)
     items = [{
         "id": r["id"], "status": r["status"], "target_type": r["target_type"], "target_id": r["target_id"],
         "target_title": titles.get((r["target_type"], r["target_id"]), ""),
         "candidate_type": r["candidate_type"], "candidate_id": r["candidate_id"],
-        "candidate_name": names.get(r["candidate_id"], "") if r["candidate_type"] == "volunteer" else "",
+        "candidate_name": names.get(r["candidate_id"], "") if r["candidate_type"] in people else "",
         "score": round(r["score"], 4), "explanation": json_value(r["explanation"], {}),
         "model_version": r["model_version"], "reason": r["reason"], "created_at": r["created_at"],
         "decided_at": r["decided_at"],
@@ -127,7 +128,7 @@ async def use_one_unit(*, resource_id: int) -> None:
 async def reject_proposal(*, actor: Actor, proposal_id: int, reason: str) -> dict[str, Any]:
     """Reject once, with the reason staff give (it becomes training data)."""
     if not reason.strip():
-        raise InvalidInput("say why the proposal is rejected", field="reason")
+        raise InvalidInput("say why the proposal is rejected", field="reason", code="reason_required")
     async def work() -> None:
         await _claim_decision(proposal_id, "rejected", actor, reason.strip())
         await record_audit(actor_id=actor.id, action="reject_proposal", target_type="proposal",

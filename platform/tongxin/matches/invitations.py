@@ -25,6 +25,9 @@ from tongxin.wishes.tables import Wish
 
 OCCURRENCE_ANSWER_WITHIN = timedelta(hours=48)
 WISH_ANSWER_WITHIN = timedelta(hours=72)
+# The candidate type of an organization's request to an adult to lead an occurrence's children: a proposal
+# decided by the organization itself, never by matching (so never training data, see `training_log`).
+LEADER = "leader"
 
 
 def _now() -> datetime:
@@ -59,15 +62,23 @@ async def invite(*, proposal: dict[str, Any], now: datetime) -> dict[str, Any]:
             raise Conflict("sign-ups for this occurrence are closed", code="sign_ups_closed")
         if occurrence["taken"] >= occurrence["capacity"]:
             raise Conflict("this occurrence is full", code="occurrence_full")
+        # An organization asking an adult to lead children: the adult's own yes decides (their weekly
+        # availability does not bind them), and the children's age range is not theirs.
+        leader = proposal["candidate_type"] == LEADER
         reasons = eligibility.blocking(await eligibility.reasons_for(
-            volunteer_id=volunteer_id, occurrence_id=target_id, now=now), chosen_by_themselves=False)
+            volunteer_id=volunteer_id, occurrence_id=target_id, now=now), chosen_by_themselves=leader, as_leader=leader)
         if reasons:
             raise Conflict("the volunteer can no longer join: " + ", ".join(reasons), code=f"not_eligible:{reasons[0]}")
         day = eligibility.local_date(occurrence["starts_at"])
         expires = min(now + OCCURRENCE_ANSWER_WITHIN, occurrence["signup_deadline"])
         when = occurrence["starts_at"].astimezone(eligibility.LOCAL_TZ)
-        title = {"zh-CN": f"邀请您参加“{occurrence['title']}”（{when:%m月%d日 %H:%M}），请接受或婉拒",
-                 "en": f"You are invited to {occurrence['title']} ({when:%d %b %H:%M}): accept or decline"}
+        if leader:
+            title = {"zh-CN": f"邀请您担任“{occurrence['title']}”（{when:%m月%d日 %H:%M}）的成年带队人，请接受或婉拒",
+                     "en": f"You are asked to lead the children at {occurrence['title']} ({when:%d %b %H:%M}): "
+                           "accept or decline"}
+        else:
+            title = {"zh-CN": f"邀请您参加“{occurrence['title']}”（{when:%m月%d日 %H:%M}），请接受或婉拒",
+                     "en": f"You are invited to {occurrence['title']} ({when:%d %b %H:%M}): accept or decline"}
     else:
         wish = await Wish.select(Wish.status, Wish.title).where(Wish.id == target_id).first()
         if wish is None or wish["status"] != "open":
@@ -92,13 +103,15 @@ def _columns():
     return (Invitation.id, Invitation.proposal, Invitation.volunteer, Invitation.recipient, Invitation.target_type,
             Invitation.target_id, Invitation.status, Invitation.expires_at, Invitation.responded_at,
             Invitation.reason, Invitation.sign_up, Invitation.created_at,
-            Invitation.volunteer.real_name.as_alias("person_name"), Invitation.proposal.explanation.as_alias("why"))
+            Invitation.volunteer.real_name.as_alias("person_name"), Invitation.proposal.explanation.as_alias("why"),
+            Invitation.proposal.candidate_type.as_alias("candidate_type"))
 
 
 async def _titles(rows: list[dict[str, Any]]) -> None:
     occurrences = {r["id"]: r for r in await Occurrence.select(
         Occurrence.id, Occurrence.starts_at, Occurrence.ends_at, Occurrence.address,
-        Occurrence.activity.title.as_alias("title")).where(Occurrence.id.is_in(
+        Occurrence.activity.title.as_alias("title"),
+        Occurrence.activity.organization.name.as_alias("organization_name")).where(Occurrence.id.is_in(
             [r["target_id"] for r in rows if r["target_type"] == "occurrence"] or [-1]))}
     wishes = {r["id"]: r for r in await Wish.select(Wish.id, Wish.title).where(
         Wish.id.is_in([r["target_id"] for r in rows if r["target_type"] == "wish"] or [-1]))}
@@ -108,6 +121,7 @@ async def _titles(rows: list[dict[str, Any]]) -> None:
         r["starts_at"] = target.get("starts_at")
         r["ends_at"] = target.get("ends_at")
         r["address"] = target.get("address", "")
+        r["organization_name"] = target.get("organization_name", "")
 
 
 async def list_invitations(*, actor: Actor, status: str | None = None, limit: int = 20, offset: int = 0,
@@ -185,4 +199,4 @@ async def expire(*, now: datetime | None = None) -> int:
     return await in_write_transaction(work)
 
 
-__all__ = ("invite", "list_invitations", "get_invitation", "claim_answer", "decline", "expire")
+__all__ = ("LEADER", "invite", "list_invitations", "get_invitation", "claim_answer", "decline", "expire")

@@ -21,7 +21,7 @@ from tongxin.volunteers.tables import Volunteer
 PROPOSAL_STATUSES = ("proposed", "approved", "rejected", "withdrawn")
 INVITATION_STATUSES = ("pending", "accepted", "declined", "expired", "withdrawn")
 TARGET_TYPES = ("occurrence", "wish")
-CANDIDATE_TYPES = ("volunteer", "organization", "resource")
+CANDIDATE_TYPES = ("volunteer", "organization", "resource", "leader")  # leader: named by the organization
 
 
 class ModelVersion(Table):

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from tongxin.accounts.tables import User
 from tongxin.errors import NotFound
+from tongxin.language import language_of
 from tongxin.notifications.tables import Notification
 from tongxin.paging import page_bounds
 
@@ -43,7 +44,7 @@ async def notify(
     locale = "zh-CN"
     if not (isinstance(title, str) and isinstance(body, str)):
         row = await User.select(User.locale).where(User.id == recipient_id).first()
-        locale = row["locale"] if row else locale
+        locale = language_of(row["locale"]) if row else locale
     rows = await Notification.insert(Notification(
         recipient=recipient_id, kind=kind, target_key=target_key, title=in_language(title, locale)[:200],
         body=in_language(body, locale), payload=payload or {},

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from tongxin.accounts.cache import forget_account
 from tongxin.accounts.service import Actor, record_audit
 from tongxin.accounts.tables import Community
 from tongxin.db import write_transaction
 from tongxin.errors import Conflict, InvalidInput, NotFound
+from tongxin.language import texts
 from tongxin.notifications.service import notify
 from tongxin.organizations.tables import Organization, OrganizationMember, ResourceOffer
 from tongxin.paging import page
@@ -50,6 +52,7 @@ async def register_organization(*, actor: Actor, name: str, kind: str, descripti
             contact_phone=contact_phone, community=community_id, lat=lat, lon=lon, created_by=actor.id,
         )).returning(Organization.id))[0]["id"]
         await OrganizationMember.insert(OrganizationMember(organization=org_id, user=actor.id))
+    forget_account(actor.id)
     return await get_organization(actor=None, organization_id=org_id, internal=True)
 
 
@@ -125,7 +128,7 @@ async def decide_organization(*, actor: Actor, organization_id: int, approve: bo
     if not actor.is_staff:
         raise NotFound("organization not found")
     if not approve and not reason.strip():
-        raise InvalidInput("say why the organization is rejected", field="reason")
+        raise InvalidInput("say why the organization is rejected", field="reason", code="reason_required")
     status = "approved" if approve else "rejected"
     async with write_transaction():
         rows = await Organization.update({
@@ -140,8 +143,8 @@ async def decide_organization(*, actor: Actor, organization_id: int, approve: bo
                            target_type="organization", target_id=organization_id, detail={"reason": reason.strip()})
         for user_id in await member_user_ids(organization_id=organization_id):
             await notify(recipient_id=user_id, kind=f"organization_{status}", target_key=f"organization:{organization_id}",
-                         title=(f"“{rows[0]['name']}”已通过审核 / approved" if approve
-                                else f"“{rows[0]['name']}”未通过审核 / not approved"), body=reason.strip())
+                         title=(texts("notify_organization_approved", name=rows[0]["name"]) if approve
+                                else texts("notify_organization_rejected", name=rows[0]["name"])), body=reason.strip())
     return await get_organization(actor=actor, organization_id=organization_id)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from tongxin.accounts.service import Actor
@@ -38,6 +38,13 @@ def _months_between(first: date, last: date) -> list[str]:
         months.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months
+
+
+def _month_end(month: str, last: date) -> date:
+    """The last day of "2026-03", or `last` when that comes first (the current month)."""
+    year, number = int(month[:4]), int(month[5:])
+    following = date(year + 1, 1, 1) if number == 12 else date(year, number + 1, 1)
+    return min(following - timedelta(days=1), last)
 
 
 def default_range(today: date) -> tuple[date, date]:
@@ -76,8 +83,10 @@ def hours_of(minutes: int) -> float:
 async def dashboard(*, date_from: date | None = None, date_to: date | None = None,
                     now: datetime | None = None) -> dict[str, Any]:
     """Activities held, people served, wishes fulfilled and hours in a period of local days (either end may
-    be None: open): totals, by community, by month. Each figure counts on the day it happened: an activity
-    and its hours on the occurrence's day, a wish on the day it was fulfilled."""
+    be None: open): totals, by community, by organization, by month. Each figure counts on the day it
+    happened: an activity and its hours on the occurrence's day, a wish on the day it was fulfilled. People
+    served are distinct people (volunteers who came, households helped); attendances are person-times (人次),
+    every attended sign-up. The youth roster is its size at the end of the period (and of each month)."""
     check_range(date_from, date_to)
     now = now or datetime.now(timezone.utc)
 
@@ -91,11 +100,20 @@ async def dashboard(*, date_from: date | None = None, date_to: date | None = Non
     every_attended = await SignUp.select(
         SignUp.id, SignUp.volunteer, SignUp.occurrence, SignUp.occurrence.starts_at.as_alias("starts_at"),
         SignUp.occurrence.community.as_alias("community"),
+        SignUp.occurrence.activity.organization.as_alias("organization"),
     ).where(SignUp.status == "attended")
     attended = [r for r in every_attended if inside(r["starts_at"])]
     held = {}
     for r in attended:
         held[r["occurrence"]] = (r["starts_at"], r["community"])
+    organizations = {r["id"]: r["name"] for r in await Organization.select(Organization.id, Organization.name)}
+    by_organization: dict[Any, dict] = {}
+    for r in attended:
+        figures = by_organization.setdefault(r["organization"], {"occurrences": set(), "people": set(),
+                                                                 "attendances": 0})
+        figures["occurrences"].add(r["occurrence"])
+        figures["people"].add(r["volunteer"])
+        figures["attendances"] += 1
     wishes = [w for w in await Wish.select(
         Wish.id, Wish.household, Wish.community, Wish.fulfilled_at, Wish.confirmed_at).where(
         Wish.status.is_in(["fulfilled", "confirmed"])) if inside(w["fulfilled_at"] or w["confirmed_at"])]
@@ -122,7 +140,7 @@ async def dashboard(*, date_from: date | None = None, date_to: date | None = Non
     months = _months_between(first, last)
 
     def blank() -> dict[str, int]:
-        return {"activities_held": 0, "people_served": 0, "wishes_fulfilled": 0, "minutes": 0}
+        return {"activities_held": 0, "people_served": 0, "attendances": 0, "wishes_fulfilled": 0, "minutes": 0}
 
     by_community: dict[Any, dict] = defaultdict(blank)
     by_month: dict[str, dict] = {m: blank() for m in months}
@@ -135,6 +153,9 @@ async def dashboard(*, date_from: date | None = None, date_to: date | None = Non
     for r in attended:
         volunteers_by_community[r["community"]].add(r["volunteer"])
         volunteers_by_month[_month(r["starts_at"])].add(r["volunteer"])
+        by_community[r["community"]]["attendances"] += 1  # person-times (人次): every attendance counts
+        if _month(r["starts_at"]) in by_month:
+            by_month[_month(r["starts_at"])]["attendances"] += 1
     for community, people in volunteers_by_community.items():
         by_community[community]["people_served"] += len(people)
     for month, people in volunteers_by_month.items():
@@ -155,10 +176,18 @@ async def dashboard(*, date_from: date | None = None, date_to: date | None = Non
     def shown(figures: dict[str, int]) -> dict[str, Any]:
         return {**figures, "hours": hours_of(figures["minutes"])}
 
+    youth = [y["activated_at"].astimezone(LOCAL_TZ).date() for y in await YouthMember.select(
+        YouthMember.activated_at).where((YouthMember.status == "active") & YouthMember.activated_at.is_not_null())]
+
+    def roster_on(day: date) -> int:
+        return sum(1 for joined in youth if joined <= day)
+
     minutes = sum(e["minutes"] for e in ledger)
     totals = {
         "activities_held": len(held),
         "people_served": len({r["volunteer"] for r in attended}) + len({w["household"] for w in wishes}),
+        "attendances": len(attended),
+        "youth_active": roster_on(last),
         "wishes_fulfilled": len(wishes),
         "minutes": minutes,
         "hours": hours_of(minutes),
@@ -172,7 +201,13 @@ async def dashboard(*, date_from: date | None = None, date_to: date | None = Non
         "by_community": [{"community_id": cid, "community": communities.get(cid, "未登记社区 / no community"),
                           **shown(figures)}
                          for cid, figures in sorted(by_community.items(), key=lambda kv: str(communities.get(kv[0], "~")))],
-        "by_month": [{"month": m, **shown(by_month[m])} for m in months],
+        "by_organization": sorted(({"organization_id": oid, "organization": organizations.get(oid, ""),
+                                    "activities_held": len(f["occurrences"]), "people_served": len(f["people"]),
+                                    "attendances": f["attendances"]}
+                                   for oid, f in by_organization.items()),
+                                  key=lambda o: (-o["activities_held"], o["organization"])),
+        "by_month": [{"month": m, **shown(by_month[m]), "youth_active": roster_on(_month_end(m, last))}
+                     for m in months],
     }
 
 

@@ -16,7 +16,8 @@ from tongxin.accounts.tables import User
 from tongxin.activities import attendance
 from tongxin.activities.recurrence import expand_occurrences
 from tongxin.activities.tables import ACTIVE_SIGN_UP, Activity, Occurrence, SignUp
-from tongxin.dates import LOCAL_TZ
+from tongxin.dates import LOCAL_TZ, local_day, local_time
+from tongxin.language import LANGUAGES, texts, translate
 from tongxin.matches import invitations
 from tongxin.matches import service as matches
 from tongxin.notifications import service as notifications
@@ -127,8 +128,14 @@ async def expire_invitations(ctx: JobContext) -> str:
 
 # --- reminders ------------------------------------------------------------------------------------
 
-def _local(dt: datetime) -> str:
-    return dt.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+def _local(dt: datetime):
+    """A moment as each recipient's language writes it (for `texts`)."""
+    return lambda lang: local_time(dt, lang)
+
+
+def _day(day):
+    """A calendar day as each recipient's language writes it (for `texts`)."""
+    return lambda lang: local_day(day, lang)
 
 
 @job("reminders", trigger="interval", expression="15m",
@@ -156,18 +163,19 @@ async def send_reminders(ctx: JobContext) -> str:
     for r in rows:
         notice = "1d" if r["starts_at"] - now <= timedelta(days=1) else "7d"
         when = _local(r["starts_at"])
-        title = f"{'明天' if notice == '1d' else '下周'}: {r['title']} {when}"
+        title = (texts("notify_reminder_tomorrow", title=r["title"], when=when) if notice == "1d"
+                 else texts("notify_reminder_next_week", title=r["title"], when=when))
         payload = {"occurrence": r["occurrence"], "starts_at": r["starts_at"].isoformat()}
         if r["user"] is not None:
             queued += await notifications.notify(
                 recipient_id=r["user"], kind="reminder", target_key=f"occurrence:{r['occurrence']}:{notice}",
-                title=title, body=f"您报名的活动将于 {when} 在 {r['address']} 开始。", payload=payload)
+                title=title, body=texts("notify_reminder_body", when=when, address=r["address"] or ""), payload=payload)
         guardian = guardians.get(r["volunteer"])
         if guardian is not None:
             queued += await notifications.notify(
                 recipient_id=guardian, kind="reminder_guardian",
                 target_key=f"occurrence:{r['occurrence']}:{notice}:v{r['volunteer']}", title=title,
-                body=f"您的孩子报名的活动将于 {when} 在 {r['address']} 开始。",
+                body=texts("notify_reminder_body_guardian", when=when, address=r["address"] or ""),
                 payload={**payload, "volunteer": r["volunteer"]})
     queued += await _warn_under_filled(now)
     return f"{queued} reminder(s) queued"
@@ -193,8 +201,9 @@ async def _warn_under_filled(now: datetime) -> int:
         for user_id in members.get(o["organization"], []):
             queued += await notifications.notify(
                 recipient_id=user_id, kind="under_filled", target_key=f"occurrence:{o['id']}:3d",
-                title=f"报名不足: {o['title']} {_local(o['starts_at'])} ({o['taken']}/{o['capacity']})",
-                body="活动三天后开始,报名人数不足一半,请动员志愿者或联系社区。",
+                title=texts("notify_under_filled", title=o["title"], when=_local(o["starts_at"]), taken=o["taken"],
+                            capacity=o["capacity"]),
+                body=texts("notify_under_filled_body"),
                 payload={"occurrence": o["id"], "taken": o["taken"], "capacity": o["capacity"]})
     return queued
 
@@ -227,8 +236,8 @@ async def warn_expiring_certificates(ctx: JobContext) -> str:
         if c["user"] is not None:
             queued += await notifications.notify(
                 recipient_id=c["user"], kind="certificate_expiring", target_key=key,
-                title=f"证书即将到期: {c['kind_name']} ({c['expires_on'].isoformat()})",
-                body="请在到期前完成复训或换证,以免影响报名需要该证书的活动。",
+                title=texts("notify_certificate_expiring", kind=c["kind_name"], day=_day(c["expires_on"])),
+                body=texts("notify_certificate_expiring_body"),
                 payload={"certificate": c["id"], "expires_on": c["expires_on"].isoformat()})
         organizations = {r["organization"] for r in await SignUp.select(
             SignUp.occurrence.activity.organization.as_alias("organization")).where(
@@ -240,8 +249,9 @@ async def warn_expiring_certificates(ctx: JobContext) -> str:
                 OrganizationMember.organization.is_in(list(organizations))):
             queued += await notifications.notify(
                 recipient_id=m["user"], kind="certificate_expiring_org", target_key=key,
-                title=f"报名志愿者证书即将到期: {c['name']} {c['kind_name']} ({c['expires_on'].isoformat()})",
-                body="该志愿者已报名贵组织即将举行的活动,其证书将在30天内到期。",
+                title=texts("notify_certificate_expiring_org", name=c["name"], kind=c["kind_name"],
+                            day=_day(c["expires_on"])),
+                body=texts("notify_certificate_expiring_org_body"),
                 payload={"certificate": c["id"], "volunteer": c["volunteer"]})
     return f"{len(certificates)} certificate(s) expiring; {queued} message(s) queued"
 
@@ -255,26 +265,36 @@ async def propose_drills(ctx: JobContext) -> str:
     youth = await _youth_without_drill(ctx.now)
     if not certificates and not youth:
         return "nobody needs a drill"
-    adults = sorted({f"{c['name']} ({c['kind_name']}, {c['expires_on'].isoformat()})" for c in certificates})
+    adults = sorted({(c["name"], c["kind_name"], c["expires_on"]) for c in certificates})
     staff = [r["id"] for r in await User.select(User.id).where(
         User.role.is_in(["staff", "admin"]) & (User.is_active == True))]  # noqa: E712
     rescuers = [r["user"] for r in await OrganizationMember.select(OrganizationMember.user).where(
         (OrganizationMember.organization.kind == "rescue_team")
         & (OrganizationMember.organization.status == "approved"))]
     key = f"drills:{ctx.scheduled_for.astimezone(LOCAL_TZ).date().isoformat()}"
-    title = f"演练建议: {len(adults)} 名志愿者证书将到期, {len(youth)} 名小小安全员90天未参加演练"
+    title = texts("notify_drills", adults=len(adults), youth=len(youth))
     payload = {"volunteers": sorted({c["volunteer"] for c in certificates}), "youth_count": len(youth)}
-    adult_text = "证书将到期: " + ("; ".join(adults) or "无")
+    def adult_text(lang: str) -> str:
+        return translate("notify_drills_adults", lang, names=translate("phrase_separator", lang).join(
+            f"{name} ({kind}, {local_day(day, lang)})" for name, kind, day in adults) or translate("nobody", lang))
+
+    def staff_body(lang: str) -> str:
+        names = translate("phrase_separator", lang).join(y["name"] for y in youth) or translate("nobody", lang)
+        return adult_text(lang) + "\n" + translate("notify_drills_youth", lang, names=names)
+
+    def rescuer_body(lang: str) -> str:
+        return adult_text(lang) + "\n" + translate("notify_drills_youth_count", lang, n=len(youth))
+
     queued = 0
     for user_id in staff:
-        youth_text = "未演练的小小安全员: " + ("; ".join(y["name"] for y in youth) or "无")
         queued += await notifications.notify(
             recipient_id=user_id, kind="drill_proposal", target_key=key, title=title,
-            body=f"{adult_text}\n{youth_text}", payload={**payload, "youth": [y["volunteer"] for y in youth]})
+            body={lang: staff_body(lang) for lang in LANGUAGES},
+            payload={**payload, "youth": [y["volunteer"] for y in youth]})
     for user_id in set(rescuers) - set(staff):
         queued += await notifications.notify(
             recipient_id=user_id, kind="drill_proposal", target_key=key, title=title,
-            body=f"{adult_text}\n另有 {len(youth)} 名小小安全员需要演练(名单见社区)。", payload=payload)
+            body={lang: rescuer_body(lang) for lang in LANGUAGES}, payload=payload)
     return f"{len(adults)} volunteer(s) and {len(youth)} youth member(s) need a drill; {queued} message(s) queued"
 
 

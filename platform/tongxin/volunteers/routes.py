@@ -37,7 +37,8 @@ class VolunteerController(Controller):
         row = await service.save_profile(
             actor=actor, real_name=data.real_name, phone=data.phone, birth_date=data.birth_date,
             community_id=data.community_id, grid_id=data.grid_id, lat=data.lat, lon=data.lon,
-            max_hours_month=data.max_hours_month, preferred_kinds=data.preferred_kinds,
+            max_hours_month=data.max_hours_month, max_hours_week=data.max_hours_week,
+            max_hours_day=data.max_hours_day, preferred_kinds=data.preferred_kinds,
         )
         return msgspec.convert(row, schemas.VolunteerOut)
 

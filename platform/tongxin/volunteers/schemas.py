@@ -57,6 +57,8 @@ class ProfileIn(msgspec.Struct, forbid_unknown_fields=True):
     lat: Annotated[float, msgspec.Meta(ge=-90, le=90)] | None = None
     lon: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None = None
     max_hours_month: Annotated[float, msgspec.Meta(ge=0, le=200)] = 20.0
+    max_hours_week: Annotated[float, msgspec.Meta(ge=1, le=100, description="hard limit per local week")] = 20.0
+    max_hours_day: Annotated[float, msgspec.Meta(ge=1, le=24, description="hard limit per local day")] = 10.0
     preferred_kinds: Annotated[list[ActivityKind], msgspec.Meta(max_length=5)] = []
 
 
@@ -109,6 +111,8 @@ class VolunteerOut(msgspec.Struct):
     lat: float | None
     lon: float | None
     max_hours_month: float
+    max_hours_week: float
+    max_hours_day: float
     preferred_kinds: list[str]
     is_youth: bool
     status: str

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
 
 from tongxin import validation
+from tongxin.accounts.cache import forget_account
 from tongxin.accounts.service import Actor, record_audit
 from tongxin.accounts.tables import Community, Grid
 from tongxin.activities.tables import ACTIVITY_KINDS
@@ -95,7 +96,8 @@ async def load_volunteer(*, volunteer_id: int, today: date | None = None) -> dic
         Volunteer.id, Volunteer.user, Volunteer.real_name, Volunteer.phone, Volunteer.birth_date,
         Volunteer.community, Volunteer.community.name.as_alias("community_name"),
         Volunteer.grid, Volunteer.grid.name.as_alias("grid_name"), Volunteer.lat, Volunteer.lon,
-        Volunteer.max_hours_month, Volunteer.preferred_kinds, Volunteer.is_youth, Volunteer.status,
+        Volunteer.max_hours_month, Volunteer.max_hours_week, Volunteer.max_hours_day, Volunteer.preferred_kinds,
+        Volunteer.is_youth, Volunteer.status,
         Volunteer.max_distance_km, Volunteer.minutes_total, Volunteer.points_total, Volunteer.attended_count,
         Volunteer.no_show_count,
     ).where(Volunteer.id == volunteer_id).output(load_json=True).first()
@@ -118,12 +120,14 @@ async def get_profile(*, actor: Actor, today: date | None = None) -> dict[str, A
 async def save_profile(
     *, actor: Actor, real_name: str, phone: str, birth_date: date, community_id: int, grid_id: int,
     lat: float | None = None, lon: float | None = None, max_hours_month: float = 20.0,
+    max_hours_week: float = 20.0, max_hours_day: float = 10.0,
     max_distance_km: float | None = None, preferred_kinds: Iterable[str] = (), today: date | None = None,
 ) -> dict[str, Any]:
     """Create or replace the volunteer's own profile (18+, grid inside community, lat/lon default to the grid's)."""
     volunteer_id = await in_write_transaction(lambda: _save_details(
         actor=actor, real_name=real_name, phone=phone, birth_date=birth_date, community_id=community_id,
-        grid_id=grid_id, lat=lat, lon=lon, max_hours_month=max_hours_month, max_distance_km=max_distance_km,
+        grid_id=grid_id, lat=lat, lon=lon, max_hours_month=max_hours_month, max_hours_week=max_hours_week,
+        max_hours_day=max_hours_day, max_distance_km=max_distance_km,
         preferred_kinds=preferred_kinds, today=today))
     return await load_volunteer(volunteer_id=volunteer_id, today=today)
 
@@ -146,8 +150,9 @@ async def save_whole_profile(*, actor: Actor, details: dict[str, Any], skills: I
 
 async def _save_details(*, actor: Actor, real_name: str, phone: str, birth_date: date, community_id: int,
                         grid_id: int, lat: float | None = None, lon: float | None = None,
-                        max_hours_month: float = 20.0, max_distance_km: float | None = None,
-                        preferred_kinds: Iterable[str] = (), today: date | None = None) -> int:
+                        max_hours_month: float = 20.0, max_hours_week: float = 20.0, max_hours_day: float = 10.0,
+                        max_distance_km: float | None = None, preferred_kinds: Iterable[str] = (),
+                        today: date | None = None) -> int:
     if actor.role != "volunteer":
         raise InvalidInput("only volunteer accounts keep a volunteer profile", field="role", code="wrong_role")
     today = today or local_today()
@@ -161,6 +166,8 @@ async def _save_details(*, actor: Actor, real_name: str, phone: str, birth_date:
                            "a child joins the little safety officers through a guardian's account",
                            field="birth_date", code="too_young_to_register")
     validation.number(max_hours_month, "max_hours_month", lo=1, hi=200)
+    validation.number(max_hours_week, "max_hours_week", lo=1, hi=100)
+    validation.number(max_hours_day, "max_hours_day", lo=1, hi=24)
     if max_distance_km is not None:
         validation.number(max_distance_km, "max_distance_km", lo=0.5, hi=100)
     kinds = list(dict.fromkeys(preferred_kinds))
@@ -175,7 +182,8 @@ async def _save_details(*, actor: Actor, real_name: str, phone: str, birth_date:
     values = {
         Volunteer.real_name: real_name, Volunteer.phone: phone, Volunteer.birth_date: birth_date,
         Volunteer.community: community_id, Volunteer.grid: grid_id, Volunteer.lat: lat, Volunteer.lon: lon,
-        Volunteer.max_hours_month: max_hours_month, Volunteer.max_distance_km: max_distance_km,
+        Volunteer.max_hours_month: max_hours_month, Volunteer.max_hours_week: max_hours_week,
+        Volunteer.max_hours_day: max_hours_day, Volunteer.max_distance_km: max_distance_km,
         Volunteer.preferred_kinds: kinds,
     }
     existing = await Volunteer.select(Volunteer.id).where(Volunteer.user == actor.id).first()
@@ -184,6 +192,7 @@ async def _save_details(*, actor: Actor, real_name: str, phone: str, birth_date:
         return existing["id"]
     rows = await Volunteer.insert(Volunteer(
         user=actor.id, **{column._meta.name: value for column, value in values.items()})).returning(Volunteer.id)
+    forget_account(actor.id)
     return rows[0]["id"]
 
 
@@ -261,9 +270,10 @@ async def add_certificate(
         raise InvalidInput(f"unknown certificate kind {kind_code!r}", field="kind")
     today = today or local_today()
     if issued_on > today:
-        raise InvalidInput("a certificate cannot be issued in the future", field="issued_on")
+        raise InvalidInput("a certificate cannot be issued in the future", field="issued_on", code="issued_in_future")
     if expires_on is not None and expires_on <= issued_on:
-        raise InvalidInput("the expiry date must come after the issue date", field="expires_on")
+        raise InvalidInput("the expiry date must come after the issue date", field="expires_on",
+                           code="expires_before_issue")
     async with write_transaction():
         rows = await Certificate.insert(Certificate(
             volunteer=volunteer_id, kind=kind["id"], number=number.strip(), issued_on=issued_on,
@@ -301,11 +311,11 @@ def check_windows(windows: list[dict[str, int]]) -> list[dict[str, int]]:
             raise InvalidInput("weekday runs from 0 (Monday) to 6 (Sunday)", field=f"windows[{index}].weekday")
         if not 0 <= window["start_minute"] < window["end_minute"] <= 24 * 60:
             raise InvalidInput("a window must end after it starts, within the day (0-1440 minutes)",
-                               field=f"windows[{index}].end_minute")
+                               field=f"windows[{index}].end_minute", code="window_order")
         if index and ordered[index - 1]["weekday"] == window["weekday"] \
                 and ordered[index - 1]["end_minute"] > window["start_minute"]:
             raise InvalidInput(f"two windows overlap on weekday {window['weekday']}",
-                               field=f"windows[{index}].start_minute")
+                               field=f"windows[{index}].start_minute", code="window_overlap")
     return ordered
 
 

@@ -46,6 +46,10 @@ class Volunteer(Table):
     lat = DoublePrecision(null=True, default=None)
     lon = DoublePrecision(null=True, default=None)
     max_hours_month = Real(default=20.0)
+    # The person's own weekly and daily limits: hard rules for sign-ups and matching, like the monthly one.
+    # Defaults refuse nobody who fits today's rules (the monthly default and the district's 10 h a day).
+    max_hours_week = Real(default=20.0)
+    max_hours_day = Real(default=10.0)
     max_distance_km = DoublePrecision(null=True, default=None)
     preferred_kinds = JSON(default="[]")
     is_youth = Boolean(default=False, index=True)

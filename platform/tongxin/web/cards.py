@@ -177,7 +177,7 @@ def card_lines(kind: str, detail: dict[str, Any], lang: str, names: dict[str, di
                   ("organization", _place(detail["organization_name"],
                                           _pick(ORG_STATUS.get(detail["organization_status"], ("", "")), lang))),
                   ("contact", _place(detail["contact_name"], detail["contact_phone"])),
-                  ("kind", i18n.translate("kind_" + detail["kind"], lang)), ("about", detail["description"])]
+                  ("kind", i18n.translate(f"kind_{detail['kind']}", lang)), ("about", detail["description"])]
     elif kind == "wish":
         lines += [("community", _place(detail["community_name"], detail["grid_name"])),
                   ("category", label(detail["category"])),

@@ -1,33 +1,22 @@
-"""Page helpers without HTTP: local times for display and SVG charts from the reports figures."""
+"""Page helpers without HTTP: repeat rules in words and SVG charts from the reports figures."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from html import escape
 from typing import Any
 
-from tongxin.dates import LOCAL_TZ
+from tongxin.dates import local_time  # noqa: F401  (the pages' name for it)
+from tongxin.web import i18n
 
 
-def local_time(value: datetime | None, lang: str = "zh-CN") -> str:
-    """A UTC time as people here read it: local date, weekday and time ("2026-12-19 周六 09:00", or
-    "Sat 2026-12-19 09:00" in English)."""
-    if value is None:
-        return ""
-    local = value.astimezone(LOCAL_TZ)
-    if lang == "en":
-        return ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[local.weekday()] + local.strftime(" %Y-%m-%d %H:%M")
-    return local.strftime("%Y-%m-%d ") + "一二三四五六日"[local.weekday()].join(("周", "")) + local.strftime(" %H:%M")
-
-
-def bar_chart(rows: list[dict[str, Any]], *, label: str, value: str, empty: str = "—", width: int = 340,
+def bar_chart(rows: list[dict[str, Any]], *, label: str, value: str, name: str, empty: str = "—", width: int = 340,
               bar: int = 18) -> str:
     """A horizontal bar chart as inline SVG (no script, no external library)."""
     if not rows or not any(float(r[value]) for r in rows):
         return f'<p class="muted">{escape(empty)}</p>'
     top = max(float(r[value]) for r in rows)
     height = len(rows) * (bar + 6) + 4
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(value)}">']
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(name)}">']
     for i, row in enumerate(rows):
         y = 2 + i * (bar + 6)
         length = (width - 150) * float(row[value]) / top
@@ -39,11 +28,7 @@ def bar_chart(rows: list[dict[str, Any]], *, label: str, value: str, empty: str 
 
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-WEEKDAY_WORDS = {"zh-CN": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
-                 "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
 NTH = ("1", "2", "3", "4", "-1")
-NTH_WORDS = {"zh-CN": {"1": "第一个", "2": "第二个", "3": "第三个", "4": "第四个", "-1": "最后一个"},
-             "en": {"1": "first", "2": "second", "3": "third", "4": "fourth", "-1": "last"}}
 REPEAT_KINDS = ("once", "weekly", "monthly", "quarterly")
 
 
@@ -62,27 +47,38 @@ def build_rrule(repeat: str, *, nth: str, weekday: str) -> str:
     return f"FREQ=MONTHLY{interval};BYDAY={position}{weekday}"
 
 
+def weekday_words(lang: str) -> tuple[str, ...]:
+    """The weekdays Monday to Sunday in `lang`, for the repeat form's select."""
+    return tuple(i18n.weekday_name(day, lang) for day in range(7))
+
+
+def nth_words(lang: str) -> dict[str, str]:
+    """Which week of the month ("1" … "4", "-1") in `lang`: 第三个 / third."""
+    return {nth: i18n.translate(f"nth_{nth}", lang) for nth in NTH}
+
+
 def rrule_text(rrule: str | None, lang: str) -> str:
-    """A rule the form can build, in words ("每月第三个周六" / "monthly on the third Saturday"); others as written."""
+    """A repeat rule in words ("每月第三个周六" / "monthly on the third Saturday"); one the form cannot build
+    is called a custom rule, never shown as RFC 5545 text."""
     if not rrule:
         return ""
     parts = dict(p.partition("=")[::2] for p in rrule.split(";"))
     day = parts.get("BYDAY", "")
     weekday, position = day[-2:], day[:-2].lstrip("+")
-    if weekday not in WEEKDAYS:
-        return rrule
-    day_word = WEEKDAY_WORDS[lang][WEEKDAYS.index(weekday)]
-    if parts.get("FREQ") == "WEEKLY" and not position and parts.get("INTERVAL", "1") == "1":
-        return f"每{day_word}" if lang == "zh-CN" else f"weekly on {day_word}"
-    if parts.get("FREQ") == "MONTHLY" and position in NTH and parts.get("INTERVAL", "1") in ("1", "3"):
-        nth = NTH_WORDS[lang][position]
-        if parts.get("INTERVAL", "1") == "3":
-            return f"每季度{nth}{day_word}" if lang == "zh-CN" else f"every three months on the {nth} {day_word}"
-        return f"每月{nth}{day_word}" if lang == "zh-CN" else f"monthly on the {nth} {day_word}"
-    return rrule
+    interval = parts.get("INTERVAL", "1")
+    if weekday in WEEKDAYS and "," not in day:
+        day_word = i18n.weekday_name(WEEKDAYS.index(weekday), lang)
+        if parts.get("FREQ") == "WEEKLY" and not position and interval == "1":
+            return i18n.translate("rule_weekly", lang, day=day_word)
+        if parts.get("FREQ") == "MONTHLY" and position in NTH and interval in ("1", "3"):
+            nth = i18n.translate(f"nth_{position}", lang)
+            if interval == "3":
+                return i18n.translate("rule_quarterly", lang, nth=nth, day=day_word)
+            return i18n.translate("rule_monthly", lang, nth=nth, day=day_word)
+    return i18n.translate("rule_custom", lang)
 
 
-def column_chart(rows: list[dict[str, Any]], *, label: str, value: str, empty: str = "—", width: int = 340,
+def column_chart(rows: list[dict[str, Any]], *, label: str, value: str, name: str, empty: str = "—", width: int = 340,
                  height: int = 160) -> str:
     """A vertical column chart as inline SVG for figures by month ("2026-03"): months left to right."""
     if not rows or not any(float(r[value]) for r in rows):
@@ -91,7 +87,7 @@ def column_chart(rows: list[dict[str, Any]], *, label: str, value: str, empty: s
     slot = width / len(rows)
     base = height - 30  # below: the month and, under January and the first column, the year
     plot = base - 14  # above: the value
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(value)}">',
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(name)}">',
              f'<line x1="0" y1="{base}" x2="{width}" y2="{base}" stroke="#ccc"></line>']
     for i, row in enumerate(rows):
         amount, month = float(row[value]), str(row[label])

@@ -20,6 +20,7 @@ from tongxin.accounts.tables import Grid
 from tongxin.dates import LOCAL_TZ
 from tongxin.db import write_transaction
 from tongxin.errors import Conflict, InvalidInput, NotFound
+from tongxin.language import texts
 from tongxin.matches.withdrawal import withdraw_target_proposals
 from tongxin.notifications.service import notify
 from tongxin.organizations.tables import Organization, OrganizationMember, ResourceOffer
@@ -122,21 +123,21 @@ class _Fields:
 async def _checked(fields: _Fields, today: date | None) -> tuple[_Fields, str, str]:
     """The fields trimmed and checked, with the proposed public title and text; `InvalidInput` says what to fix."""
     if fields.category not in WISH_CATEGORIES:
-        raise InvalidInput(f"category is one of {', '.join(WISH_CATEGORIES)}", field="category")
+        raise InvalidInput(f"category is one of {', '.join(WISH_CATEGORIES)}", field="category", code="unknown_code")
     if not 1 <= fields.urgency <= 3:
-        raise InvalidInput("urgency runs from 1 (can wait) to 3 (urgent)", field="urgency")
+        raise InvalidInput("urgency runs from 1 (can wait) to 3 (urgent)", field="urgency", code="unknown_code")
     today = today or datetime.now(LOCAL_TZ).date()
     if fields.needed_by is not None and fields.needed_by < today:
-        raise InvalidInput("the needed-by date has passed", field="needed_by")
+        raise InvalidInput("the needed-by date has passed", field="needed_by", code="needed_by_passed")
     fields = _Fields(
         household_name=fields.household_name.strip(), category=fields.category, title=fields.title.strip(),
         description=fields.description.strip(), household_phone=fields.household_phone.strip(),
         household_address=fields.household_address.strip(), needed_by=fields.needed_by, urgency=fields.urgency,
         skills_needed=tuple(dict.fromkeys(fields.skills_needed)))
     if not fields.household_name:
-        raise InvalidInput("the household's name is required", field="household_name")
+        raise InvalidInput("the household's name is required", field="household_name", code="required")
     if not fields.title:
-        raise InvalidInput("the title is required", field="title")
+        raise InvalidInput("the title is required", field="title", code="required")
     if fields.skills_needed:
         known = {r["code"] for r in await Skill.select(Skill.code).where(Skill.code.is_in(list(fields.skills_needed)))}
         unknown = [s for s in fields.skills_needed if s not in known]
@@ -149,7 +150,7 @@ async def _checked(fields: _Fields, today: date | None) -> tuple[_Fields, str, s
                            field="title", code="title_only_household")
     if len(public_title) > 100:
         raise InvalidInput("shorten the title: with the household's details hidden it is over 100 characters",
-                           field="title")
+                           field="title", code="too_long")
     return fields, public_title, redaction.redact(fields.description, facts)
 
 
@@ -424,7 +425,7 @@ async def assign_helper(
                                    "resource": resource_id})
         for user_id in await _helper_users(volunteer_id=volunteer_id, organization_id=organization_id):
             await notify(recipient_id=user_id, kind="wish_matched", target_key=f"wish:{wish_id}",
-                         title=f"您已被确认为微心愿“{rows[0]['title']}”的帮助者 / You were matched to a wish",
+                         title=texts("notify_wish_matched", title=rows[0]["title"]),
                          payload={"wish_id": wish_id})
     return await _detail(wish_id)
 
@@ -455,7 +456,7 @@ async def fulfil_wish(*, actor: Actor, wish_id: int) -> dict[str, Any]:
                     values={Wish.fulfilled_at: now_utc()}, audit="wish_fulfil")
         if wish["posted_by"]:
             await notify(recipient_id=wish["posted_by"], kind="wish_fulfilled", target_key=f"wish:{wish_id}",
-                         title=f"微心愿“{wish['title']}”已完成，请与居民确认 / Please confirm with the resident",
+                         title=texts("notify_wish_fulfilled", title=wish["title"]),
                          payload={"wish_id": wish_id})
     return await _detail(wish_id)
 
@@ -463,7 +464,7 @@ async def fulfil_wish(*, actor: Actor, wish_id: int) -> dict[str, Any]:
 async def confirm_wish(*, actor: Actor, wish_id: int, rating: int, comment: str = "") -> dict[str, Any]:
     """The grid worker confirms for the resident, with a 1-5 rating and a short comment."""
     if not 1 <= rating <= 5:
-        raise InvalidInput("rating runs from 1 to 5", field="rating")
+        raise InvalidInput("rating runs from 1 to 5", field="rating", code="out_of_range")
     async with write_transaction():
         wish = await _managed_wish(actor=actor, wish_id=wish_id)
         await _move(actor=actor, wish=wish, to="confirmed", allowed_from=("fulfilled",),
@@ -472,7 +473,7 @@ async def confirm_wish(*, actor: Actor, wish_id: int, rating: int, comment: str 
         for user_id in await _helper_users(volunteer_id=wish["helper_volunteer"],
                                            organization_id=wish["helper_organization"]):
             await notify(recipient_id=user_id, kind="wish_confirmed", target_key=f"wish:{wish_id}",
-                         title=f"居民确认了微心愿“{wish['title']}”，谢谢您 / The resident confirmed, thank you",
+                         title=texts("notify_wish_confirmed", title=wish["title"]),
                          payload={"wish_id": wish_id, "rating": rating})
     return await _detail(wish_id)
 
@@ -480,7 +481,7 @@ async def confirm_wish(*, actor: Actor, wish_id: int, rating: int, comment: str 
 async def cancel_wish(*, actor: Actor, wish_id: int, reason: str) -> dict[str, Any]:
     """Staff or the grid's worker cancel an unfinished wish with a reason (kept in the audit log)."""
     if not reason.strip():
-        raise InvalidInput("say why the wish is cancelled", field="reason")
+        raise InvalidInput("say why the wish is cancelled", field="reason", code="reason_required")
     async with write_transaction():
         wish = await _managed_wish(actor=actor, wish_id=wish_id)
         await _move(actor=actor, wish=wish, to="cancelled",
@@ -491,6 +492,6 @@ async def cancel_wish(*, actor: Actor, wish_id: int, reason: str) -> dict[str, A
         for user_id in await _helper_users(volunteer_id=wish["helper_volunteer"],
                                            organization_id=wish["helper_organization"]):
             await notify(recipient_id=user_id, kind="wish_cancelled", target_key=f"wish:{wish_id}",
-                         title=f"微心愿“{wish['title']}”已取消 / The wish was cancelled", body=reason.strip(),
+                         title=texts("notify_wish_cancelled", title=wish["title"]), body=reason.strip(),
                          payload={"wish_id": wish_id})
     return await _detail(wish_id)

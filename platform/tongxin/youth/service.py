@@ -17,12 +17,15 @@ from tongxin.activities.signups import cancel_future_sign_ups
 from tongxin.dates import age_on
 from tongxin.db import write_transaction
 from tongxin.errors import Conflict, InvalidInput, NotFound
+from tongxin.language import texts
 from tongxin.matches.withdrawal import withdraw_open_proposals
 from tongxin.notifications.service import notify
 from tongxin.paging import MAX_PAGE, page
 from tongxin.volunteers.service import local_today, place_in_community
 from tongxin.volunteers.tables import (
     ASSESSMENT_KINDS,
+    AvailabilityWindow,
+    LedgerEntry,
     Squad,
     Volunteer,
     YouthAssessment,
@@ -31,6 +34,8 @@ from tongxin.volunteers.tables import (
 
 YOUTH_MIN_AGE = 8
 ADULT_AGE = 18
+# A new child's weekly availability: Saturday and Sunday (weekday 5, 6), 09:00-17:00 (minutes of the day).
+CHILD_WINDOWS = ((5, 9 * 60, 17 * 60), (6, 9 * 60, 17 * 60))
 
 # The consent text a guardian sees when applying; bump the version whenever the text changes.
 CONSENT_TEXT_VERSION = "2026-01"
@@ -67,26 +72,31 @@ async def apply_for_child(
     if actor.role != "guardian":
         raise InvalidInput("only guardian accounts apply for a child", field="role")
     if not consent:
-        raise InvalidInput("the guardian's consent is required", field="consent")
+        raise InvalidInput("the guardian's consent is required", field="consent", code="consent_required")
     if consent_text_version != CONSENT_TEXT_VERSION:
         raise InvalidInput(f"the consent text has changed; read version {CONSENT_TEXT_VERSION} and agree again",
-                           field="consent_text_version")
+                           field="consent_text_version", code="consent_changed")
     today = today or local_today()
     age = age_on(birth_date, today)
     if birth_date > today or age < YOUTH_MIN_AGE:
-        raise InvalidInput(f"little safety officers are at least {YOUTH_MIN_AGE} years old", field="birth_date")
+        raise InvalidInput(f"little safety officers are at least {YOUTH_MIN_AGE} years old", field="birth_date", code="child_too_young")
     if age >= ADULT_AGE:
         raise InvalidInput("little safety officers are under 18; adults register as volunteers",
-                           field="birth_date")
+                           field="birth_date", code="child_adult")
     name = child_name.strip()
     if not name:
-        raise InvalidInput("the child's name is required", field="child_name")
+        raise InvalidInput("the child's name is required", field="child_name", code="required")
     grid = await place_in_community(community_id=community_id, grid_id=grid_id)
     async with write_transaction():
         volunteer = await Volunteer.insert(Volunteer(
             user=None, real_name=name, birth_date=birth_date, community=community_id, grid=grid_id,
             lat=grid["lat"], lon=grid["lon"], is_youth=True, max_hours_month=8.0,
         )).returning(Volunteer.id)
+        # Weekend daytime until the guardian says otherwise: matching proposes only people available at the
+        # time, and children serve in daytime (the youth rules keep them within 08:00-18:00 anyway).
+        await AvailabilityWindow.insert(*[AvailabilityWindow(
+            volunteer=volunteer[0]["id"], weekday=day, start_minute=start, end_minute=end)
+            for day, start, end in CHILD_WINDOWS])
         youth = await YouthMember.insert(YouthMember(
             volunteer=volunteer[0]["id"], guardian=actor.id, relationship=relationship, status="applicant",
             consent_at=now_utc(), consent_text_version=consent_text_version,
@@ -122,6 +132,14 @@ async def _load_youth(*, youth_id: int, with_sign_ups: bool = False) -> dict[str
     ).where(YouthAssessment.youth == youth_id).order_by(YouthAssessment.kind)
     if with_sign_ups:
         row["sign_ups"] = (await sign_ups_of(volunteer_id=row["volunteer"], limit=MAX_PAGE))["items"]
+        credits = {e["sign_up"]: e for e in await LedgerEntry.select(
+            LedgerEntry.sign_up, LedgerEntry.minutes, LedgerEntry.points).where(
+            LedgerEntry.sign_up.is_in([s["id"] for s in row["sign_ups"]] or [-1]))}
+        for s in row["sign_ups"]:
+            s["credit"] = credits.get(s["id"])
+        # The child's service as the guardian reads it: hours (exact minutes) and points so far.
+        row["totals"] = await Volunteer.select(Volunteer.minutes_total, Volunteer.points_total,
+                                               Volunteer.attended_count).where(Volunteer.id == row["volunteer"]).first()
     return row
 
 
@@ -234,7 +252,7 @@ async def activate_youth(*, actor: Actor, youth_id: int) -> dict[str, Any]:
         await record_audit(actor_id=actor.id, action="youth_activate", target_type="youth_member",
                            target_id=youth_id, detail={"squad": squad_id})
         await notify(recipient_id=youth["guardian"], kind="youth_activated", target_key=f"youth:{youth_id}",
-                     title="孩子已加入小小安全员应急小队 / Your child joined the squad",
+                     title=texts("notify_youth_activated"),
                      payload={"youth_id": youth_id, "squad_id": squad_id})
     return await _load_youth(youth_id=youth_id)
 
@@ -263,9 +281,7 @@ async def withdraw_consent(*, actor: Actor, youth_id: int) -> dict[str, Any]:
         await record_audit(actor_id=actor.id, action="youth_withdraw_consent", target_type="youth_member",
                            target_id=youth_id, detail=removed)
         await notify(recipient_id=actor.id, kind="youth_consent_withdrawn", target_key=f"youth:{youth_id}",
-                     title="已撤回同意，孩子已退出所有后续活动 / Consent withdrawn",
-                     body="孩子已从所有未来的活动报名和推荐中移除。The child was removed from every future "
-                          "sign-up and proposal.", payload={"youth_id": youth_id, **removed})
+                     title=texts("notify_consent_withdrawn"), body=texts("notify_consent_withdrawn_body"), payload={"youth_id": youth_id, **removed})
     return {**await _load_youth(youth_id=youth_id), **removed}
 
 
@@ -291,7 +307,7 @@ async def retire_adults(*, today: date | None = None) -> int:
             await record_audit(actor_id=None, action="youth_retire", target_type="youth_member",
                                target_id=youth["id"], detail=removed)
             await notify(recipient_id=youth["guardian"], kind="youth_retired", target_key=f"youth:{youth['id']}",
-                         title="孩子已满18岁，从小小安全员光荣退役 / Retired at 18",
+                         title=texts("notify_youth_retired"),
                          payload={"youth_id": youth["id"]})
         retired += 1
     return retired

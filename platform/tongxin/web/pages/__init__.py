@@ -30,7 +30,7 @@ PAGES = [
     messages.notifications_list, messages.notification_read,
     org.org_page, org.org_register, org.offer_create, org.activity_cancel_confirm, org.activity_cancel,
     org.activity_form, org.activity_create, org.activity_edit_form, org.activity_edit, org.activity_submit,
-    org.activity_roster, org.attendance_row, org.attendance_all, org.attendance_undo,
+    org.activity_roster, org.attendance_row, org.attendance_all, org.attendance_undo, org.leader_ask,
     profile.profile_page, profile.profile_save, profile.certificate_add,
     staff.queue_page, staff.decide_page, staff.bulk_approve_page, staff.matching_page, staff.dashboard_page, staff.jobs_page,
     wishes.wishes_page, wishes.my_wishes_page, wishes.wish_form, wishes.wish_post, wishes.wish_detail,

@@ -11,17 +11,7 @@ from tongxin.accounts.sessions import start_session
 from tongxin.errors import DomainError, NotFound
 from tongxin.web.pages.common import PAGE, error_for, lang_of, render, require
 
-PASSWORD_ERRORS_ZH = {
-    "wrong_password": "当前密码不正确", "password_too_short": "密码至少需要 8 位",
-    "reset_link_invalid": "这个重置链接已失效(已用过、已被新链接取代或已过期)，请向社区办公室要一个新的",
-    "own_account": "不能对自己的账号这样操作(修改自己的密码请用“修改密码”)", "unknown_grid": "没有这个网格",
-    "not_grid_worker": "只有网格员才有负责的网格", "managed_role": "管理员只在这里新建工作人员、管理员或网格员账号",
-}
-
-
 def _errors(exc: DomainError, lang: str) -> dict[str, str]:
-    if lang == "zh-CN" and exc.code in PASSWORD_ERRORS_ZH:
-        return {exc.field or "_form": PASSWORD_ERRORS_ZH[exc.code]}
     return error_for(exc, lang)
 
 

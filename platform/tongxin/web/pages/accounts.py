@@ -6,6 +6,7 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from tongxin.accounts import service as accounts
+from tongxin.accounts.guards import actor_of
 from tongxin.accounts.sessions import start_session
 from tongxin.accounts.routes import client_of
 from tongxin.accounts.throttle import wait_words
@@ -20,11 +21,16 @@ async def home(request: Request) -> Template:
 
 
 @get("/language", include_in_schema=False)
-async def language(to: str = "zh-CN", next: str = "/") -> Redirect:
-    """Switch the pages' language (a cookie), then go back where the person was."""
+async def language(request: Request, to: str = "zh-CN", next: str = "/") -> Redirect:
+    """Switch the pages' language (a cookie; for a signed-in person also their account's language, which
+    their messages are written in), then go back where the person was."""
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     response = Redirect(path=target)
-    response.set_cookie(LANG_COOKIE, i18n.language_of(to), max_age=365 * 24 * 3600, samesite="lax")
+    chosen = i18n.language_of(to)
+    actor = await actor_of(request)
+    if actor is not None:
+        await accounts.set_locale(user_id=actor.id, locale=chosen)
+    response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="lax")
     return response
 
 

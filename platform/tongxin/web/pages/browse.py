@@ -44,7 +44,7 @@ def mine_words(mine: dict | None, lang: str) -> str:
     if status == "confirmed" and mine.get("is_leader"):
         return i18n.translate("mine_leader", lang)
     if status in ("confirmed", "waiting_for_leader"):
-        return i18n.translate("mine_" + status, lang)
+        return i18n.translate(f"mine_{status}", lang)
     return i18n.label(status, lang)
 
 

@@ -8,7 +8,7 @@ from litestar import Request
 from litestar.response import Template
 
 from tongxin.accounts.guards import _ACTOR_KEY, actor_of
-from tongxin.dates import hours_text
+from tongxin.dates import hours_2dp, hours_text
 from tongxin.errors import DomainError, NotAuthenticated, NotFound
 from tongxin.notifications import service as notifications
 from tongxin.volunteers.service import lookups
@@ -18,7 +18,8 @@ from tongxin.web.service import local_time
 
 LANG_COOKIE = "tx_lang"
 PAGE = 20
-DONE_MESSAGES = {"signed_up", "waitlisted", "welcome", "invitation_yes", "invitation_no", "all_attended"}
+DONE_MESSAGES = {"signed_up", "waitlisted", "welcome", "invitation_yes", "invitation_no", "all_attended",
+                 "leader_asked"}
 
 
 def lang_of(request: Request) -> str:
@@ -38,7 +39,7 @@ async def context(request: Request, **values: Any) -> dict[str, Any]:
     if actor is not None:
         unread = await notifications.unread_count(recipient_id=actor.id)
     return {"lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": actor,
-            "label": lambda code: i18n.label(code, lang), "unread": unread, "when": lambda value: local_time(value, lang), "hours": hours_text,
+            "label": lambda code: i18n.label(code, lang), "unread": unread, "when": lambda value: local_time(value, lang), "hours": lambda minutes: i18n.number(hours_2dp(minutes), lang),
             "rule_text": lambda rule: web.rrule_text(rule, lang), "bi": lambda text: i18n.both(text, lang),
             "request_path": request.url.path, "here": here(request), "flash": flash, "errors": {}, "values": {}, **values}
 
@@ -62,7 +63,7 @@ def _known_actor(request: Request):
 def _bare_context(request: Request, lang: str) -> dict[str, Any]:
     """The layout's context without a database read (exception handlers are synchronous)."""
     return {"lang": lang, "t": lambda key, **kw: i18n.translate(key, lang, **kw), "actor": _known_actor(request),
-            "label": lambda code: i18n.label(code, lang), "unread": 0, "when": lambda value: local_time(value, lang), "hours": hours_text,
+            "label": lambda code: i18n.label(code, lang), "unread": 0, "when": lambda value: local_time(value, lang), "hours": lambda minutes: i18n.number(hours_2dp(minutes), lang),
             "bi": lambda text: i18n.both(text, lang), "rule_text": lambda rule: web.rrule_text(rule, lang),
             "request_path": request.url.path, "here": here(request), "flash": "", "errors": {}, "values": {}}
 

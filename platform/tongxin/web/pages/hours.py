@@ -134,7 +134,7 @@ async def _certificates_page(request: Request, actor, *, status_code: int = 200,
 async def certificates_page(request: Request, done: str = "") -> Template:
     """Download a 志愿服务证明 for a chosen period (own, or a child's)."""
     actor = await require(request, "volunteer", "guardian")
-    flash = i18n.both("证明已出具，可下载 / The certificate is ready to download", lang_of(request)) if done else ""
+    flash = i18n.translate("证明已出具，可下载", lang_of(request)) if done else ""
     return await _certificates_page(request, actor, flash=flash)
 
 
@@ -197,8 +197,9 @@ async def code_page(request: Request, occurrence_id: int, done: str = "", name: 
     """The organizer's "show code" screen: a QR and six digits that turn every 30 seconds; stays awake."""
     actor = await require(request, "org_member", "staff")
     return await _code_page(request, actor, occurrence_id,
-                            flash=i18n.translate("checked_in_done" if done == "in" else "checked_out_done",
-                                                 lang_of(request), name=name, hours="") if done else "")
+                            flash=(i18n.translate("checked_in_done", lang_of(request), name=name) if done == "in"
+                                   else i18n.translate("checked_out_done", lang_of(request), name=name, hours="")
+                                   ) if done else "")
 
 
 async def _code_page(request: Request, actor, occurrence_id: int, *, status_code: int = 200, flash: str = "",
@@ -222,7 +223,7 @@ async def personal_code_submit(request: Request, occurrence_id: int) -> Template
     except DomainError as exc:
         if isinstance(exc, NotFound):
             raise
-        message = i18n.both("没有人现在显示这个个人码 / No one on this roster shows this code now", lang_of(request))
+        message = i18n.translate("没有人现在显示这个个人码", lang_of(request))
         return await _code_page(request, actor, occurrence_id, status_code=exc.status,
                                 errors={"personal_code": message if exc.code == "code_invalid" else _say(request, exc)})
     return Redirect(path=f"/org/occurrences/{occurrence_id}/code?done={done['action']}&name={quote(done['name'])}")
@@ -251,7 +252,7 @@ async def _confirm_page(request: Request, actor, occurrence_id: int, *, status_c
 async def confirm_page(request: Request, occurrence_id: int, done: str = "") -> Template:
     """The organization's confirmation list: who checked in and out, their hours, distance and flags."""
     actor = await require(request, "org_member", "staff")
-    flash = i18n.both("时长已确认，已计入服务记录 / Hours confirmed and credited", lang_of(request)) if done else ""
+    flash = i18n.translate("时长已确认，已计入服务记录", lang_of(request)) if done else ""
     return await _confirm_page(request, actor, occurrence_id, flash=flash)
 
 
@@ -343,7 +344,7 @@ async def org_certificate_issue(request: Request) -> Template:
         else:
             return await _org_certificates_page(
                 request, actor, values=values, issued=[{**found, "holder": found["holder_name"]}],
-                flash=i18n.both("证明已出具，可下载 / The certificate is ready to download", lang))
+                flash=i18n.translate("证明已出具，可下载", lang))
     return await _org_certificates_page(request, actor, status_code=status, errors=errors, values=values)
 
 
@@ -387,7 +388,7 @@ async def staff_certificate_issue(request: Request) -> Template:
             return await _staff_certificates_page(
                 request, actor, name=found["holder_name"], values=values,
                 issued=[{**found, "holder": found["holder_name"]}],
-                flash=i18n.both("证明已出具，可下载 / The certificate is ready to download", lang))
+                flash=i18n.translate("证明已出具，可下载", lang))
     return await _staff_certificates_page(request, actor, name=name, status_code=status, errors=errors,
                                           values=values)
 
@@ -410,7 +411,7 @@ async def flags_page(request: Request, status: str = "open", offset: int = 0, do
     """Suspicious hours for staff, each with its reason; clear them or correct the hours."""
     actor = await require(request, "staff")
     status = status if status in FLAG_STATUSES else "open"
-    flash = i18n.both("已处理 / Done", lang_of(request)) if done else ""
+    flash = i18n.translate("已处理", lang_of(request)) if done else ""
     return await _flags_page(request, actor, status=status, offset=offset, flash=flash)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
-from tongxin.activities import attendance, browse
+from tongxin.activities import attendance, browse, leaders
 from tongxin.activities import service as activities
 from tongxin.activities.tables import ACTIVITY_KINDS
 from tongxin.dates import LOCAL_TZ
@@ -107,12 +107,11 @@ async def activity_cancel_confirm(request: Request, activity_id: int) -> Templat
 async def _cancel_confirm(request: Request, activity: dict, status_code: int = 200, **values: Any) -> Template:
     lang = lang_of(request)
     return await render(request, "confirm.html", status_code=status_code,
-                        title=i18n.both("取消活动 / Cancel the activity", lang),
-                        question=i18n.both(f"取消“{activity['title']}”后，所有未来场次和报名都会取消，并通知已报名的志愿者。 / "
-                                           f"Cancelling “{activity['title']}” cancels every future occurrence and "
-                                           "sign-up and tells the volunteers.", lang),
+                        title=i18n.translate("取消活动", lang),
+                        question=i18n.translate("取消“{title}”后，所有未来场次和报名都会取消，并通知已报名的志愿者。",
+                                                lang, title=activity["title"]),
                         action=f"/org/activities/{activity['id']}/cancel", ask_reason=True,
-                        confirm_label=i18n.both("确定取消 / Cancel it", lang), back="/org", **values)
+                        confirm_label=i18n.translate("确定取消", lang), back="/org", **values)
 
 
 @post("/org/activities/{activity_id:int}/cancel", include_in_schema=False)
@@ -145,7 +144,7 @@ async def _activity_form(request: Request, status_code: int = 200, **values: Any
     look = await volunteers.lookups()
     return await render(request, "activity_form.html", status_code=status_code, kinds=ACTIVITY_KINDS,
                         repeats=web.REPEAT_KINDS, nths=web.NTH, weekdays=web.WEEKDAYS,
-                        nth_words=web.NTH_WORDS[lang_of(request)], weekday_words=web.WEEKDAY_WORDS[lang_of(request)],
+                        nth_words=web.nth_words(lang_of(request)), weekday_words=web.weekday_words(lang_of(request)),
                         communities=look["communities"], skills=look["skills"],
                         certificate_kinds=look["certificate_kinds"], **values)
 
@@ -278,7 +277,7 @@ async def activity_submit(request: Request, activity_id: int) -> Redirect:
 
 
 async def _rosters(request: Request, actor, activity_id: int, *, status_code: int = 200, error: str = "",
-                   error_for: int | None = None) -> Template:
+                   error_for: int | None = None, **values: Any) -> Template:
     activity = await activities.get_activity(actor=actor, activity_id=activity_id)
     if actor.organization_id != activity["organization"] and not actor.is_staff:
         raise NotFound("activity not found")
@@ -291,8 +290,15 @@ async def _rosters(request: Request, actor, activity_id: int, *, status_code: in
         for s in roster["items"]:
             s["window"] = roster["window"]
         rosters.append(roster)
+    asks = await leaders.leader_invitations(occurrence_ids=[r["occurrence"]["id"] for r in rosters])
+    for roster in rosters:
+        roster["leader_asks"] = asks.get(roster["occurrence"]["id"], [])
+        roster["has_leader"] = any(s["is_leader"] and s["status"] in ("confirmed", "attended") for s in roster["items"])
+    regulars = []
+    if activity.get("youth_allowed") and actor.organization_id is not None:
+        regulars = await leaders.known_adults(organization_id=actor.organization_id)
     return await render(request, "activity_roster.html", status_code=status_code, activity=activity,
-                        rosters=rosters, error=error, error_for=error_for)
+                        rosters=rosters, error=error, error_for=error_for, regulars=regulars, **values)
 
 
 @get("/org/activities/{activity_id:int}", include_in_schema=False)
@@ -349,3 +355,25 @@ async def attendance_row(request: Request, sign_up_id: int, attended: bool) -> T
         error = i18n.error_text(exc.code, exc.message, lang_of(request))
     item = await attendance.roster_entry(actor=actor, sign_up_id=sign_up_id)
     return await render(request, "roster_row.html", s=item, error=error)
+
+
+@post("/org/occurrences/{occurrence_id:int}/leader", include_in_schema=False)
+async def leader_ask(request: Request, occurrence_id: int) -> Template | Redirect:
+    """An organization asks an adult (one of its regulars, or anyone by account name) to lead the children of
+    a youth occurrence: an invitation the adult answers; nobody is made leader without saying yes."""
+    actor = await require(request, "org_member")
+    occurrence = await browse.occurrence_detail(actor=actor, occurrence_id=occurrence_id)
+    if not occurrence["manages"]:
+        raise NotFound("occurrence not found")
+    form = await request.form()
+    values = texts(form, ("username", "volunteer_id"))
+    picked = values["volunteer_id"]
+    try:
+        await leaders.name_leader(actor=actor, occurrence_id=occurrence_id, username=values["username"],
+                                  volunteer_id=int(picked) if picked.isdigit() else None)
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return await _rosters(request, actor, occurrence["activity"], status_code=exc.status, error_for=occurrence_id,
+                              error=i18n.error_text(exc.code, exc.message, lang_of(request)), values=values)
+    return Redirect(path=f"/org/activities/{occurrence['activity']}?done=leader_asked#occurrence-{occurrence_id}")

@@ -21,6 +21,14 @@ from tongxin.web.pages.common import (
 )
 
 
+# The person's own hour limits (hard rules for sign-ups and matching) and the profile's defaults.
+HOUR_LIMITS = {"max_hours_day": 10.0, "max_hours_week": 20.0, "max_hours_month": 20.0}
+
+
+def _hours_text(value: float) -> str:
+    return f"{value:g}"
+
+
 async def _profile_page(request: Request, actor, status_code: int = 200, values: dict | None = None,
                         **extra: Any) -> Template:
     look = await volunteers.lookups()
@@ -35,7 +43,8 @@ async def _profile_page(request: Request, actor, status_code: int = 200, values:
             values = {"real_name": profile["real_name"], "phone": profile["phone"],
                       "birth_date": str(profile["birth_date"] or ""),
                       "grid_id": f"{profile['community']}:{profile['grid']}", "skills": profile["skills"],
-                      "days": [str(w["weekday"]) for w in windows]}
+                      "days": [str(w["weekday"]) for w in windows],
+                      **{k: _hours_text(profile[k]) for k in HOUR_LIMITS}}
             if windows:
                 values["from_time"] = f"{windows[0]['start_minute'] // 60:02d}:{windows[0]['start_minute'] % 60:02d}"
                 values["to_time"] = f"{windows[0]['end_minute'] // 60:02d}:{windows[0]['end_minute'] % 60:02d}"
@@ -61,6 +70,8 @@ async def profile_save(request: Request) -> Template | Redirect:
     form = await request.form()
     values: dict[str, Any] = {k: form.get(k, "").strip() for k in
                               ("real_name", "phone", "birth_date", "grid_id", "from_time", "to_time")}
+    # A limit left out of the form keeps its saved value (or the default).
+    values.update({k: form.get(k).strip() for k in HOUR_LIMITS if form.get(k) is not None})
     values["skills"] = ticked(form, "skills")
     values["days"] = ticked(form, "days")
     lang = lang_of(request)
@@ -71,6 +82,13 @@ async def profile_save(request: Request) -> Template | Redirect:
         birth = date.fromisoformat(values["birth_date"])
     except ValueError:
         errors["birth_date"] = i18n.translate("required", lang)
+    limits: dict[str, float] = {}
+    for name in HOUR_LIMITS:
+        try:
+            if name in values:
+                limits[name] = float(values[name])
+        except ValueError:
+            errors[name] = i18n.error_text("not_a_number", "Please enter a number", lang)
     community_id, grid_id = place_choice(values["grid_id"])
     if grid_id is None:
         errors["grid_id"] = i18n.translate("required", lang)
@@ -79,13 +97,19 @@ async def profile_save(request: Request) -> Template | Redirect:
                     "end_minute": _minutes(values["to_time"])} for d in values["days"]]
         volunteers.check_windows(windows)
     except (ValueError, DomainError):
-        errors["to_time"] = i18n.both("结束时间要晚于开始时间 / The end must be after the start", lang)
+        errors["to_time"] = i18n.translate("结束时间要晚于开始时间", lang)
     if not errors:
         try:
+            # What the form leaves out keeps its saved value: declared kinds and distance, a limit not sent.
+            kept: dict[str, Any] = dict(HOUR_LIMITS)
+            if actor.volunteer_id is not None:
+                current = await volunteers.get_profile(actor=actor)
+                kept = {k: current[k] for k in (*HOUR_LIMITS, "preferred_kinds", "max_distance_km")}
+            kept.update(limits)
             # One transaction: a refused skill or window leaves the saved profile as it was.
             await volunteers.save_whole_profile(
                 actor=actor, details=dict(real_name=values["real_name"], phone=values["phone"], birth_date=birth,
-                                          community_id=community_id, grid_id=grid_id),
+                                          community_id=community_id, grid_id=grid_id, **kept),
                 skills=list(values["skills"]), windows=windows)
         except DomainError as exc:
             errors = error_for(exc, lang)

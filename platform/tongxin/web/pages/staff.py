@@ -174,17 +174,19 @@ async def dashboard_page(request: Request, date_from: str | None = None, date_to
     figures = await reports.dashboard(date_from=first, date_to=last)
     none = t("no_figures")
     places = [{**row, "community": i18n.both(str(row["community"]), lang)} for row in figures["by_community"]]
-    charts = [
-        {"title": f"{t('hours')} · {t('by_community')}", "svg": bar_chart(places, label="community", value="hours", empty=none)},
-        {"title": f"{t('people_served')} · {t('by_community')}",
-         "svg": bar_chart(places, label="community", value="people_served", empty=none)},
-        {"title": f"{t('activities_held')} · {t('by_community')}",
-         "svg": bar_chart(places, label="community", value="activities_held", empty=none)},
-        {"title": f"{t('hours')} · {t('by_month')}",
-         "svg": web.column_chart(figures["by_month"], label="month", value="hours", empty=none)},
-        {"title": f"{t('wishes_fulfilled')} · {t('by_month')}",
-         "svg": web.column_chart(figures["by_month"], label="month", value="wishes_fulfilled", empty=none)},
-    ]
+    # (figure, rows, label column, chart): the chart's title is also its name for screen readers.
+    shown = [("hours", "by_community", places, "community", bar_chart),
+             ("people_served", "by_community", places, "community", bar_chart),
+             ("activities_held", "by_community", places, "community", bar_chart),
+             ("activities_held", "by_organization", figures["by_organization"], "organization", bar_chart),
+             ("attendances", "by_organization", figures["by_organization"], "organization", bar_chart),
+             ("hours", "by_month", figures["by_month"], "month", web.column_chart),
+             ("wishes_fulfilled", "by_month", figures["by_month"], "month", web.column_chart),
+             ("youth_active", "by_month", figures["by_month"], "month", web.column_chart)]
+    charts = []
+    for value, grouping, rows, label, chart in shown:
+        title = f"{t(value)} · {t(grouping)}"
+        charts.append({"title": title, "svg": chart(rows, label=label, value=value, name=title, empty=none)})
     values = {"date_from": first.isoformat() if first else "", "date_to": last.isoformat() if last else ""}
     query = urlencode(values)
     return await render(request, "dashboard.html", figures=figures, charts=charts, values=values, errors={},
@@ -209,7 +211,7 @@ async def jobs_page(request: Request, offset: int = 0) -> Template:
     titles = {j["job"]: j["title"] for j in jobs}
     for r in runs["items"]:
         r["local_scheduled"] = local_time(r["scheduled_for"], lang)
-        r["title"] = titles.get(r["job"], r["job"] if lang == "en" else "定时任务")
+        r["title"] = titles.get(r["job"], i18n.translate("job_unknown", lang))
         r["outcome_text"] = jobs_words.outcome_text(r["outcome"], lang)
     model = await matches.model_status()
     model["local_trained"] = local_time(model["trained_at"], lang)

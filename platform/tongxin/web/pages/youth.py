@@ -50,7 +50,7 @@ async def youth_apply(request: Request) -> Template | Redirect:
     except ValueError:
         errors["birth_date"] = i18n.translate("required", lang)
     if form.get("consent") != "true":
-        errors["consent"] = i18n.both("请阅读并勾选同意 / Please read and tick the consent", lang)
+        errors["consent"] = i18n.translate("请阅读并勾选同意", lang)
     community_id, grid_id = place_choice(values["grid_id"])
     if grid_id is None:
         errors["grid_id"] = i18n.translate("required", lang)
@@ -119,11 +119,10 @@ async def youth_withdraw_confirm(request: Request, youth_id: int) -> Template:
     actor = await require(request, "guardian")
     youth = await roster.get_youth(actor=actor, youth_id=youth_id)
     lang = lang_of(request)
-    return await render(request, "confirm.html", title=i18n.both("撤回同意 / Withdraw consent", lang),
-                        question=i18n.both(f"撤回后，{youth['child_name']}将立即退出所有未来的活动报名和匹配。确定吗？ / "
-                                           f"{youth['child_name']} leaves every future sign-up and proposal at once. "
-                                           "Are you sure?", lang),
-                        action=f"/youth/{youth_id}/withdraw", confirm_label=i18n.both("确定撤回 / Withdraw", lang),
+    return await render(request, "confirm.html", title=i18n.translate("撤回同意", lang),
+                        question=i18n.translate("撤回后，{name}将立即退出所有未来的活动报名和匹配。确定吗？", lang,
+                                                name=youth["child_name"]),
+                        action=f"/youth/{youth_id}/withdraw", confirm_label=i18n.translate("确定撤回", lang),
                         back=f"/youth/{youth_id}")
 
 

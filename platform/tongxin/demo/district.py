@@ -1,9 +1,13 @@
-"""The demo district of design.md, loaded idempotently (`tongxin demo [--scale N]`)."""
+"""The demo district of design.md as it stands today: places, people, organizations, wishes and activities.
+
+Loaded idempotently (`_ensure` inserts only what is missing); the year of past service is
+`tongxin.demo.history`, and `tongxin.demo.loader` runs both.
+"""
 
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable
 
 from tongxin.accounts.passwords import hash_password
@@ -56,6 +60,23 @@ ORGANIZATIONS = [
     ("yangguang", "阳光助学会", "charity"), ("anju", "安居物业党员先锋队", "enterprise_group"),
     ("qingshan", "青山环保社", "social_organization"), ("cishan", "慈善总会工业园分会", "charity"),
 ]
+# The blue-sky team's people who may run drills (rescue skill and a first-aid certificate): vol025, vol050 ...
+RESCUER_EVERY = 25
+# The youth roster: the first 10 were active before the history starts, 20 joined during it; two applicants wait.
+YOUTH_AT_START, YOUTH_ACTIVE, YOUTH_APPLICANTS = 10, 30, 2
+# (organization, title, kind, rule, minutes, capacity, required skills, preferred skills, certificates,
+#  youth allowed, community). The service day welcomes every helper (haircut and repair stalls are preferences,
+#  not entry conditions); the drill needs rescuers with a first-aid certificate; the talks are for every adult.
+ACTIVITIES = [
+    ("tongxin_sw", "吾爱邻便民志愿服务日", "service_day", "FREQ=MONTHLY;BYDAY=+3SA", 180, 40,
+     [], ["haircut", "repair"], [], False, "mingri"),
+    ("bluesky", "蓝天救援队应急演练", "training_drill", "FREQ=MONTHLY;INTERVAL=3;BYDAY=+2SU", 240, 30,
+     ["rescue"], [], ["first_aid_cert"], False, "mingri"),
+    ("bluesky", "小小安全员安全教育课", "safety_education", "FREQ=MONTHLY;BYDAY=+1SA", 120, 25,
+     [], [], [], True, "mingri"),
+    ("bluesky", "蓝天救援队安全知识进社区", "safety_education", "FREQ=MONTHLY;BYDAY=+2SA,+4SA", 120, 120,
+     [], ["first_aid"], [], False, "yangcheng"),
+]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍建国志红梅"
 WISHES = [
@@ -63,6 +84,15 @@ WISHES = [
     ("repair", "厨房水管漏水维修", "Fix a leaking kitchen pipe"), ("companionship", "独居老人每周陪伴聊天", "Weekly company for an elder living alone"),
     ("health", "陪同老人去医院复查", "Escort an elder to a hospital check-up"), ("daily_goods", "一台旧电脑用于上网课", "A used computer for online classes"),
 ]
+
+
+def _youth_activated_at(n: int, *, since: datetime, now: datetime) -> datetime:
+    """When the n-th little safety officer became active: the first ones before `since`, the rest spread
+    evenly from then until a week ago (the roster grows over the year)."""
+    if n <= YOUTH_AT_START or since >= now - timedelta(days=8):
+        return min(since, now - timedelta(days=30)) - timedelta(days=5 * n)
+    share = (n - YOUTH_AT_START) / (YOUTH_ACTIVE - YOUTH_AT_START)
+    return since + (now - timedelta(days=7) - since) * share
 
 
 def _name(rng: random.Random) -> str:
@@ -88,17 +118,21 @@ async def _ensure(table, key_column, rows: list) -> dict:
     return {getattr(r, name): everything[getattr(r, name)] for r in rows}
 
 
-async def load_demo(*, scale: int = 1, progress: Callable[[str], None] = print, seed: int = 7) -> dict:
-    """Load (or top up) the demo district; running it twice adds nothing."""
+async def load_district(*, scale: int = 1, progress: Callable[[str], None] = print, seed: int = 7,
+                        since: datetime | None = None) -> None:
+    """Load (or top up) the demo district; running it twice adds nothing. Recurring activities and the youth
+    roster start at `since` (default now), so that a history can be written from then on."""
     if scale < 1:
         raise ValueError("scale must be at least 1")
     rng = random.Random(seed)
+    now = datetime.now(timezone.utc)
+    since = since or now
     password_hash = await hash_password(DEMO_PASSWORD)  # one hash for every demo account: argon2 is slow
 
     def user(username: str, role: str, display: str, phone: str = "") -> User:
         return User(username=username, password_hash=password_hash, role=role, display_name=display, phone=phone)
 
-    progress("[1/7] communities and grids")
+    progress("[1/11] communities and grids")
     communities = await _ensure(Community, Community.code, [
         Community(code=code, name=zh, name_en=en, lat=CENTER[0] + 0.02 * (i % 2) - 0.01,
                   lon=CENTER[1] + 0.025 * (i // 2) - 0.012)
@@ -116,7 +150,7 @@ async def load_demo(*, scale: int = 1, progress: Callable[[str], None] = print, 
     grid_list = sorted(grids.items())
     grid_info = {row["id"]: row for row in await Grid.select(Grid.id, Grid.community, Grid.lat, Grid.lon)}
 
-    progress("[2/7] staff and grid workers (24 full-time, 45 part-time)")
+    progress("[2/11] staff and grid workers (24 full-time, 45 part-time)")
     staff_rows = [user("admin", "admin", "系统管理员"), user("staff", "staff", "社区办 王主任")]
     staff_rows += [user(f"grid{n:02d}", "grid_worker", f"网格员{n:02d}{'(专职)' if n <= 24 else '(兼职)'}")
                    for n in range(1, len(grid_list) + 1)]
@@ -128,7 +162,7 @@ async def load_demo(*, scale: int = 1, progress: Callable[[str], None] = print, 
     if new_assignments:
         await GridAssignment.insert(*new_assignments)
 
-    progress("[3/7] skills, certificates, organizations and resource offers")
+    progress("[3/11] skills, certificates, organizations and resource offers")
     skills = await _ensure(Skill, Skill.code, [Skill(code=c, name_zh=z, name_en=e) for c, z, e in SKILLS])
     cert_kinds = await _ensure(CertificateKind, CertificateKind.code,
                                [CertificateKind(code=c, name_zh=z, name_en=e) for c, z, e in CERTIFICATES])
@@ -156,7 +190,7 @@ async def load_demo(*, scale: int = 1, progress: Callable[[str], None] = print, 
             for i in range(18)
         ])
 
-    progress(f"[4/7] volunteers ({300 * scale})")
+    progress(f"[4/11] volunteers ({300 * scale})")
     vol_users = await _ensure(User, User.username, [
         user(f"vol{n:03d}" if n <= 999 else f"vol{n}", "volunteer", _name(rng)) for n in range(1, 300 * scale + 1)
     ])
@@ -179,16 +213,17 @@ async def load_demo(*, scale: int = 1, progress: Callable[[str], None] = print, 
     for start in range(0, len(new_volunteers), 500):
         await Volunteer.insert(*new_volunteers[start:start + 500])
     await _give_profiles(rng, skills, cert_kinds)
+    await _give_rescuers(skills, cert_kinds)
 
-    progress("[5/7] little safety officers (youth roster) and their squads")
+    progress("[5/11] little safety officers (youth roster) and their squads")
     squads = await _ensure(Squad, Squad.name, [Squad(community=cid, name=f"{zh}小小安全员应急小队")
                                                for (code, zh, _, _), cid in zip(COMMUNITIES, communities.values())])
     guardians = await _ensure(User, User.username, [user(f"guardian{n:02d}", "guardian", f"家长{n:02d}")
-                                                    for n in range(1, 33)])
+                                                    for n in range(1, YOUTH_APPLICANTS + YOUTH_ACTIVE + 1)])
     if not await YouthMember.count():
         staff_id = users["staff"]
         squad_ids = list(squads.values())
-        for n in range(1, 33):
+        for n in range(1, YOUTH_APPLICANTS + YOUTH_ACTIVE + 1):
             grid_id = rng.choice(grid_list)[1]
             info = grid_info[grid_id]
             lat, lon = _near(rng, info["lat"], info["lon"], 0.5)
@@ -196,22 +231,24 @@ async def load_demo(*, scale: int = 1, progress: Callable[[str], None] = print, 
                 real_name=_name(rng), birth_date=date(today.year - rng.randint(10, 16), rng.randint(1, 12), 15),
                 community=info["community"], grid=grid_id, lat=lat, lon=lon, is_youth=True, max_hours_month=8.0,
             )).returning(Volunteer.id))[0]["id"]
-            active = n <= 28
+            active = n <= YOUTH_ACTIVE
+            activated = _youth_activated_at(n, since=since, now=now) if active else None
+            consented = (activated or now - timedelta(days=3)) - timedelta(days=21)
             youth = (await YouthMember.insert(YouthMember(
                 volunteer=volunteer, guardian=guardians[f"guardian{n:02d}"], status="active" if active else "applicant",
-                consent_at=datetime.now(timezone.utc) - timedelta(days=60), consent_text_version="2026-01",
-                squad=squad_ids[n % len(squad_ids)] if active else None,
-                activated_at=datetime.now(timezone.utc) - timedelta(days=30) if active else None,
+                consent_at=consented, consent_text_version="2026-01",
+                squad=squad_ids[n % len(squad_ids)] if active else None, activated_at=activated, created_at=consented,
             )).returning(YouthMember.id))[0]["id"]
             if active:
                 await YouthAssessment.insert(*[YouthAssessment(youth=youth, kind=k, passed=True, score=80 + n % 20,
-                                                               assessed_by=staff_id)
+                                                               assessed_by=staff_id,
+                                                               assessed_at=activated - timedelta(days=3))
                                                for k in ("fitness", "self_rescue", "personality")])
             await AvailabilityWindow.insert(*[AvailabilityWindow(volunteer=volunteer, weekday=d,
                                                                  start_minute=9 * 60, end_minute=17 * 60)
                                               for d in (5, 6)])
 
-    progress("[6/7] households and micro-wishes (22), kept apart from their public text")
+    progress("[6/11] households and micro-wishes (22), kept apart from their public text")
     if not await Wish.count():
         for n in range(22):
             grid_code, grid_id = grid_list[(n * 3) % len(grid_list)]
@@ -236,41 +273,26 @@ async def load_demo(*, scale: int = 1, progress: Callable[[str], None] = print, 
                 status="open" if n < 16 else "submitted", lat=lat, lon=lon,
             ))
 
-    progress("[7/7] activities: the monthly service day, quarterly drills, safety education")
+    progress("[7/11] activities: the monthly service day, quarterly drills, safety education and talks")
     if not await Activity.count():
-        first_saturday = datetime.now(LOCAL_TZ).replace(hour=9, minute=0, second=0, microsecond=0)
-        # The service day welcomes every helper (haircut and repair stalls are preferences, not entry
-        # conditions); the drill needs rescuers with a first-aid certificate.
-        specs = [
-            ("tongxin_sw", "吾爱邻便民志愿服务日", "service_day", "FREQ=MONTHLY;BYDAY=+3SA", 180, 40,
-             [], ["haircut", "repair"], [], False),
-            ("bluesky", "蓝天救援队应急演练", "training_drill", "FREQ=MONTHLY;INTERVAL=3;BYDAY=+2SU", 240, 30,
-             ["rescue"], [], ["first_aid_cert"], False),
-            ("bluesky", "小小安全员安全教育课", "safety_education", "FREQ=MONTHLY;BYDAY=+1SA", 120, 25,
-             [], [], [], True),
-        ]
-        for org_code, title, kind, rule, minutes, capacity, needs, preferred, certs, youth in specs:
+        # Local 09:00 on the first day of the history: each rule then finds its own days from there.
+        first = datetime.combine(since.astimezone(LOCAL_TZ).date(), time(9), tzinfo=LOCAL_TZ)
+        for spec in ACTIVITIES:
+            org_code, title, kind, rule, minutes, capacity, needs, preferred, certs, youth, community = spec
             org_name = next(zh for code, zh, _ in ORGANIZATIONS if code == org_code)
-            community_id = communities["mingri"]
+            info = next(c for c in COMMUNITIES if c[0] == community)
+            approved_at = first.astimezone(timezone.utc) - timedelta(days=10)
             activity = (await Activity.insert(Activity(
                 organization=organizations[org_name], title=title, kind=kind, status="approved",
-                starts_at=first_saturday.astimezone(timezone.utc), duration_minutes=minutes, rrule=rule,
-                community=community_id, lat=CENTER[0], lon=CENTER[1], address="明日社区党群服务中心广场",
-                capacity=capacity, youth_allowed=youth, min_age=10 if youth else 18,
-                max_age=17 if youth else 65, required_skills=needs, preferred_skills=preferred,
-                required_certificates=certs,
-                created_by=users[org_code], credit_minutes=minutes,
+                starts_at=first.astimezone(timezone.utc), duration_minutes=minutes, rrule=rule,
+                community=communities[community], lat=CENTER[0], lon=CENTER[1],
+                address=f"{info[1]}党群服务中心广场", capacity=capacity, youth_allowed=youth,
+                min_age=10 if youth else 18, max_age=17 if youth else 65, required_skills=needs,
+                preferred_skills=preferred, required_certificates=certs, created_by=users[org_code],
+                credit_minutes=minutes, created_at=approved_at - timedelta(days=3),
+                submitted_at=approved_at - timedelta(days=2), decided_at=approved_at,
             )).returning(Activity.id))[0]["id"]
-            await expand_occurrences(activity_id=activity, until=datetime.now(timezone.utc) + timedelta(days=120))
-    counts = {
-        "communities": await Community.count(), "grids": await Grid.count(),
-        "volunteers": await Volunteer.count(), "organizations": await Organization.count(),
-        "wishes": await Wish.count(), "activities": await Activity.count(),
-    }
-    progress("demo district ready: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    progress(f"demo logins (password {DEMO_PASSWORD}): admin, staff, grid01, bluesky (organization), "
-             "vol001 (volunteer), guardian01 (guardian)")
-    return counts
+            await expand_occurrences(activity_id=activity, until=now + timedelta(days=120))
 
 
 async def _give_profiles(rng: random.Random, skills: dict, cert_kinds: dict) -> None:
@@ -295,3 +317,21 @@ async def _give_profiles(rng: random.Random, skills: dict, cert_kinds: dict) -> 
     for rows, table in ((skill_rows, VolunteerSkill), (cert_rows, Certificate), (window_rows, AvailabilityWindow)):
         for start in range(0, len(rows), 500):
             await table.insert(*rows[start:start + 500])
+
+
+async def _give_rescuers(skills: dict, cert_kinds: dict) -> None:
+    """Every 25th volunteer (vol025, vol050 ...) is one of the blue-sky team's rescuers: the rescue skill and
+    a first-aid certificate valid for two more years, so its drills have people who may run them."""
+    usernames = [f"vol{n:03d}" for n in range(RESCUER_EVERY, 1000, RESCUER_EVERY)]
+    rows = await Volunteer.select(Volunteer.id).where(Volunteer.user.username.is_in(usernames))
+    ids = [r["id"] for r in rows]
+    have = {r["volunteer"] for r in await VolunteerSkill.select(VolunteerSkill.volunteer).where(
+        VolunteerSkill.volunteer.is_in(ids or [-1]) & (VolunteerSkill.skill == skills["rescue"]))}
+    missing = [vid for vid in ids if vid not in have]
+    if not missing:
+        return
+    today = date.today()
+    await VolunteerSkill.insert(*[VolunteerSkill(volunteer=vid, skill=skills["rescue"]) for vid in missing])
+    await Certificate.insert(*[Certificate(volunteer=vid, kind=cert_kinds["first_aid_cert"], number=f"R{vid:06d}",
+                                           issued_on=today - timedelta(days=400), expires_on=today + timedelta(days=730))
+                               for vid in missing])
