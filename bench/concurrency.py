@@ -74,6 +74,18 @@ async def admin(url: str, sql: str) -> None:
         await conn.close()
 
 
+async def deadlocks(url: str) -> int:
+    """Deadlocks PostgreSQL has detected in this database so far (its statistics may lag by a second)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url, timeout=10)
+    try:
+        await asyncio.sleep(1)
+        return int(await conn.fetchval("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"))
+    finally:
+        await conn.close()
+
+
 @dataclass
 class District:
     """What the bench set up in its database: a place, an organization and the people."""
@@ -520,6 +532,9 @@ async def run(args) -> int:
             every_sign_up = [s for f in table for s in f.sign_up_seconds]
             every_cancel = [s for f in table for s in f.cancel_seconds]
             print(f"\n  all rounds: sign-ups {ms(every_sign_up)}\n              cancels  {ms(every_cancel)}")
+            if not args.sqlite:  # each one cost a transaction PostgreSQL's deadlock_timeout (1 s) and a retry
+                print(f"              deadlocks {await deadlocks(url)}")
+            print(f"              load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
         for p in people:
             await p.client.aclose()

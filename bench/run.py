@@ -175,12 +175,14 @@ def fairness_weeks(model, seed: int, lambdas=(0.0, 0.01, 0.02, 0.04), weeks: int
 
 # ---- speed --------------------------------------------------------------------------------------
 
-def best_of(fn, repeat: int = 3) -> float:
+def best_of(fn, repeat: int = 3, clock=time.perf_counter) -> float:
+    """The shortest of `repeat` runs; clock=time.process_time gives this process's own CPU time, which
+    on a shared machine says what the step takes with a core to itself."""
     times = []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t = clock()
         fn()
-        times.append(time.perf_counter() - t)
+        times.append(clock() - t)
     return min(times)
 
 
@@ -217,14 +219,20 @@ def feature_floor(v, t, vi, tj, dist, now, packed):
     return X
 
 
+def cpu_best_of(fn, repeat: int = 3) -> float:
+    """best_of in this process's CPU time: a step and its floor compared on a shared machine, where wall
+    times of sub-second steps swing with the other processes (both sides run on one thread)."""
+    return best_of(fn, repeat, clock=time.process_time)
+
+
 def speed_ratios(d: District, model, label: str) -> None:
     v, t = d.volunteers, d.targets
     index = VolunteerIndex(v.lat, v.lon)
     xyz = to_xyz(t.lat, t.lon)
     bound = float(km_to_chord(RADIUS)) * (1 + 1e-12)
     k = NEIGHBOURS
-    bare = best_of(lambda: index.tree.query(xyz, k=k, distance_upper_bound=bound))
-    ours = best_of(lambda: index.query(t.lat, t.lon, radius_km=RADIUS, k=k))
+    bare = cpu_best_of(lambda: index.tree.query(xyz, k=k, distance_upper_bound=bound))
+    ours = cpu_best_of(lambda: index.query(t.lat, t.lon, radius_km=RADIUS, k=k))
     record(f"candidates / bare KD-tree query ({label})", "<= 1.50x", f"{ours / bare:.2f}x", ours / bare <= 1.5)
 
     pairs = index.query(t.lat, t.lon, radius_km=RADIUS, k=k)
@@ -235,8 +243,8 @@ def speed_ratios(d: District, model, label: str) -> None:
     from matching.features import _target_hours, profile_of
     packed = (pack_bits(v.skills), pack_bits(t.required_skills), t.required_skills.sum(1), pack_bits(v.availability),
               pack_bits(tm), np.maximum(tm.sum(1), 1), profile_of(v, t), _target_hours(t))
-    floor = best_of(lambda: feature_floor(v, t, vi, tj, dist, d.now, packed))
-    feats = best_of(lambda: pair_features(v, t, vi, tj, dist, now=d.now))
+    floor = cpu_best_of(lambda: feature_floor(v, t, vi, tj, dist, d.now, packed))
+    feats = cpu_best_of(lambda: pair_features(v, t, vi, tj, dist, now=d.now))
     record(f"features / numpy floor ({label}, {len(pairs):,} pairs)", "<= 1.50x", f"{feats / floor:.2f}x",
            feats / floor <= 1.5)
     assert np.allclose(feature_floor(v, t, vi, tj, dist, d.now, packed), pair_features(v, t, vi, tj, dist, now=d.now))
@@ -246,12 +254,12 @@ def speed_ratios(d: District, model, label: str) -> None:
     u = score_pairs(model, pair_features(v, t, good.volunteer, good.target, good.distance_km, now=d.now))
     day = t.local_day
     graph = build_graph(good.volunteer, good.target, u, t.capacity_remaining, target_day=day, k_per_day=1)
-    raw = best_of(lambda: solve_graph(graph), 2)
-    full = best_of(lambda: solve_assignment(good.volunteer, good.target, u, t.capacity_remaining, target_day=day,
+    raw = cpu_best_of(lambda: solve_graph(graph), 2)
+    full = cpu_best_of(lambda: solve_assignment(good.volunteer, good.target, u, t.capacity_remaining, target_day=day,
                                             k_per_day=1), 2)
     record(f"assignment / raw min-cost-flow solve ({label})", "<= 1.50x", f"{full / raw:.2f}x", full / raw <= 1.5)
     from matching.limits import assign_within_limits
-    limited = best_of(lambda: assign_within_limits(v, t, good.volunteer, good.target, u, d.commitments), 1)
+    limited = cpu_best_of(lambda: assign_within_limits(v, t, good.volunteer, good.target, u, d.commitments), 1)
     record(f"assignment within every limit / one raw flow ({label})", "", f"{limited / raw:.2f}x", None)
 
 
@@ -320,12 +328,15 @@ def main(argv: list[str] | None = None) -> int:
         lam, (g, loss) = min(fw.items(), key=lambda r: r[1][0])
         record(f"fairness best λ={lam:g}: Gini ≤ 0.45 at ≤ 5% loss", "<=0.45, <=5%", f"{g:.3f}, {loss:.1%}", False)
 
-    print("\nspeed")
+    print("\nspeed (stage / floor ratios compare CPU time of this process)")
     d = make_district(5000, 1000, seed=args.seeds[0])
     model = models[args.seeds[0]]
     match_batch(d.volunteers, d.targets, model, d.commitments, now=d.now)  # warm caches as a live snapshot would
     t_batch = best_of(lambda: match_batch(d.volunteers, d.targets, model, d.commitments, now=d.now))
     record("district batch 5k volunteers × 1k targets", "< 0.50 s", f"{t_batch:.3f} s", t_batch < 0.5)
+    cpu_batch = best_of(lambda: match_batch(d.volunteers, d.targets, model, d.commitments, now=d.now),
+                        clock=time.process_time)
+    record("district batch, CPU time of this process", "< 0.50 s", f"{cpu_batch:.3f} s", cpu_batch < 0.5)
     dc = make_district(5000, 1000, seed=args.seeds[0] + 7)
     t_cold = best_of(lambda: match_batch(VolunteerArrays_copy(dc.volunteers), dc.targets, model, dc.commitments,
                                          now=dc.now), 1)
@@ -335,14 +346,17 @@ def main(argv: list[str] | None = None) -> int:
     d50 = make_district(50_000, 2000, seed=args.seeds[0])
     index = VolunteerIndex.for_volunteers(d50.volunteers)
     rank_candidates(d50.volunteers, d50.targets, model, target_index=0, now=d50.now, index=index)
-    lat = []
+    lat, lat_cpu = [], []
     rng = np.random.default_rng(1)
     for j in rng.integers(0, len(d50.targets), 300):
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         rank_candidates(d50.volunteers, d50.targets, model, target_index=int(j), top_k=20, now=d50.now,
                         commitments=d50.commitments, index=index)
         lat.append(time.perf_counter() - t)
+        lat_cpu.append(time.process_time() - cpu)
     p99 = float(np.percentile(lat, 99)) * 1000
+    p99_cpu = float(np.percentile(lat_cpu, 99)) * 1000
+    record("rank request at 50k volunteers, p99 of CPU time", "< 50 ms", f"{p99_cpu:.1f} ms", p99_cpu < 50)
     record("rank request at 50k volunteers, p99", "< 50 ms", f"{p99:.1f} ms", p99 < 50)
     record("rank request at 50k volunteers, median", "", f"{np.median(lat) * 1000:.1f} ms", None)
 

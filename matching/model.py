@@ -104,8 +104,11 @@ class PriorScorer(_Explainable, BaseEstimator):
         return self.coef_ * (X - self.center_) / self.scale_
 
     def decision_function(self, X) -> np.ndarray:
-        contributions = self.explain(X)
-        return self.intercept_ + contributions.sum(axis=1)
+        """intercept + explain(X).sum(axis=1), as one matrix-vector product (a city's batch scores millions)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        w = self.coef_ / self.scale_
+        return X @ w + (self.intercept_ - float(self.center_ @ w))
 
     def predict_proba(self, X) -> np.ndarray:
         p = _sigmoid(self.decision_function(X))
@@ -144,12 +147,21 @@ class LogisticScorer(_Explainable, ClassifierMixin, BaseEstimator):
         return self.coef_[0] * self._z(X)
 
     def decision_function(self, X) -> np.ndarray:
-        z = self._z(X)
-        return self.lr_.decision_function(z)
+        """The regression's log-odds, with the scaling folded into the weights (one matrix-vector product)."""
+        check_is_fitted(self)
+        if len(self.classes_) != 2:
+            return self.lr_.decision_function(self._z(X))
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        scale = np.where(self.scaler_.scale_ > 0, self.scaler_.scale_, 1.0)
+        w = self.coef_[0] / scale
+        return X @ w + (self.intercept_[0] - float(self.scaler_.mean_ @ w))
 
     def predict_proba(self, X) -> np.ndarray:
-        z = self._z(X)
-        return self.lr_.predict_proba(z)
+        check_is_fitted(self)
+        if len(self.classes_) != 2:
+            return self.lr_.predict_proba(self._z(X))
+        p = _sigmoid(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
 
     def predict(self, X) -> np.ndarray:
         z = self._z(X)

@@ -17,6 +17,9 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 SQLITE_BUSY_SECONDS = 5.0
+# On SQLite the whole of a sign-up, rules included, runs under the write lock: 200 at once take 8-9 s in
+# turn on 2 busy cores, so a writer waits its turn for up to this many busy timeouts (one left 76 of 200 503).
+QUEUE_PATIENCE = 3
 # Read connections kept open per process on SQLite (TONGXIN_SQLITE_READERS); each is one thread.
 SQLITE_READERS = 4
 
@@ -171,10 +174,11 @@ def write_transaction(engine: Engine | None = None):
 @contextlib.asynccontextmanager
 async def _one_writer_at_a_time(engine: PooledSQLiteEngine, transaction) -> AsyncIterator[Any]:
     # First come, first served, instead of all spinning on SQLite's busy handler; a writer kept waiting
-    # longer than the busy timeout gives up with SQLite's own error (503 + Retry-After), having written nothing.
+    # longer than QUEUE_PATIENCE busy timeouts gives up with SQLite's own error (503 + Retry-After), having
+    # written nothing. A writer blocked by another process still fails after one busy timeout.
     lock = engine.write_lock()
     try:
-        async with asyncio.timeout(engine.connection_kwargs.get("timeout", SQLITE_BUSY_SECONDS)):
+        async with asyncio.timeout(QUEUE_PATIENCE * engine.connection_kwargs.get("timeout", SQLITE_BUSY_SECONDS)):
             await lock.acquire()
     except TimeoutError:
         raise sqlite3.OperationalError("database is locked (waited for the other writers)") from None
@@ -186,16 +190,20 @@ async def _one_writer_at_a_time(engine: PooledSQLiteEngine, transaction) -> Asyn
 
 
 async def lock_rows(table, ids) -> None:
-    """Lock these rows until the transaction ends (PostgreSQL `FOR UPDATE`, in id order so two
+    """Lock these rows until the transaction ends (PostgreSQL `FOR NO KEY UPDATE`, in id order so two
     transactions never wait on each other in a circle). SQLite needs nothing: a write transaction
-    holds the whole database from BEGIN IMMEDIATE."""
+    holds the whole database from BEGIN IMMEDIATE.
+
+    NO KEY UPDATE, the lock an UPDATE of the row takes, excludes every other such lock but not the key
+    share a new row referencing this one takes: a transaction that has written a sign-up for an
+    occurrence and then waits for the occurrence's lock must not block the holder in turn (a deadlock)."""
     ids = sorted({int(i) for i in ids})
     engine = table._meta.db
     if not ids or is_sqlite(engine):
         return
     placeholders = ", ".join("{}" for _ in ids)
-    await table.raw(f"SELECT id FROM {table._meta.tablename} WHERE id IN ({placeholders}) ORDER BY id FOR UPDATE",
-                    *ids)
+    await table.raw(f"SELECT id FROM {table._meta.tablename} WHERE id IN ({placeholders}) ORDER BY id "
+                    "FOR NO KEY UPDATE", *ids)
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -91,6 +91,15 @@ def test_weekly_hours_hold_inside_the_batch():
     assert len(a) == 2  # 2 × 3 h ≤ 7 h a week
 
 
+def test_a_persons_own_daily_limit_holds_inside_the_batch_under_the_districts():
+    # Two 3-hour tasks the same Tuesday, morning and afternoon: 6 h fits the district's 10 h a day.
+    tgts = targets(2, start=[local(1, 8), local(1, 13)], end=[local(1, 11), local(1, 16)])
+    both = match_batch(volunteers(1, max_hours_month=[100.0]), tgts, None, now=MONDAY, k_per_day=2)
+    own = match_batch(volunteers(1, max_hours_day=[5.0], max_hours_month=[100.0]), tgts, None, now=MONDAY,
+                      k_per_day=2)
+    assert len(both) == 2 and len(own) == 1
+
+
 def test_weekly_limit_prefers_two_short_tasks_over_one_long_one_when_worth_more():
     # 6 hours a week: one 4 h task (score alone the best) or the two 3 h tasks together.
     tgts = targets(3, start=[local(1, 9), local(2, 9), local(3, 9)], end=[local(1, 13), local(2, 12), local(3, 12)])

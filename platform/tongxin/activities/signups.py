@@ -19,6 +19,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from piccolo.columns.combination import WhereRaw
+
 from tongxin.accounts.service import record_audit
 from tongxin.activities.tables import ACTIVE_SIGN_UP, HOLDING_PLACE, Occurrence, SignUp
 from tongxin.dates import ADULT_AGE, age_on
@@ -54,6 +56,12 @@ def _when(occurrence: dict[str, Any]) -> str:
     return eligibility.local_date(occurrence["starts_at"]).strftime("%Y-%m-%d")
 
 
+def _locking(query, table):
+    """The select, locking the rows of `table` it reads until the transaction ends (as `lock_rows` does;
+    SQLite's write transaction holds the whole database already)."""
+    return query if is_sqlite(table._meta.db) else query.lock_rows("NO KEY UPDATE", of=(table,))
+
+
 async def _occurrence(occurrence_id: int, *, lock: bool = True) -> dict[str, Any]:
     """The occurrence, locked for this transaction (one round trip: the lock is the read's own)."""
     query = Occurrence.select(
@@ -61,16 +69,15 @@ async def _occurrence(occurrence_id: int, *, lock: bool = True) -> dict[str, Any
         Occurrence.capacity, Occurrence.taken, Occurrence.activity,
         Occurrence.activity.title.as_alias("title"), Occurrence.activity.organization.as_alias("organization"),
     ).where(Occurrence.id == occurrence_id)
-    if lock and not is_sqlite(Occurrence._meta.db):  # SQLite's write transaction holds the whole database
-        query = query.lock_rows("UPDATE", of=(Occurrence,))
-    row = await query.first()
+    row = await (_locking(query, Occurrence) if lock else query).first()
     if row is None:
         raise NotFound("occurrence not found")
     return row
 
 
 async def recount(occurrence_id: int) -> int:
-    """`taken` := the sign-ups holding a place, read in this transaction (one statement)."""
+    """`taken` := the sign-ups holding a place, read in this transaction (one statement; the caller holds
+    the occurrence's lock)."""
     statuses = ", ".join("{}" for _ in HOLDING_PLACE)
     rows = await Occurrence.raw(
         f"UPDATE occurrence SET taken = (SELECT COUNT(*) FROM sign_up WHERE occurrence = {{}} AND status IN "
@@ -87,10 +94,20 @@ async def waitlist_position(*, sign_up_id: int) -> int | None:
                                       & (SignUp.queue_seq <= row["queue_seq"]))
 
 
-async def _next_queue_seq(occurrence_id: int) -> int:
-    rows = await SignUp.raw("SELECT COALESCE(MAX(queue_seq), 0) + 1 AS seq FROM sign_up WHERE occurrence = {}",
-                            occurrence_id)
-    return int(rows[0]["seq"])
+async def _join_queue_end(sign_up_id: int, occurrence_id: int) -> None:
+    """Give a sign-up the next queue number: one statement, under the occurrence's lock (its snapshot is
+    taken once the lock is held, so it sees every number given before)."""
+    await SignUp.raw("UPDATE sign_up SET queue_seq = (SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM sign_up "
+                     "WHERE occurrence = {}) WHERE id = {}", occurrence_id, sign_up_id)
+
+
+async def _take_place_if_left(occurrence_id: int, now: datetime) -> dict[str, Any] | None:
+    """Take one place of an open occurrence if one is left: one statement that also locks the occurrence.
+    Its start and end as they are now; None (and nothing locked) when it is full or closed."""
+    rows = await Occurrence.update({Occurrence.taken: Occurrence.taken + 1}).where(
+        (Occurrence.id == occurrence_id) & (Occurrence.status == "open") & (Occurrence.signup_deadline > now)
+        & WhereRaw("taken < capacity")).returning(Occurrence.starts_at, Occurrence.ends_at)
+    return rows[0] if rows else None
 
 
 def _is_adult_on(birth_date, occurrence: dict[str, Any]) -> bool:
@@ -126,7 +143,8 @@ async def apply(*, volunteer_id: int, occurrence_id: int, as_leader: bool = Fals
         # The person first. Every transition of their sign-ups (and consent withdrawal) locks them, so their
         # facts and commitments hold still while their rules are checked, and the occurrence, which every
         # sign-up for it queues on, is locked only for the few statements that take the place.
-        await lock_rows(Volunteer, [volunteer_id])
+        person = await _locking(Volunteer.select(Volunteer.birth_date).where(Volunteer.id == volunteer_id),
+                                Volunteer).first()
         existing = await SignUp.select(SignUp.id, SignUp.status).where(
             (SignUp.occurrence == occurrence_id) & (SignUp.volunteer == volunteer_id)).first()
         if existing and existing["status"] != "cancelled":
@@ -136,7 +154,6 @@ async def apply(*, volunteer_id: int, occurrence_id: int, as_leader: bool = Fals
         planned = await _occurrence(occurrence_id, lock=False)
         if _closed(planned, now):
             raise Conflict("sign-ups for this occurrence are closed", code="sign_ups_closed")
-        person = await Volunteer.select(Volunteer.birth_date).where(Volunteer.id == volunteer_id).first()
         birth_date = person["birth_date"] if person else None
         # A minor's verdict also depends on an adult leader being signed up, which only the occurrence's
         # lock holds still: theirs is read under it. An adult's rules are all about facts locked already.
@@ -144,6 +161,29 @@ async def apply(*, volunteer_id: int, occurrence_id: int, as_leader: bool = Fals
         reasons = await _verdict(volunteer_id, occurrence_id, as_leader=as_leader, now=now) if adult else None
         if reasons and reasons != WAITING_FOR_LEADER_ONLY:
             raise NotEligible(reasons)
+
+        # The row first, waiting and without a queue number: it is this transaction's own until it commits.
+        values = {SignUp.status: "waitlisted", SignUp.source: source, SignUp.is_leader: as_leader,
+                  SignUp.created_at: now, SignUp.cancelled_at: None, SignUp.queue_seq: None}
+        if existing:
+            await SignUp.update(values).where(SignUp.id == existing["id"])
+            sign_up_id = existing["id"]
+        else:
+            rows = await SignUp.insert(SignUp(occurrence=occurrence_id, volunteer=volunteer_id, **{
+                column._meta.name: value for column, value in values.items()})).returning(SignUp.id)
+            sign_up_id = rows[0]["id"]
+        answer = {"id": sign_up_id, "occurrence": occurrence_id, "volunteer": volunteer_id, "is_leader": as_leader,
+                  "waitlist_position": None}
+
+        # An adult (not leading) whose rules passed, at an occurrence with places left: one statement takes
+        # the place and the lock, one confirms, and the commit lets the next in.
+        if reasons is not None and not as_leader and planned["taken"] < planned["capacity"]:
+            seat = await _take_place_if_left(occurrence_id, now)
+            if seat and (seat["starts_at"], seat["ends_at"]) == (planned["starts_at"], planned["ends_at"]):
+                await SignUp.update({SignUp.status: "confirmed"}).where(SignUp.id == sign_up_id)
+                return {**answer, "status": "confirmed"}
+            if seat:  # moved meanwhile: give the place back and decide below on fresh rows
+                await recount(occurrence_id)
 
         occurrence = await _occurrence(occurrence_id)
         if _closed(occurrence, now):
@@ -156,28 +196,22 @@ async def apply(*, volunteer_id: int, occurrence_id: int, as_leader: bool = Fals
             raise NotEligible(reasons)
         if as_leader and not _is_adult_on(birth_date, occurrence):
             raise InvalidInput("a leader must be 18 or over on the day", code="leader_not_adult", field="as_leader")
-        free = occurrence["capacity"] - occurrence["taken"] > 0
-        status = ("waiting_for_leader" if waits_for_leader else "confirmed") if free else "waitlisted"
-        values = {SignUp.status: status, SignUp.source: source, SignUp.is_leader: as_leader,
-                  SignUp.created_at: now, SignUp.cancelled_at: None,
-                  SignUp.queue_seq: await _next_queue_seq(occurrence_id) if status == "waitlisted" else None}
-        if existing:
-            await SignUp.update(values).where(SignUp.id == existing["id"])
-            sign_up_id = existing["id"]
-        else:
-            rows = await SignUp.insert(SignUp(occurrence=occurrence_id, volunteer=volunteer_id, **{
-                column._meta.name: value for column, value in values.items()})).returning(SignUp.id)
-            sign_up_id = rows[0]["id"]
+        if occurrence["capacity"] - occurrence["taken"] <= 0:
+            await _join_queue_end(sign_up_id, occurrence_id)  # joining the waitlist takes no place
+            return {**answer, "status": "waitlisted"}
+        status = "waiting_for_leader" if waits_for_leader else "confirmed"
+        await SignUp.update({SignUp.status: status}).where(SignUp.id == sign_up_id)
         await recount(occurrence_id)
         if as_leader and status == "confirmed":
             await _leader_arrived(occurrence, now=now)
-        # The newest in the queue is its last: its position is the queue's length.
-        position = await SignUp.count().where((SignUp.occurrence == occurrence_id)
-                                              & (SignUp.status == "waitlisted")) if status == "waitlisted" else None
-        return {"id": sign_up_id, "status": status, "occurrence": occurrence_id, "volunteer": volunteer_id,
-                "is_leader": as_leader, "waitlist_position": position}
+        return {**answer, "status": status}
 
-    return await in_write_transaction(work)
+    result = await in_write_transaction(work)
+    if result["status"] == "waitlisted":
+        # Read once the sign-up is in the queue, outside the occurrence's lock: numbers were given in turn,
+        # so everyone before this one is counted, and nobody after.
+        result["waitlist_position"] = await waitlist_position(sign_up_id=result["id"])
+    return result
 
 
 async def cancel(*, sign_up_id: int, now: datetime | None = None) -> dict[str, Any]:
@@ -200,8 +234,7 @@ async def cancel(*, sign_up_id: int, now: datetime | None = None) -> dict[str, A
             raise Conflict("the occurrence has started; ask the organization instead", code="already_started")
         await SignUp.update({SignUp.status: "cancelled", SignUp.cancelled_at: now}).where(SignUp.id == sign_up_id)
         promoted: list[int] = []
-        if current["status"] in HOLDING_PLACE:
-            await recount(occurrence["id"])
+        if current["status"] in HOLDING_PLACE:  # `promote` recounts the places first
             if current["is_leader"]:
                 await _leader_left(occurrence, now=now)
             promoted = await promote(occurrence_id=occurrence["id"], now=now)

@@ -35,6 +35,7 @@ KEYS_BUILT_AT_RUN_TIME = (
     K_("kind_service_day"), K_("kind_training_drill"), K_("kind_safety_education"), K_("kind_wish_work"),
     K_("kind_emergency"), K_("mine_confirmed"), K_("mine_waiting_for_leader"), K_("activities_held"),
     K_("people_served"), K_("wishes_fulfilled"), K_("hours"), K_("by_community"), K_("by_month"), K_("score"),
+    K_("attendances"), K_("youth_active"), K_("by_organization"),
     K_("queue_organization"), K_("queue_activity"), K_("queue_wish"), K_("queue_youth"), K_("queue_proposal"),
     K_("all_attended"), K_("conflict"), K_("repeat_once"), K_("repeat_weekly"), K_("repeat_monthly"),
     K_("repeat_quarterly"), K_("sort_starts_at"), K_("sort_-starts_at"), K_("sort_distance"), K_("sort_places_left"),
