@@ -43,9 +43,7 @@ KEYS_BUILT_AT_RUN_TIME = (
     K_("every_interval_h"), K_("every_interval_d"), K_("outcome_created"), K_("outcome_closed"),
     K_("outcome_attendance"), K_("outcome_expired"), K_("outcome_reminders"), K_("outcome_certificates"),
     K_("outcome_drills"), K_("outcome_sent"), K_("outcome_retired"), K_("nth_1"), K_("nth_2"), K_("nth_3"),
-    K_("nth_4"), K_("nth_-1"), K_("attendances"), K_("by_organization"), K_("youth_active"), K_("leader_asked"),
-    K_("leader_asked_pending"), K_("leader_asked_accepted"), K_("leader_asked_declined"), K_("leader_asked_expired"),
-    K_("leader_asked_withdrawn"),
+    K_("nth_4"), K_("nth_-1"),
 )
 LABEL_CODES = (
     N_("label", "pending"), N_("label", "approved"), N_("label", "rejected"), N_("label", "suspended"),
@@ -101,7 +99,6 @@ ERROR_CODES = (
     N_("error", "consent_changed"), N_("error", "child_too_young"), N_("error", "child_adult"),
     N_("error", "issued_in_future"), N_("error", "expires_before_issue"), N_("error", "window_order"),
     N_("error", "window_overlap"), N_("error", "needed_by_passed"),
-    N_("error", "leader_unknown"), N_("error", "leader_not_needed"), N_("error", "leader_already_asked"),
 )
 ELIGIBILITY_CODES = (
     N_("eligibility", "sign_ups_closed"), N_("eligibility", "age"), N_("eligibility", "no_birth_date"),
