@@ -29,4 +29,6 @@ def test_one_off_has_no_rule_and_unknown_choices_are_refused():
     for bad in (("daily", "1", "MO"), ("monthly", "9", "SA"), ("weekly", "1", "XX")):
         with pytest.raises(ValueError):
             build_rrule(bad[0], nth=bad[1], weekday=bad[2])
-    assert rrule_text("FREQ=DAILY", "zh-CN") == "FREQ=DAILY", "rules the form cannot build show as written"
+    # a rule the form cannot build is named as such, never shown as RFC 5545 text (issue 10)
+    assert rrule_text("FREQ=DAILY", "zh-CN") == "自定义重复规则"
+    assert rrule_text("FREQ=DAILY", "en") == "a custom repeat rule"
