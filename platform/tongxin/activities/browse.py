@@ -6,6 +6,7 @@ engine over the listed occurrences, not a check per occurrence.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -30,14 +31,40 @@ def _local_midnight(day: date) -> datetime:
 
 async def _held(volunteer_id: int) -> tuple[set[str], dict[str, date | None]]:
     """A volunteer's skill codes, and for each certificate kind the latest expiry (None = never expires)."""
-    skills = {r["code"] for r in await VolunteerSkill.select(VolunteerSkill.skill.code.as_alias("code")).where(
+    skill_code, certificate_code = _columns()["held"]
+    skills = {r["code"] for r in await VolunteerSkill.select(skill_code).where(
         VolunteerSkill.volunteer == volunteer_id)}
     certificates: dict[str, date | None] = {}
-    for r in await Certificate.select(Certificate.kind.code.as_alias("code"), Certificate.expires_on).where(
+    for r in await Certificate.select(certificate_code, Certificate.expires_on).where(
             Certificate.volunteer == volunteer_id):
         known = certificates.get(r["code"], date.min)
         certificates[r["code"]] = None if known is None or r["expires_on"] is None else max(known, r["expires_on"])
     return skills, certificates
+
+
+@functools.cache
+def _columns() -> dict[str, Any]:
+    """The list's columns and fixed conditions, built once: every Piccolo join chain
+    (Occurrence.activity.title) copies columns, which cost more than the statement itself."""
+    activity = Occurrence.activity
+    return {
+        "card": (
+            Occurrence.id, Occurrence.starts_at, Occurrence.ends_at, Occurrence.signup_deadline, Occurrence.capacity,
+            Occurrence.taken, Occurrence.status, Occurrence.community, Occurrence.lat, Occurrence.lon,
+            Occurrence.address, Occurrence.activity, activity.title.as_alias("title"), activity.kind.as_alias("kind"),
+            activity.youth_allowed.as_alias("youth_allowed"), activity.min_age.as_alias("min_age"),
+            activity.max_age.as_alias("max_age"), activity.organization.name.as_alias("organization_name"),
+            Occurrence.community.name.as_alias("community_name"),
+        ),
+        "needs": (
+            Occurrence.id, Occurrence.starts_at, activity.required_skills.as_alias("skills"),
+            activity.required_certificates.as_alias("certificates"), activity.youth_allowed.as_alias("youth_allowed"),
+        ),
+        "held": (VolunteerSkill.skill.code.as_alias("code"), Certificate.kind.code.as_alias("code")),
+        "published": Occurrence.status.is_in(["open", "closed"]) & (activity.status == "approved"),
+        "kind": activity.kind,
+        "words": (activity.title, activity.organization.name),
+    }
 
 
 def _valid_on(expiry: date | None, day: date) -> bool:
@@ -68,10 +95,7 @@ async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: dateti
                                                      now=now)
     except NotFound:  # a profile that is not active serves nowhere: every occurrence says so
         reasons, inactive = {}, True
-    needs = {r["id"]: r for r in await Occurrence.select(
-        Occurrence.id, Occurrence.starts_at, Occurrence.activity.required_skills.as_alias("skills"),
-        Occurrence.activity.required_certificates.as_alias("certificates"),
-        Occurrence.activity.youth_allowed.as_alias("youth_allowed")).where(
+    needs = {r["id"]: r for r in await Occurrence.select(*_columns()["needs"]).where(
         Occurrence.id.is_in(occurrence_ids))}
     skills, certificates = await _held(volunteer_id)
     born = await Volunteer.select(Volunteer.birth_date).where(Volunteer.id == volunteer_id).first()
@@ -129,29 +153,22 @@ async def list_occurrences(*, actor=None, date_from: date | None = None, date_to
     if (sort == "distance" or radius_km is not None) and (lat is None or lon is None):
         raise InvalidInput("give lat and lon (or a home location in your profile) to sort or filter by distance",
                            field="lat", code="no_location")
-    condition = (Occurrence.starts_at > now) & Occurrence.status.is_in(["open", "closed"]) \
-        & (Occurrence.activity.status == "approved")
+    columns = _columns()
+    condition = (Occurrence.starts_at > now) & columns["published"]
     if date_from:
         condition &= Occurrence.starts_at >= _local_midnight(date_from)
     if date_to:
         condition &= Occurrence.starts_at < _local_midnight(date_to + timedelta(days=1))
     if kind:
-        condition &= Occurrence.activity.kind == kind
+        condition &= columns["kind"] == kind
     if community_id:
         condition &= Occurrence.community == community_id
     if q:
         words = q.strip()[:50]
-        condition &= (Occurrence.activity.title.ilike(f"%{words}%") | Occurrence.address.ilike(f"%{words}%")
-                      | Occurrence.activity.organization.name.ilike(f"%{words}%"))
-    query = Occurrence.select(
-        Occurrence.id, Occurrence.starts_at, Occurrence.ends_at, Occurrence.signup_deadline, Occurrence.capacity,
-        Occurrence.taken, Occurrence.status, Occurrence.community, Occurrence.lat, Occurrence.lon, Occurrence.address,
-        Occurrence.activity, Occurrence.activity.title.as_alias("title"), Occurrence.activity.kind.as_alias("kind"),
-        Occurrence.activity.youth_allowed.as_alias("youth_allowed"),
-        Occurrence.activity.min_age.as_alias("min_age"), Occurrence.activity.max_age.as_alias("max_age"),
-        Occurrence.activity.organization.name.as_alias("organization_name"),
-        Occurrence.community.name.as_alias("community_name"),
-    ).where(condition)
+        title, organization_name = columns["words"]
+        condition &= (title.ilike(f"%{words}%") | Occurrence.address.ilike(f"%{words}%")
+                      | organization_name.ilike(f"%{words}%"))
+    query = Occurrence.select(*columns["card"]).where(condition)
     # Sorted by time with nothing to filter after reading: the database pages, so a request reads one page
     # whatever the number of occurrences. Otherwise every match is read, filtered and sorted here.
     in_sql = not fits_me and radius_km is None and sort in ("starts_at", "-starts_at")
@@ -170,7 +187,8 @@ async def list_occurrences(*, actor=None, date_from: date | None = None, date_to
         if radius_km is not None and (r["distance_km"] is None or r["distance_km"] > radius_km):
             continue
         items.append(r)
-    if fits_me:
+    status: dict[int, dict] | None = None
+    if fits_me:  # one pass over every match; the page's cards reuse it
         status = await my_status(volunteer_id=volunteer_id, occurrence_ids=[r["id"] for r in items], now=now)
         items = [r for r in items if not status[r["id"]]["why_not"]]
     if sort == "distance":
@@ -184,7 +202,8 @@ async def list_occurrences(*, actor=None, date_from: date | None = None, date_to
     else:
         shown, total = items[offset:offset + limit], len(items)
     if volunteer_id is not None:
-        status = await my_status(volunteer_id=volunteer_id, occurrence_ids=[r["id"] for r in shown], now=now)
+        if status is None:
+            status = await my_status(volunteer_id=volunteer_id, occurrence_ids=[r["id"] for r in shown], now=now)
         for r in shown:
             r["mine"] = status[r["id"]]
     return page(shown, total, limit, offset)

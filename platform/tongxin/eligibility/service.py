@@ -10,6 +10,7 @@ start in Asia/Shanghai: its local date for ages and certificates, its local day 
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -213,9 +214,8 @@ async def load_people(vocab: Vocabulary, *, now: datetime, volunteer_ids: list[i
     # Commitments from the start of the local month: what monthly hours, daily hours and overlaps count.
     local_now = now.astimezone(LOCAL_TZ)
     month_start = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
-    committed = SignUp.select(
-        SignUp.volunteer, SignUp.occurrence, SignUp.occurrence.starts_at, SignUp.occurrence.ends_at,
-    ).where(SignUp.status.is_in(list(COMMITTED)) & (SignUp.occurrence.ends_at > month_start))
+    committed = SignUp.select(*_columns()["commitments"]).where(
+        SignUp.status.is_in(list(COMMITTED)) & (_columns()["commitment_end"] > month_start))
     if only is not None:
         committed = committed.where(SignUp.volunteer.is_in(list(volunteer_ids) or [-1]))
     commit_v, commit_s, commit_e, commit_t = [], [], [], []
@@ -297,9 +297,7 @@ def targets_from(kind: str, rows: list[dict[str, Any]], vocab: Vocabulary) -> Ta
 
 async def adult_leaders(occurrence_ids: list[int]) -> set[int]:
     """The occurrences with a confirmed leader who is 18 or over on the occurrence's local date."""
-    rows = await SignUp.select(
-        SignUp.occurrence, SignUp.occurrence.starts_at, SignUp.volunteer.birth_date.as_alias("birth_date"),
-    ).where((SignUp.is_leader == True) & (SignUp.status == "confirmed")  # noqa: E712
+    rows = await SignUp.select(*_columns()["leaders"]).where((SignUp.is_leader == True) & (SignUp.status == "confirmed")  # noqa: E712
             & SignUp.occurrence.is_in(list(occurrence_ids) or [-1]))
     return {r["occurrence"] for r in rows if r["birth_date"] is not None
             and age_on(r["birth_date"], local_date(r["occurrence.starts_at"])) >= ADULT_AGE}
@@ -308,17 +306,10 @@ async def adult_leaders(occurrence_ids: list[int]) -> set[int]:
 async def load_occurrences(vocab: Vocabulary, *, occurrence_ids: list[int] | None = None,
                            community_id: int | None = None, now: datetime | None = None) -> Targets:
     """Occurrences as rule targets. With `now`: only open future ones of published activities."""
-    query = Occurrence.select(
-        Occurrence.id, Occurrence.lat, Occurrence.lon, Occurrence.starts_at, Occurrence.ends_at,
-        Occurrence.capacity, Occurrence.taken, Occurrence.community, Occurrence.grid,
-        Occurrence.activity.title, Occurrence.activity.kind, Occurrence.activity.organization,
-        Occurrence.activity.required_skills, Occurrence.activity.preferred_skills,
-        Occurrence.activity.required_certificates, Occurrence.activity.min_age, Occurrence.activity.max_age,
-        Occurrence.activity.youth_allowed,
-    ).order_by(Occurrence.starts_at).order_by(Occurrence.id)
+    query = Occurrence.select(*_columns()["targets"]).order_by(Occurrence.starts_at).order_by(Occurrence.id)
     if now is not None:
         query = query.where((Occurrence.status == "open") & (Occurrence.starts_at > now)
-                            & (Occurrence.activity.status == "approved"))
+                            & _columns()["approved"])
     if community_id is not None:
         query = query.where(Occurrence.community == community_id)
     if occurrence_ids is not None:
@@ -335,6 +326,24 @@ async def load_occurrences(vocab: Vocabulary, *, occurrence_ids: list[int] | Non
         "needed_by": r["starts_at"].timestamp(), "community": r["community"], "grid": r["grid"],
         "title": r["activity.title"],
     } for r in rows], vocab)
+
+
+@functools.cache
+def _columns() -> dict[str, Any]:
+    """Columns across joins, built once (a Piccolo join chain copies columns each time it is written)."""
+    activity = Occurrence.activity
+    return {
+        "commitments": (SignUp.volunteer, SignUp.occurrence, SignUp.occurrence.starts_at, SignUp.occurrence.ends_at),
+        "commitment_end": SignUp.occurrence.ends_at,
+        "leaders": (SignUp.occurrence, SignUp.occurrence.starts_at, SignUp.volunteer.birth_date.as_alias("birth_date")),
+        "targets": (
+            Occurrence.id, Occurrence.lat, Occurrence.lon, Occurrence.starts_at, Occurrence.ends_at,
+            Occurrence.capacity, Occurrence.taken, Occurrence.community, Occurrence.grid,
+            activity.title, activity.kind, activity.organization, activity.required_skills, activity.preferred_skills,
+            activity.required_certificates, activity.min_age, activity.max_age, activity.youth_allowed,
+        ),
+        "approved": activity.status == "approved",
+    }
 
 
 def failures(people: People, targets: Targets, vi: np.ndarray, tj: np.ndarray) -> list[list[str]]:

@@ -72,6 +72,9 @@ async def lookups() -> dict[str, Any]:
 
 
 async def own_volunteer_id(actor: Actor) -> int:
+    """The signed-in person's volunteer row; `NotFound` (no_profile) before they saved a profile."""
+    if actor.volunteer_id is not None:  # read with the actor this request
+        return actor.volunteer_id
     row = await Volunteer.select(Volunteer.id).where(Volunteer.user == actor.id).first()
     if row is None:
         raise NotFound("you have no volunteer profile yet; save one first", code="no_profile")
