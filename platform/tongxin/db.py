@@ -16,6 +16,8 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
+from tongxin.memory import data_changed
+
 SQLITE_BUSY_SECONDS = 5.0
 # Read connections kept open per process on SQLite (TONGXIN_SQLITE_READERS); each is one thread.
 SQLITE_READERS = 4
@@ -158,21 +160,27 @@ def enable_wal(engine: Engine) -> None:
 
 def write_transaction(engine: Engine | None = None):
     """A transaction that takes SQLite's write lock at BEGIN, so it cannot deadlock on upgrade; on SQLite
-    the process's writers also queue for it in turn rather than each spending its busy timeout."""
+    the process's writers also queue for it in turn rather than each spending its busy timeout. When it
+    ends, answers this process remembers are forgotten (`tongxin.memory.data_changed`)."""
     engine = engine or current_engine()
     if is_sqlite(engine):
         transaction = engine.transaction(transaction_type=TransactionType.immediate)
-        if isinstance(engine, PooledSQLiteEngine) and engine.current_transaction.get() is None:
-            return _one_writer_at_a_time(engine, transaction)
-        return transaction
-    return engine.transaction()
+    else:
+        transaction = engine.transaction()
+    if engine.current_transaction.get() is not None:
+        return transaction  # joins the outer transaction, which does the rest
+    return _one_writer_at_a_time(engine, transaction)
 
 
 @contextlib.asynccontextmanager
-async def _one_writer_at_a_time(engine: PooledSQLiteEngine, transaction) -> AsyncIterator[Any]:
-    async with engine.write_lock():
-        async with transaction as entered:
-            yield entered
+async def _one_writer_at_a_time(engine: Engine, transaction) -> AsyncIterator[Any]:
+    lock = engine.write_lock() if isinstance(engine, PooledSQLiteEngine) else contextlib.nullcontext()
+    async with lock:
+        try:
+            async with transaction as entered:
+                yield entered
+        finally:
+            data_changed()
 
 
 async def lock_rows(table, ids) -> None:

@@ -22,7 +22,7 @@ async def app_remembering_sessions(settings, seconds: float = 60.0):
     """The app as served (sessions and accounts remembered per process), on the test's database."""
     from tongxin.app import create_app
 
-    app = create_app(dataclasses.replace(settings, session_cache_seconds=seconds))
+    app = create_app(dataclasses.replace(settings, session_cache_seconds=seconds, read_cache_seconds=seconds))
     async with app.lifespan():
         yield app
 
@@ -143,6 +143,23 @@ async def test_a_new_profile_counts_at_once_though_the_account_is_remembered(set
             assert saved.status_code == 200, saved.text
             after = await client.get("/api/occurrences", params={"fits_me": True})
             assert after.status_code == 200 and after.json()["total"] == 1
+
+
+async def test_a_remembered_list_shows_my_sign_up_and_cancellation_at_once(settings):
+    async with app_remembering_sessions(settings) as app:
+        async with make_client(app) as client:
+            community, grid = await make_place()
+            occurrence = await make_occurrence(capacity=5)
+            await volunteer_with_profile(client, community, grid)
+            before = (await client.get("/api/occurrences")).json()["items"][0]
+            signed = await client.post(f"/api/occurrences/{occurrence}/sign-ups", json={})
+            assert signed.status_code == 201, signed.text
+            after = (await client.get("/api/occurrences")).json()["items"][0]
+            await client.delete(f"/api/sign-ups/{signed.json()['id']}")
+            cancelled = (await client.get("/api/occurrences")).json()["items"][0]
+    assert before["mine"]["sign_up_status"] is None and before["places_left"] == 5
+    assert after["mine"]["sign_up_status"] == "confirmed" and after["places_left"] == 4
+    assert cancelled["mine"]["sign_up_status"] is None and cancelled["places_left"] == 5
 
 
 async def test_two_hundred_sqlite_readers_all_get_answers_while_others_sign_up(settings):

@@ -6,6 +6,7 @@ engine over the listed occurrences, not a check per occurrence.
 
 from __future__ import annotations
 
+import copy
 import functools
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -14,7 +15,9 @@ from tongxin.accounts.service import haversine_km
 from tongxin.activities.tables import ACTIVE_SIGN_UP, Occurrence, SignUp
 from tongxin.dates import ADULT_AGE, age_on
 from tongxin.eligibility import service as eligibility
+from tongxin.db import current_engine
 from tongxin.errors import InvalidInput, NotFound
+from tongxin.memory import BriefMemory, data_version
 from tongxin.paging import page
 from tongxin.volunteers.tables import Certificate, Volunteer, VolunteerSkill, YouthMember
 
@@ -129,13 +132,37 @@ async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: dateti
     return out
 
 
-async def list_occurrences(*, actor=None, date_from: date | None = None, date_to: date | None = None,
-                           kind: str | None = None, community_id: int | None = None, q: str | None = None,
-                           lat: float | None = None, lon: float | None = None, radius_km: float | None = None,
-                           fits_me: bool = False, sort: str = "starts_at", limit: int = 20, offset: int = 0,
-                           now: datetime | None = None) -> dict[str, Any]:
+# The same person asking for the same list within a second gets the same answer (see tongxin.memory).
+_RECENT_LISTS = BriefMemory(most=5_000)
+
+
+def remember_lists(*, seconds: float) -> None:
+    """How long this process may repeat an occurrence list from memory (the app sets it at start)."""
+    _RECENT_LISTS.seconds = seconds
+    _RECENT_LISTS.clear()
+
+
+async def list_occurrences(*, actor=None, now: datetime | None = None, **filters: Any) -> dict[str, Any]:
     """Published future occurrences, filtered and sorted; `fits_me` keeps those the rules allow the
-    signed-in volunteer. Each item carries `mine` (status and why not) for a volunteer."""
+    signed-in volunteer. Each item carries `mine` (status and why not) for a volunteer. See `_list` for the
+    filters. A list this process answered the same person within `remember_lists` seconds, with no write in
+    this process since, is answered again from memory."""
+    if now is not None or _RECENT_LISTS.seconds <= 0:
+        return await _list(actor=actor, now=now, **filters)
+    key = (id(current_engine()), data_version(), actor.volunteer_id if actor is not None else None,
+           tuple(sorted(filters.items())))
+    found = _RECENT_LISTS.get(key)
+    if found is None:
+        found = await _list(actor=actor, **filters)
+        _RECENT_LISTS.put(key, found)
+    return copy.deepcopy(found)  # pages add their words to the items
+
+
+async def _list(*, actor=None, date_from: date | None = None, date_to: date | None = None,
+                kind: str | None = None, community_id: int | None = None, q: str | None = None,
+                lat: float | None = None, lon: float | None = None, radius_km: float | None = None,
+                fits_me: bool = False, sort: str = "starts_at", limit: int = 20, offset: int = 0,
+                now: datetime | None = None) -> dict[str, Any]:
     if sort not in OCCURRENCE_SORTS:
         raise InvalidInput(f"sort must be one of {', '.join(OCCURRENCE_SORTS)}", field="sort", code="bad_sort")
     now = now or now_utc()

@@ -60,9 +60,25 @@ def _load(row: dict[str, Any]) -> Any:
     return matching.loads_model(bytes(row["artifact"]))
 
 
+# The last active model loaded, by its row id: loading an artifact costs far more than ranking with it.
+_LOADED: dict[str, Any] = {}
+
+
 async def active_model() -> tuple[Any, str]:
     """The active scorer and its version; the transparent prior until a trained model wins, or when the
-    active model fails to load (the jobs page says so, see `model_status`)."""
+    active model fails to load (the jobs page says so, see `model_status`). The artifact is read and loaded
+    again only when another model becomes active."""
+    which = await ModelVersion.select(ModelVersion.id).where(ModelVersion.is_active == True).order_by(  # noqa: E712
+        ModelVersion.id, ascending=False).first()
+    key = (id(current_engine()), which["id"] if which else None)
+    if _LOADED.get("key") == key:
+        return _LOADED["value"]
+    value = await _load_active()
+    _LOADED.update(key=key, value=value)
+    return value
+
+
+async def _load_active() -> tuple[Any, str]:
     row = await _active_row()
     if row is None or not row["artifact"]:
         return matching.prior_scorer(), PRIOR_VERSION
