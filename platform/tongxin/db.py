@@ -224,6 +224,14 @@ def is_database_locked(exc: BaseException) -> bool:
     )
 
 
+async def _returned_to_pool(connection) -> None:
+    """asyncpg's default reset (advisory unlocks, CLOSE ALL, UNLISTEN, RESET ALL) is one more round trip per
+    statement; pool connections here never take session state (the scheduler's advisory lock has its own
+    connection), so only a transaction somehow left open is ended."""
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
+
+
 @contextlib.asynccontextmanager
 async def connection_pool(engine: Engine, *, size: int | None = None) -> AsyncIterator[None]:
     """Open the engine's pool for the app's lifetime: PostgreSQL's (`size` connections, default 10) or
@@ -239,7 +247,7 @@ async def connection_pool(engine: Engine, *, size: int | None = None) -> AsyncIt
         finally:
             await engine.close_connection_pool()
         return
-    await engine.start_connection_pool(min_size=1, max_size=size or 10)
+    await engine.start_connection_pool(min_size=1, max_size=size or 10, reset=_returned_to_pool)
     try:
         yield
     finally:

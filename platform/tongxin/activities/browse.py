@@ -11,6 +11,8 @@ import functools
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+import numpy as np
+
 from tongxin.accounts.service import haversine_km
 from tongxin.activities.tables import ACTIVE_SIGN_UP, Occurrence, SignUp
 from tongxin.dates import ADULT_AGE, age_on
@@ -19,7 +21,7 @@ from tongxin.db import current_engine
 from tongxin.errors import InvalidInput, NotFound
 from tongxin.memory import BriefMemory, data_version
 from tongxin.paging import page
-from tongxin.volunteers.tables import Certificate, Volunteer, VolunteerSkill, YouthMember
+from tongxin.volunteers.tables import Volunteer, YouthMember
 
 OCCURRENCE_SORTS = ("starts_at", "-starts_at", "distance", "places_left")
 
@@ -30,19 +32,6 @@ def now_utc() -> datetime:
 
 def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), eligibility.LOCAL_TZ)
-
-
-async def _held(volunteer_id: int) -> tuple[set[str], dict[str, date | None]]:
-    """A volunteer's skill codes, and for each certificate kind the latest expiry (None = never expires)."""
-    skill_code, certificate_code = _columns()["held"]
-    skills = {r["code"] for r in await VolunteerSkill.select(skill_code).where(
-        VolunteerSkill.volunteer == volunteer_id)}
-    certificates: dict[str, date | None] = {}
-    for r in await Certificate.select(certificate_code, Certificate.expires_on).where(
-            Certificate.volunteer == volunteer_id):
-        known = certificates.get(r["code"], date.min)
-        certificates[r["code"]] = None if known is None or r["expires_on"] is None else max(known, r["expires_on"])
-    return skills, certificates
 
 
 @functools.cache
@@ -63,15 +52,19 @@ def _columns() -> dict[str, Any]:
             Occurrence.id, Occurrence.starts_at, activity.required_skills.as_alias("skills"),
             activity.required_certificates.as_alias("certificates"), activity.youth_allowed.as_alias("youth_allowed"),
         ),
-        "held": (VolunteerSkill.skill.code.as_alias("code"), Certificate.kind.code.as_alias("code")),
         "published": Occurrence.status.is_in(["open", "closed"]) & (activity.status == "approved"),
         "kind": activity.kind,
         "words": (activity.title, activity.organization.name),
     }
 
 
-def _valid_on(expiry: date | None, day: date) -> bool:
-    return expiry is None or expiry >= day
+def _held(people, vocab) -> tuple[set[str], dict[str, float]]:
+    """The person's skill codes and, per certificate kind, its latest expiry in epoch days (inf: never
+    expires), from the facts the rules engine read for them."""
+    skills = {code for code, j in vocab.skills.items() if people.skills[0, j]}
+    certificates = {code: float(people.cert_expiry[0, j]) for code, j in vocab.certificates.items()
+                    if people.cert_expiry[0, j] > -np.inf}
+    return skills, certificates
 
 
 async def _own_sign_ups(volunteer_id: int, occurrence_ids: list[int]) -> list[dict[str, Any]]:
@@ -92,16 +85,16 @@ async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: dateti
     if not occurrence_ids:
         return {}
     signed = {r["occurrence"]: r for r in await _own_sign_ups(volunteer_id, occurrence_ids)}
-    inactive = False
+    inactive, skills, certificates, born = False, set(), {}, None
     try:
-        reasons = await eligibility.reasons_for_many(volunteer_id=volunteer_id, occurrence_ids=occurrence_ids,
-                                                     now=now)
+        reasons, people, vocab = await eligibility.one_person_against(
+            volunteer_id=volunteer_id, occurrence_ids=occurrence_ids, now=now)
+        skills, certificates = _held(people, vocab)
+        born = {"birth_date": people.rows[0]["birth_date"]}
     except NotFound:  # a profile that is not active serves nowhere: every occurrence says so
         reasons, inactive = {}, True
     needs = {r["id"]: r for r in await Occurrence.select(*_columns()["needs"]).where(
         Occurrence.id.is_in(occurrence_ids))}
-    skills, certificates = await _held(volunteer_id)
-    born = await Volunteer.select(Volunteer.birth_date).where(Volunteer.id == volunteer_id).first()
     out = {}
     for occurrence_id in occurrence_ids:
         row = signed.get(occurrence_id)
@@ -126,7 +119,7 @@ async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: dateti
             "missing_skills": [c for c in eligibility.json_list(need["skills"]) if c not in skills]
             if need and "skill" in why_not else [],
             "missing_certificates": [c for c in eligibility.json_list(need["certificates"])
-                                     if c not in certificates or not _valid_on(certificates[c], day)]
+                                     if certificates.get(c, -np.inf) < eligibility.epoch_days(day)]
             if need and "certificate" in why_not else [],
         }
     return out

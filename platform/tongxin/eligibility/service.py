@@ -82,6 +82,9 @@ class Vocabulary:
     certificates: dict[str, int]
     organizations: dict[int, int]
     categories: dict[str, int] = field(default_factory=lambda: {c: i for i, c in enumerate(CATEGORIES)})
+    # Row id -> code, as read with the codes (empty when built by hand: the loaders then read them).
+    skill_codes: dict[int, str] = field(default_factory=dict)
+    certificate_codes: dict[int, str] = field(default_factory=dict)
 
     def skill_row(self, codes: Iterable[str]) -> np.ndarray:
         row = np.zeros(len(self.skills), dtype=bool)
@@ -96,12 +99,13 @@ class Vocabulary:
 
 async def load_vocabulary() -> Vocabulary:
     """Every skill, certificate kind and organization, each given a column."""
-    skills = sorted(r["code"] for r in await Skill.select(Skill.code))
-    certs = sorted(r["code"] for r in await CertificateKind.select(CertificateKind.code))
+    skill_codes = {r["id"]: r["code"] for r in await Skill.select(Skill.id, Skill.code)}
+    cert_codes = {r["id"]: r["code"] for r in await CertificateKind.select(CertificateKind.id, CertificateKind.code)}
     orgs = sorted(r["id"] for r in await Organization.select(Organization.id))
-    return Vocabulary(skills={c: i for i, c in enumerate(skills)},
-                      certificates={c: i for i, c in enumerate(certs)},
-                      organizations={o: i for i, o in enumerate(orgs)})
+    return Vocabulary(skills={c: i for i, c in enumerate(sorted(skill_codes.values()))},
+                      certificates={c: i for i, c in enumerate(sorted(cert_codes.values()))},
+                      organizations={o: i for i, o in enumerate(orgs)},
+                      skill_codes=skill_codes, certificate_codes=cert_codes)
 
 
 @dataclass
@@ -178,14 +182,15 @@ async def load_people(vocab: Vocabulary, *, now: datetime, volunteer_ids: list[i
         return query.where(volunteer_column.is_in(list(volunteer_ids) or [-1])) if only is not None else query
 
     skills = np.zeros((n, len(vocab.skills)), dtype=bool)
-    skill_codes = {r["id"]: r["code"] for r in await Skill.select(Skill.id, Skill.code)}
+    skill_codes = vocab.skill_codes or {r["id"]: r["code"] for r in await Skill.select(Skill.id, Skill.code)}
     for r in await of(VolunteerSkill, VolunteerSkill.volunteer):
         i = position.get(r["volunteer"])
         if i is not None and skill_codes.get(r["skill"]) in vocab.skills:
             skills[i, vocab.skills[skill_codes[r["skill"]]]] = True
 
     cert_expiry = np.full((n, len(vocab.certificates)), -np.inf)
-    cert_codes = {r["id"]: r["code"] for r in await CertificateKind.select(CertificateKind.id, CertificateKind.code)}
+    cert_codes = vocab.certificate_codes or {
+        r["id"]: r["code"] for r in await CertificateKind.select(CertificateKind.id, CertificateKind.code)}
     for r in await of(Certificate, Certificate.volunteer):
         i = position.get(r["volunteer"])
         code = cert_codes.get(r["kind"])
@@ -364,6 +369,13 @@ async def reasons_for(*, volunteer_id: int, occurrence_id: int, now: datetime | 
 async def reasons_for_many(*, volunteer_id: int, occurrence_ids: list[int],
                            now: datetime | None = None) -> dict[int, list[str]]:
     """One volunteer against many occurrences in one pass ("fits me", activity lists)."""
+    return (await one_person_against(volunteer_id=volunteer_id, occurrence_ids=occurrence_ids, now=now))[0]
+
+
+async def one_person_against(*, volunteer_id: int, occurrence_ids: list[int], now: datetime | None = None
+                             ) -> tuple[dict[int, list[str]], People, Vocabulary]:
+    """`reasons_for_many`, with the person's facts as read for it (skills, certificates, birth date), so a
+    caller saying what is missing need not read them again."""
     now = now or datetime.now(timezone.utc)
     vocab = await load_vocabulary()
     people = await load_people(vocab, now=now, volunteer_ids=[volunteer_id])
@@ -372,7 +384,7 @@ async def reasons_for_many(*, volunteer_id: int, occurrence_ids: list[int],
     targets = await load_occurrences(vocab, occurrence_ids=occurrence_ids)
     m = len(targets.ids)
     verdicts = failures(people, targets, np.zeros(m, np.int64), np.arange(m))
-    return {int(t): reasons for t, reasons in zip(targets.ids, verdicts)}
+    return {int(t): reasons for t, reasons in zip(targets.ids, verdicts)}, people, vocab
 
 
 def blocking(reasons: Iterable[str], *, chosen_by_themselves: bool, as_leader: bool = False) -> list[str]:
@@ -385,5 +397,5 @@ def blocking(reasons: Iterable[str], *, chosen_by_themselves: bool, as_leader: b
 __all__ = (
     "PERSON_RULES", "CHOSEN_BY_THEMSELVES", "COMMITTED", "CATEGORIES", "Vocabulary", "People", "Targets",
     "load_vocabulary", "load_people", "load_occurrences", "targets_from", "adult_leaders", "failures",
-    "reasons_for", "reasons_for_many", "blocking", "json_list", "epoch_days", "ymd", "local_date", "weekly_mask",
+    "reasons_for", "reasons_for_many", "one_person_against", "blocking", "json_list", "epoch_days", "ymd", "local_date", "weekly_mask",
 )
