@@ -21,12 +21,11 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from tongxin import __version__
-from tongxin.accounts.cache import configure as remember_accounts
 from tongxin.accounts.routes import AccountController
-from tongxin.activities.browse import remember_lists
 from tongxin.accounts.sessions import DatabaseStore, RotatingSessionConfig
 from tongxin.db import connection_pool, use_database
 from tongxin.errors import DomainError
+from tongxin.memory import configure as remember
 from tongxin.memory import data_changed
 from tongxin.settings import Settings
 from tongxin.web.headers import security_headers_hook
@@ -96,8 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = (settings or Settings.from_env()).ready_to_serve()
     engine = use_database(settings.database_url, busy_seconds=settings.sqlite_busy_seconds)
     secure_cookies = not settings.development
-    remember_accounts(seconds=settings.session_cache_seconds)
-    remember_lists(seconds=settings.read_cache_seconds)
+    remember(sessions=settings.session_cache_seconds, reads=settings.read_cache_seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

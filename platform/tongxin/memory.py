@@ -27,13 +27,20 @@ def data_changed() -> None:
     _version = next(_changes)
 
 
-class BriefMemory:
-    """Values kept for a few seconds (`seconds`; 0 keeps nothing), forgotten one key or one owner at a time."""
+_MEMORIES: list["BriefMemory"] = []
 
-    def __init__(self, seconds: float = 0.0, most: int = 50_000) -> None:
-        self.seconds = seconds
+
+class BriefMemory:
+    """Values kept for a few seconds, forgotten one key or one owner at a time. `kind` says which setting
+    gives the seconds (`configure`): "sessions" (who is signed in) or "reads" (answers keyed by
+    `data_version`); 0 seconds keeps nothing."""
+
+    def __init__(self, kind: str, most: int = 50_000) -> None:
+        self.kind = kind
+        self.seconds = 0.0
         self.most = most
         self._items: dict[Hashable, tuple[float, Any, Any]] = {}
+        _MEMORIES.append(self)
 
     def get(self, key: Hashable) -> Any | None:
         found = self._items.get(key)
@@ -62,4 +69,11 @@ class BriefMemory:
         self._items.clear()
 
 
-__all__ = ("BriefMemory", "data_version", "data_changed")
+def configure(*, sessions: float, reads: float) -> None:
+    """Set how long this process's memories keep what they read (the app does it at start)."""
+    for memory in _MEMORIES:
+        memory.seconds = sessions if memory.kind == "sessions" else reads
+        memory.clear()
+
+
+__all__ = ("BriefMemory", "configure", "data_version", "data_changed")

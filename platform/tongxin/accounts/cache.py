@@ -11,15 +11,8 @@ from __future__ import annotations
 
 from tongxin.memory import BriefMemory
 
-SESSIONS = BriefMemory()  # session id -> (data, expires_at)
-ACTORS = BriefMemory()  # (user id, session start) -> Actor or None
-
-
-def configure(*, seconds: float) -> None:
-    """Set how long this process may reuse what it read (the app does it at start)."""
-    for memory in (SESSIONS, ACTORS):
-        memory.seconds = seconds
-        memory.clear()
+SESSIONS = BriefMemory("sessions")  # session id -> (data, expires_at)
+ACTORS = BriefMemory("sessions")  # (user id, session start) -> Actor
 
 
 def forget_account(user_id: int) -> None:
@@ -27,4 +20,4 @@ def forget_account(user_id: int) -> None:
     ACTORS.forget_owner(user_id)
 
 
-__all__ = ("SESSIONS", "ACTORS", "configure", "forget_account")
+__all__ = ("SESSIONS", "ACTORS", "forget_account")

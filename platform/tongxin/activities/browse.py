@@ -126,19 +126,13 @@ async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: dateti
 
 
 # The same person asking for the same list within a second gets the same answer (see tongxin.memory).
-_RECENT_LISTS = BriefMemory(most=5_000)
-
-
-def remember_lists(*, seconds: float) -> None:
-    """How long this process may repeat an occurrence list from memory (the app sets it at start)."""
-    _RECENT_LISTS.seconds = seconds
-    _RECENT_LISTS.clear()
+_RECENT_LISTS = BriefMemory("reads", most=5_000)
 
 
 async def list_occurrences(*, actor=None, now: datetime | None = None, **filters: Any) -> dict[str, Any]:
     """Published future occurrences, filtered and sorted; `fits_me` keeps those the rules allow the
     signed-in volunteer. Each item carries `mine` (status and why not) for a volunteer. See `_list` for the
-    filters. A list this process answered the same person within `remember_lists` seconds, with no write in
+    filters. A list this process answered the same person within TONGXIN_READ_CACHE_SECONDS, with no write in
     this process since, is answered again from memory."""
     if now is not None or _RECENT_LISTS.seconds <= 0:
         return await _list(actor=actor, now=now, **filters)
