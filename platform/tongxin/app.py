@@ -21,11 +21,12 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from tongxin import __version__
-from tongxin.accounts.cache import configure as remember_accounts
 from tongxin.accounts.routes import AccountController
 from tongxin.accounts.sessions import DatabaseStore, RotatingSessionConfig
 from tongxin.db import connection_pool, use_database
 from tongxin.errors import DomainError
+from tongxin.memory import configure as remember
+from tongxin.memory import data_changed
 from tongxin.settings import Settings
 from tongxin.web import i18n
 from tongxin.web.headers import security_headers_hook
@@ -70,12 +71,32 @@ def domain_lifespans(settings: Settings) -> list:
     return hooks
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writes_forget_answers(app):
+    """Middleware: a request that may write makes this process forget the answers it remembers, as it
+    starts and as it ends (a write outside a transaction too), so the writer's next read is fresh."""
+
+    async def middleware(scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await app(scope, receive, send)
+            return
+        data_changed()
+        try:
+            await app(scope, receive, send)
+        finally:
+            data_changed()
+
+    return middleware
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app for `settings` (default: from the environment)."""
     settings = (settings or Settings.from_env()).ready_to_serve()
     engine = use_database(settings.database_url, busy_seconds=settings.sqlite_busy_seconds)
     secure_cookies = not settings.development
-    remember_accounts(seconds=settings.session_cache_seconds)
+    remember(sessions=settings.session_cache_seconds, reads=settings.read_cache_seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -89,7 +110,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=route_handlers(),
         lifespan=[lifespan, *domain_lifespans(settings)],
-        middleware=[session_config.middleware],
+        middleware=[writes_forget_answers, session_config.middleware],
         before_send=[security_headers_hook(settings.development)],
         stores={"sessions": DatabaseStore()},
         csrf_config=CSRFConfig(

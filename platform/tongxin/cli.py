@@ -109,7 +109,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"serving Tongxin on http://{args.host}:{args.port}", flush=True)
     uvicorn.run("tongxin.app:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="info", proxy_headers=True,
-                http=serving.TimelyH11Protocol, timeout_keep_alive=settings.keepalive_seconds,
+                http=serving.http_protocol(), loop="auto", timeout_keep_alive=settings.keepalive_seconds,
                 # A shutdown waits this long for requests in flight, then closes what is left.
                 timeout_graceful_shutdown=settings.client_timeout_seconds)
     return 0

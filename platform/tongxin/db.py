@@ -16,6 +16,8 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
+from tongxin.memory import data_changed
+
 SQLITE_BUSY_SECONDS = 5.0
 # On SQLite the whole of a sign-up, rules included, runs under the write lock: 200 at once take 8-9 s in
 # turn on 2 busy cores, so a writer waits its turn for up to this many busy timeouts (one left 76 of 200 503).
@@ -161,32 +163,37 @@ def enable_wal(engine: Engine) -> None:
 
 def write_transaction(engine: Engine | None = None):
     """A transaction that takes SQLite's write lock at BEGIN, so it cannot deadlock on upgrade; on SQLite
-    the process's writers also queue for it in turn rather than each spending its busy timeout."""
+    the process's writers also queue for it in turn rather than each spending its busy timeout. When it
+    ends, answers this process remembers are forgotten (`tongxin.memory.data_changed`)."""
     engine = engine or current_engine()
     if is_sqlite(engine):
         transaction = engine.transaction(transaction_type=TransactionType.immediate)
-        if isinstance(engine, PooledSQLiteEngine) and engine.current_transaction.get() is None:
-            return _one_writer_at_a_time(engine, transaction)
-        return transaction
-    return engine.transaction()
+    else:
+        transaction = engine.transaction()
+    if engine.current_transaction.get() is not None:
+        return transaction  # joins the outer transaction, which does the rest
+    return _one_writer_at_a_time(engine, transaction)
 
 
 @contextlib.asynccontextmanager
-async def _one_writer_at_a_time(engine: PooledSQLiteEngine, transaction) -> AsyncIterator[Any]:
-    # First come, first served, instead of all spinning on SQLite's busy handler; a writer kept waiting
-    # longer than QUEUE_PATIENCE busy timeouts gives up with SQLite's own error (503 + Retry-After), having
-    # written nothing. A writer blocked by another process still fails after one busy timeout.
-    lock = engine.write_lock()
-    try:
-        async with asyncio.timeout(QUEUE_PATIENCE * engine.connection_kwargs.get("timeout", SQLITE_BUSY_SECONDS)):
-            await lock.acquire()
-    except TimeoutError:
-        raise sqlite3.OperationalError("database is locked (waited for the other writers)") from None
+async def _one_writer_at_a_time(engine: Engine, transaction) -> AsyncIterator[Any]:
+    # SQLite: first come, first served, instead of all spinning on SQLite's busy handler; a writer kept
+    # waiting longer than QUEUE_PATIENCE busy timeouts gives up with SQLite's own error (503 + Retry-After),
+    # having written nothing. A writer blocked by another process still fails after one busy timeout.
+    lock = engine.write_lock() if isinstance(engine, PooledSQLiteEngine) else None
+    if lock is not None:
+        try:
+            async with asyncio.timeout(QUEUE_PATIENCE * engine.connection_kwargs.get("timeout", SQLITE_BUSY_SECONDS)):
+                await lock.acquire()
+        except TimeoutError:
+            raise sqlite3.OperationalError("database is locked (waited for the other writers)") from None
     try:
         async with transaction as entered:
             yield entered
     finally:
-        lock.release()
+        data_changed()
+        if lock is not None:
+            lock.release()
 
 
 async def lock_rows(table, ids) -> None:
@@ -234,6 +241,14 @@ def is_database_locked(exc: BaseException) -> bool:
     )
 
 
+async def _returned_to_pool(connection) -> None:
+    """asyncpg's default reset (advisory unlocks, CLOSE ALL, UNLISTEN, RESET ALL) is one more round trip per
+    statement; pool connections here never take session state (the scheduler's advisory lock has its own
+    connection), so only a transaction somehow left open is ended."""
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
+
+
 @contextlib.asynccontextmanager
 async def connection_pool(engine: Engine, *, size: int | None = None) -> AsyncIterator[None]:
     """Open the engine's pool for the app's lifetime: PostgreSQL's (`size` connections, default 10) or
@@ -249,7 +264,7 @@ async def connection_pool(engine: Engine, *, size: int | None = None) -> AsyncIt
         finally:
             await engine.close_connection_pool()
         return
-    await engine.start_connection_pool(min_size=1, max_size=size or 10)
+    await engine.start_connection_pool(min_size=1, max_size=size or 10, reset=_returned_to_pool)
     try:
         yield
     finally:

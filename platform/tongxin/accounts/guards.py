@@ -33,7 +33,7 @@ async def actor_of(connection: ASGIConnection) -> Actor | None:
         if actor is None:
             actor = await load_actor(user_id=int(user_id), session_since=session.get("since"))
             if actor is not None:
-                ACTORS.put(key, actor, user_id=int(user_id))
+                ACTORS.put(key, actor, owner=int(user_id))
     state[_ACTOR_KEY] = actor
     return actor
 

@@ -6,16 +6,22 @@ engine over the listed occurrences, not a check per occurrence.
 
 from __future__ import annotations
 
+import copy
+import functools
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
+
+import numpy as np
 
 from tongxin.accounts.service import haversine_km
 from tongxin.activities.tables import ACTIVE_SIGN_UP, Occurrence, SignUp
 from tongxin.dates import ADULT_AGE, age_on
 from tongxin.eligibility import service as eligibility
+from tongxin.db import current_engine
 from tongxin.errors import InvalidInput, NotFound
+from tongxin.memory import BriefMemory, data_version
 from tongxin.paging import page
-from tongxin.volunteers.tables import Certificate, Volunteer, VolunteerSkill, YouthMember
+from tongxin.volunteers.tables import Volunteer, YouthMember
 
 OCCURRENCE_SORTS = ("starts_at", "-starts_at", "distance", "places_left")
 
@@ -28,20 +34,37 @@ def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), eligibility.LOCAL_TZ)
 
 
-async def _held(volunteer_id: int) -> tuple[set[str], dict[str, date | None]]:
-    """A volunteer's skill codes, and for each certificate kind the latest expiry (None = never expires)."""
-    skills = {r["code"] for r in await VolunteerSkill.select(VolunteerSkill.skill.code.as_alias("code")).where(
-        VolunteerSkill.volunteer == volunteer_id)}
-    certificates: dict[str, date | None] = {}
-    for r in await Certificate.select(Certificate.kind.code.as_alias("code"), Certificate.expires_on).where(
-            Certificate.volunteer == volunteer_id):
-        known = certificates.get(r["code"], date.min)
-        certificates[r["code"]] = None if known is None or r["expires_on"] is None else max(known, r["expires_on"])
+@functools.cache
+def _columns() -> dict[str, Any]:
+    """The list's columns and fixed conditions, built once: every Piccolo join chain
+    (Occurrence.activity.title) copies columns, which cost more than the statement itself."""
+    activity = Occurrence.activity
+    return {
+        "card": (
+            Occurrence.id, Occurrence.starts_at, Occurrence.ends_at, Occurrence.signup_deadline, Occurrence.capacity,
+            Occurrence.taken, Occurrence.status, Occurrence.community, Occurrence.lat, Occurrence.lon,
+            Occurrence.address, Occurrence.activity, activity.title.as_alias("title"), activity.kind.as_alias("kind"),
+            activity.youth_allowed.as_alias("youth_allowed"), activity.min_age.as_alias("min_age"),
+            activity.max_age.as_alias("max_age"), activity.organization.name.as_alias("organization_name"),
+            Occurrence.community.name.as_alias("community_name"),
+        ),
+        "needs": (
+            Occurrence.id, Occurrence.starts_at, activity.required_skills.as_alias("skills"),
+            activity.required_certificates.as_alias("certificates"), activity.youth_allowed.as_alias("youth_allowed"),
+        ),
+        "published": Occurrence.status.is_in(["open", "closed"]) & (activity.status == "approved"),
+        "kind": activity.kind,
+        "words": (activity.title, activity.organization.name),
+    }
+
+
+def _held(people, vocab) -> tuple[set[str], dict[str, float]]:
+    """The person's skill codes and, per certificate kind, its latest expiry in epoch days (inf: never
+    expires), from the facts the rules engine read for them."""
+    skills = {code for code, j in vocab.skills.items() if people.skills[0, j]}
+    certificates = {code: float(people.cert_expiry[0, j]) for code, j in vocab.certificates.items()
+                    if people.cert_expiry[0, j] > -np.inf}
     return skills, certificates
-
-
-def _valid_on(expiry: date | None, day: date) -> bool:
-    return expiry is None or expiry >= day
 
 
 async def _own_sign_ups(volunteer_id: int, occurrence_ids: list[int]) -> list[dict[str, Any]]:
@@ -62,19 +85,16 @@ async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: dateti
     if not occurrence_ids:
         return {}
     signed = {r["occurrence"]: r for r in await _own_sign_ups(volunteer_id, occurrence_ids)}
-    inactive = False
+    inactive, skills, certificates, born = False, set(), {}, None
     try:
-        reasons = await eligibility.reasons_for_many(volunteer_id=volunteer_id, occurrence_ids=occurrence_ids,
-                                                     now=now)
+        reasons, people, vocab = await eligibility.one_person_against(
+            volunteer_id=volunteer_id, occurrence_ids=occurrence_ids, now=now)
+        skills, certificates = _held(people, vocab)
+        born = {"birth_date": people.rows[0]["birth_date"]}
     except NotFound:  # a profile that is not active serves nowhere: every occurrence says so
         reasons, inactive = {}, True
-    needs = {r["id"]: r for r in await Occurrence.select(
-        Occurrence.id, Occurrence.starts_at, Occurrence.activity.required_skills.as_alias("skills"),
-        Occurrence.activity.required_certificates.as_alias("certificates"),
-        Occurrence.activity.youth_allowed.as_alias("youth_allowed")).where(
+    needs = {r["id"]: r for r in await Occurrence.select(*_columns()["needs"]).where(
         Occurrence.id.is_in(occurrence_ids))}
-    skills, certificates = await _held(volunteer_id)
-    born = await Volunteer.select(Volunteer.birth_date).where(Volunteer.id == volunteer_id).first()
     out = {}
     for occurrence_id in occurrence_ids:
         row = signed.get(occurrence_id)
@@ -99,19 +119,37 @@ async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: dateti
             "missing_skills": [c for c in eligibility.json_list(need["skills"]) if c not in skills]
             if need and "skill" in why_not else [],
             "missing_certificates": [c for c in eligibility.json_list(need["certificates"])
-                                     if c not in certificates or not _valid_on(certificates[c], day)]
+                                     if certificates.get(c, -np.inf) < eligibility.epoch_days(day)]
             if need and "certificate" in why_not else [],
         }
     return out
 
 
-async def list_occurrences(*, actor=None, date_from: date | None = None, date_to: date | None = None,
-                           kind: str | None = None, community_id: int | None = None, q: str | None = None,
-                           lat: float | None = None, lon: float | None = None, radius_km: float | None = None,
-                           fits_me: bool = False, sort: str = "starts_at", limit: int = 20, offset: int = 0,
-                           now: datetime | None = None) -> dict[str, Any]:
+# The same person asking for the same list within a second gets the same answer (see tongxin.memory).
+_RECENT_LISTS = BriefMemory("reads", most=5_000)
+
+
+async def list_occurrences(*, actor=None, now: datetime | None = None, **filters: Any) -> dict[str, Any]:
     """Published future occurrences, filtered and sorted; `fits_me` keeps those the rules allow the
-    signed-in volunteer. Each item carries `mine` (status and why not) for a volunteer."""
+    signed-in volunteer. Each item carries `mine` (status and why not) for a volunteer. See `_list` for the
+    filters. A list this process answered the same person within TONGXIN_READ_CACHE_SECONDS, with no write in
+    this process since, is answered again from memory."""
+    if now is not None or _RECENT_LISTS.seconds <= 0:
+        return await _list(actor=actor, now=now, **filters)
+    key = (id(current_engine()), data_version(), actor.volunteer_id if actor is not None else None,
+           tuple(sorted(filters.items())))
+    found = _RECENT_LISTS.get(key)
+    if found is None:
+        found = await _list(actor=actor, **filters)
+        _RECENT_LISTS.put(key, found)
+    return copy.deepcopy(found)  # pages add their words to the items
+
+
+async def _list(*, actor=None, date_from: date | None = None, date_to: date | None = None,
+                kind: str | None = None, community_id: int | None = None, q: str | None = None,
+                lat: float | None = None, lon: float | None = None, radius_km: float | None = None,
+                fits_me: bool = False, sort: str = "starts_at", limit: int = 20, offset: int = 0,
+                now: datetime | None = None) -> dict[str, Any]:
     if sort not in OCCURRENCE_SORTS:
         raise InvalidInput(f"sort must be one of {', '.join(OCCURRENCE_SORTS)}", field="sort", code="bad_sort")
     now = now or now_utc()
@@ -129,29 +167,22 @@ async def list_occurrences(*, actor=None, date_from: date | None = None, date_to
     if (sort == "distance" or radius_km is not None) and (lat is None or lon is None):
         raise InvalidInput("give lat and lon (or a home location in your profile) to sort or filter by distance",
                            field="lat", code="no_location")
-    condition = (Occurrence.starts_at > now) & Occurrence.status.is_in(["open", "closed"]) \
-        & (Occurrence.activity.status == "approved")
+    columns = _columns()
+    condition = (Occurrence.starts_at > now) & columns["published"]
     if date_from:
         condition &= Occurrence.starts_at >= _local_midnight(date_from)
     if date_to:
         condition &= Occurrence.starts_at < _local_midnight(date_to + timedelta(days=1))
     if kind:
-        condition &= Occurrence.activity.kind == kind
+        condition &= columns["kind"] == kind
     if community_id:
         condition &= Occurrence.community == community_id
     if q:
         words = q.strip()[:50]
-        condition &= (Occurrence.activity.title.ilike(f"%{words}%") | Occurrence.address.ilike(f"%{words}%")
-                      | Occurrence.activity.organization.name.ilike(f"%{words}%"))
-    query = Occurrence.select(
-        Occurrence.id, Occurrence.starts_at, Occurrence.ends_at, Occurrence.signup_deadline, Occurrence.capacity,
-        Occurrence.taken, Occurrence.status, Occurrence.community, Occurrence.lat, Occurrence.lon, Occurrence.address,
-        Occurrence.activity, Occurrence.activity.title.as_alias("title"), Occurrence.activity.kind.as_alias("kind"),
-        Occurrence.activity.youth_allowed.as_alias("youth_allowed"),
-        Occurrence.activity.min_age.as_alias("min_age"), Occurrence.activity.max_age.as_alias("max_age"),
-        Occurrence.activity.organization.name.as_alias("organization_name"),
-        Occurrence.community.name.as_alias("community_name"),
-    ).where(condition)
+        title, organization_name = columns["words"]
+        condition &= (title.ilike(f"%{words}%") | Occurrence.address.ilike(f"%{words}%")
+                      | organization_name.ilike(f"%{words}%"))
+    query = Occurrence.select(*columns["card"]).where(condition)
     # Sorted by time with nothing to filter after reading: the database pages, so a request reads one page
     # whatever the number of occurrences. Otherwise every match is read, filtered and sorted here.
     in_sql = not fits_me and radius_km is None and sort in ("starts_at", "-starts_at")
@@ -170,7 +201,8 @@ async def list_occurrences(*, actor=None, date_from: date | None = None, date_to
         if radius_km is not None and (r["distance_km"] is None or r["distance_km"] > radius_km):
             continue
         items.append(r)
-    if fits_me:
+    status: dict[int, dict] | None = None
+    if fits_me:  # one pass over every match; the page's cards reuse it
         status = await my_status(volunteer_id=volunteer_id, occurrence_ids=[r["id"] for r in items], now=now)
         items = [r for r in items if not status[r["id"]]["why_not"]]
     if sort == "distance":
@@ -184,7 +216,8 @@ async def list_occurrences(*, actor=None, date_from: date | None = None, date_to
     else:
         shown, total = items[offset:offset + limit], len(items)
     if volunteer_id is not None:
-        status = await my_status(volunteer_id=volunteer_id, occurrence_ids=[r["id"] for r in shown], now=now)
+        if status is None:
+            status = await my_status(volunteer_id=volunteer_id, occurrence_ids=[r["id"] for r in shown], now=now)
         for r in shown:
             r["mine"] = status[r["id"]]
     return page(shown, total, limit, offset)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -24,7 +25,9 @@ def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@functools.cache
 def _sign_up_columns():
+    # Built once: each Piccolo join chain (SignUp.occurrence.activity.title) copies columns, a cost per request.
     occurrence = SignUp.occurrence
     return (
         SignUp.id, SignUp.status, SignUp.is_leader, SignUp.created_at, SignUp.cancelled_at,
@@ -36,6 +39,11 @@ def _sign_up_columns():
     )
 
 
+@functools.cache
+def _occurrence_start():
+    return SignUp.occurrence.starts_at
+
+
 async def sign_ups_of(
     *, volunteer_id: int, status: str | None = None, upcoming: bool | None = None, sort: str = "starts_at",
     limit: int = 20, offset: int = 0,
@@ -44,12 +52,13 @@ async def sign_ups_of(
     condition = SignUp.volunteer == volunteer_id
     if status:
         condition &= SignUp.status == status
+    starts_at = _occurrence_start()
     if upcoming is not None:
         now = now_utc()
-        condition &= (SignUp.occurrence.starts_at > now) if upcoming else (SignUp.occurrence.starts_at <= now)
+        condition &= (starts_at > now) if upcoming else (starts_at <= now)
     _, ascending = VOLUNTEER_SORTS.get(sort, VOLUNTEER_SORTS["starts_at"])
     items = await SignUp.select(*_sign_up_columns()).where(condition).order_by(
-        SignUp.occurrence.starts_at, ascending=ascending).order_by(SignUp.id).limit(limit).offset(offset)
+        starts_at, ascending=ascending).order_by(SignUp.id).limit(limit).offset(offset)
     total = await SignUp.count().where(condition)
     return page(items, total, limit, offset)
 

@@ -10,6 +10,7 @@ start in Asia/Shanghai: its local date for ages and certificates, its local day 
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -81,9 +82,9 @@ class Vocabulary:
     certificates: dict[str, int]
     organizations: dict[int, int]
     categories: dict[str, int] = field(default_factory=lambda: {c: i for i, c in enumerate(CATEGORIES)})
-    # Row ids → codes, as read with the codes (None: not read; `load_people` reads them itself).
-    skill_codes: dict[int, str] | None = None
-    certificate_codes: dict[int, str] | None = None
+    # Row id -> code, as read with the codes (empty when built by hand: the loaders then read them).
+    skill_codes: dict[int, str] = field(default_factory=dict)
+    certificate_codes: dict[int, str] = field(default_factory=dict)
 
     def skill_row(self, codes: Iterable[str]) -> np.ndarray:
         row = np.zeros(len(self.skills), dtype=bool)
@@ -185,18 +186,15 @@ async def load_people(vocab: Vocabulary, *, now: datetime, volunteer_ids: list[i
         return query.where(volunteer_column.is_in(list(volunteer_ids) or [-1])) if only is not None else query
 
     skills = np.zeros((n, len(vocab.skills)), dtype=bool)
-    skill_codes = vocab.skill_codes
-    if skill_codes is None:
-        skill_codes = {r["id"]: r["code"] for r in await Skill.select(Skill.id, Skill.code)}
+    skill_codes = vocab.skill_codes or {r["id"]: r["code"] for r in await Skill.select(Skill.id, Skill.code)}
     for r in await of(VolunteerSkill, VolunteerSkill.volunteer):
         i = position.get(r["volunteer"])
         if i is not None and skill_codes.get(r["skill"]) in vocab.skills:
             skills[i, vocab.skills[skill_codes[r["skill"]]]] = True
 
     cert_expiry = np.full((n, len(vocab.certificates)), -np.inf)
-    cert_codes = vocab.certificate_codes
-    if cert_codes is None:
-        cert_codes = {r["id"]: r["code"] for r in await CertificateKind.select(CertificateKind.id, CertificateKind.code)}
+    cert_codes = vocab.certificate_codes or {
+        r["id"]: r["code"] for r in await CertificateKind.select(CertificateKind.id, CertificateKind.code)}
     for r in await of(Certificate, Certificate.volunteer):
         i = position.get(r["volunteer"])
         code = cert_codes.get(r["kind"])
@@ -228,9 +226,8 @@ async def load_people(vocab: Vocabulary, *, now: datetime, volunteer_ids: list[i
     month_start = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
     week_start = local_now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=local_now.weekday() + 1)
     month_start = min(month_start, week_start)
-    committed = SignUp.select(
-        SignUp.volunteer, SignUp.occurrence, SignUp.occurrence.starts_at, SignUp.occurrence.ends_at,
-    ).where(SignUp.status.is_in(list(COMMITTED)) & (SignUp.occurrence.ends_at > month_start))
+    committed = SignUp.select(*_columns()["commitments"]).where(
+        SignUp.status.is_in(list(COMMITTED)) & (_columns()["commitment_end"] > month_start))
     if only is not None:
         committed = committed.where(SignUp.volunteer.is_in(list(volunteer_ids) or [-1]))
     commit_v, commit_s, commit_e, commit_t = [], [], [], []
@@ -313,9 +310,7 @@ def targets_from(kind: str, rows: list[dict[str, Any]], vocab: Vocabulary) -> Ta
 
 async def adult_leaders(occurrence_ids: list[int]) -> set[int]:
     """The occurrences with a confirmed leader who is 18 or over on the occurrence's local date."""
-    rows = await SignUp.select(
-        SignUp.occurrence, SignUp.occurrence.starts_at, SignUp.volunteer.birth_date.as_alias("birth_date"),
-    ).where((SignUp.is_leader == True) & (SignUp.status == "confirmed")  # noqa: E712
+    rows = await SignUp.select(*_columns()["leaders"]).where((SignUp.is_leader == True) & (SignUp.status == "confirmed")  # noqa: E712
             & SignUp.occurrence.is_in(list(occurrence_ids) or [-1]))
     return {r["occurrence"] for r in rows if r["birth_date"] is not None
             and age_on(r["birth_date"], local_date(r["occurrence.starts_at"])) >= ADULT_AGE}
@@ -324,17 +319,10 @@ async def adult_leaders(occurrence_ids: list[int]) -> set[int]:
 async def load_occurrences(vocab: Vocabulary, *, occurrence_ids: list[int] | None = None,
                            community_id: int | None = None, now: datetime | None = None) -> Targets:
     """Occurrences as rule targets. With `now`: only open future ones of published activities."""
-    query = Occurrence.select(
-        Occurrence.id, Occurrence.lat, Occurrence.lon, Occurrence.starts_at, Occurrence.ends_at,
-        Occurrence.capacity, Occurrence.taken, Occurrence.community, Occurrence.grid,
-        Occurrence.activity.title, Occurrence.activity.kind, Occurrence.activity.organization,
-        Occurrence.activity.required_skills, Occurrence.activity.preferred_skills,
-        Occurrence.activity.required_certificates, Occurrence.activity.min_age, Occurrence.activity.max_age,
-        Occurrence.activity.youth_allowed,
-    ).order_by(Occurrence.starts_at).order_by(Occurrence.id)
+    query = Occurrence.select(*_columns()["targets"]).order_by(Occurrence.starts_at).order_by(Occurrence.id)
     if now is not None:
         query = query.where((Occurrence.status == "open") & (Occurrence.starts_at > now)
-                            & (Occurrence.activity.status == "approved"))
+                            & _columns()["approved"])
     if community_id is not None:
         query = query.where(Occurrence.community == community_id)
     if occurrence_ids is not None:
@@ -351,6 +339,24 @@ async def load_occurrences(vocab: Vocabulary, *, occurrence_ids: list[int] | Non
         "needed_by": r["starts_at"].timestamp(), "community": r["community"], "grid": r["grid"],
         "title": r["activity.title"],
     } for r in rows], vocab)
+
+
+@functools.cache
+def _columns() -> dict[str, Any]:
+    """Columns across joins, built once (a Piccolo join chain copies columns each time it is written)."""
+    activity = Occurrence.activity
+    return {
+        "commitments": (SignUp.volunteer, SignUp.occurrence, SignUp.occurrence.starts_at, SignUp.occurrence.ends_at),
+        "commitment_end": SignUp.occurrence.ends_at,
+        "leaders": (SignUp.occurrence, SignUp.occurrence.starts_at, SignUp.volunteer.birth_date.as_alias("birth_date")),
+        "targets": (
+            Occurrence.id, Occurrence.lat, Occurrence.lon, Occurrence.starts_at, Occurrence.ends_at,
+            Occurrence.capacity, Occurrence.taken, Occurrence.community, Occurrence.grid,
+            activity.title, activity.kind, activity.organization, activity.required_skills, activity.preferred_skills,
+            activity.required_certificates, activity.min_age, activity.max_age, activity.youth_allowed,
+        ),
+        "approved": activity.status == "approved",
+    }
 
 
 def failures(people: People, targets: Targets, vi: np.ndarray, tj: np.ndarray) -> list[list[str]]:
@@ -371,6 +377,13 @@ async def reasons_for(*, volunteer_id: int, occurrence_id: int, now: datetime | 
 async def reasons_for_many(*, volunteer_id: int, occurrence_ids: list[int],
                            now: datetime | None = None) -> dict[int, list[str]]:
     """One volunteer against many occurrences in one pass ("fits me", activity lists)."""
+    return (await one_person_against(volunteer_id=volunteer_id, occurrence_ids=occurrence_ids, now=now))[0]
+
+
+async def one_person_against(*, volunteer_id: int, occurrence_ids: list[int], now: datetime | None = None
+                             ) -> tuple[dict[int, list[str]], People, Vocabulary]:
+    """`reasons_for_many`, with the person's facts as read for it (skills, certificates, birth date), so a
+    caller saying what is missing need not read them again."""
     now = now or datetime.now(timezone.utc)
     vocab = await load_vocabulary(organizations=False)
     people = await load_people(vocab, now=now, volunteer_ids=[volunteer_id])
@@ -379,7 +392,7 @@ async def reasons_for_many(*, volunteer_id: int, occurrence_ids: list[int],
     targets = await load_occurrences(vocab, occurrence_ids=occurrence_ids)
     m = len(targets.ids)
     verdicts = failures(people, targets, np.zeros(m, np.int64), np.arange(m))
-    return {int(t): reasons for t, reasons in zip(targets.ids, verdicts)}
+    return {int(t): reasons for t, reasons in zip(targets.ids, verdicts)}, people, vocab
 
 
 def blocking(reasons: Iterable[str], *, chosen_by_themselves: bool, as_leader: bool = False) -> list[str]:
@@ -392,5 +405,5 @@ def blocking(reasons: Iterable[str], *, chosen_by_themselves: bool, as_leader: b
 __all__ = (
     "PERSON_RULES", "CHOSEN_BY_THEMSELVES", "COMMITTED", "CATEGORIES", "Vocabulary", "People", "Targets",
     "load_vocabulary", "load_people", "load_occurrences", "targets_from", "adult_leaders", "failures",
-    "reasons_for", "reasons_for_many", "blocking", "json_list", "epoch_days", "ymd", "local_date", "weekly_mask",
+    "reasons_for", "reasons_for_many", "one_person_against", "blocking", "json_list", "epoch_days", "ymd", "local_date", "weekly_mask",
 )

@@ -33,8 +33,10 @@ async def volunteer_names(ids: list[int]) -> dict[int, str]:
 
 
 async def list_proposals(*, status: str | None = "proposed", target_type: str | None = None,
+                         target_id: int | None = None, targets_in: dict[str, list[int]] | None = None,
                          sort: str = "-score", limit: int = 20, offset: int = 0) -> dict[str, Any]:
-    """Proposals for staff with candidate names, target titles and explanations."""
+    """Proposals for staff with candidate names, target titles and explanations, paged in the database;
+    `targets_in` ({"occurrence": ids, "wish": ids}) keeps those whose target is listed."""
     key = sort.lstrip("-")
     if key not in PROPOSAL_SORTS:
         raise InvalidInput(f"sort must be one of {', '.join(PROPOSAL_SORTS)} (prefix - for descending)", field="sort")
@@ -43,6 +45,11 @@ async def list_proposals(*, status: str | None = "proposed", target_type: str | 
         where.append(Proposal.status == status)
     if target_type:
         where.append(Proposal.target_type == target_type)
+    if target_id is not None:
+        where.append(Proposal.target_id == target_id)
+    if targets_in is not None:
+        where.append(((Proposal.target_type == "occurrence") & Proposal.target_id.is_in(targets_in.get("occurrence") or [-1]))
+                     | ((Proposal.target_type == "wish") & Proposal.target_id.is_in(targets_in.get("wish") or [-1])))
     query = Proposal.select().order_by(PROPOSAL_SORTS[key], ascending=not sort.startswith("-")).order_by(Proposal.id)
     count = Proposal.count()
     for condition in where:

@@ -18,7 +18,7 @@ import matching
 from tongxin.activities.tables import CORRECTION_WINDOW, Occurrence, SignUp
 from tongxin.db import current_engine, json_value, write_transaction
 from tongxin.errors import InvalidInput, NotFound
-from tongxin.matches import snapshot
+from tongxin.matches import district, snapshot
 from tongxin.matches.decisions import volunteer_names
 from tongxin.matches.tables import Invitation, MatchRun, ModelVersion, Proposal
 from tongxin.wishes.tables import Wish
@@ -60,9 +60,25 @@ def _load(row: dict[str, Any]) -> Any:
     return matching.loads_model(bytes(row["artifact"]))
 
 
+# The last active model loaded, by its row id: loading an artifact costs far more than ranking with it.
+_LOADED: dict[str, Any] = {}
+
+
 async def active_model() -> tuple[Any, str]:
     """The active scorer and its version; the transparent prior until a trained model wins, or when the
-    active model fails to load (the jobs page says so, see `model_status`)."""
+    active model fails to load (the jobs page says so, see `model_status`). The artifact is read and loaded
+    again only when another model becomes active."""
+    which = await ModelVersion.select(ModelVersion.id).where(ModelVersion.is_active == True).order_by(  # noqa: E712
+        ModelVersion.id, ascending=False).first()
+    key = (id(current_engine()), which["id"] if which else None)
+    if _LOADED.get("key") == key:
+        return _LOADED["value"]
+    value = await _load_active()
+    _LOADED.update(key=key, value=value)
+    return value
+
+
+async def _load_active() -> tuple[Any, str]:
     row = await _active_row()
     if row is None or not row["artifact"]:
         return matching.prior_scorer(), PRIOR_VERSION
@@ -185,28 +201,11 @@ def _finite(metrics: dict) -> dict:
 
 # ---- ranking -------------------------------------------------------------------------------------
 
-_DISTRICT_CACHE: dict[int, tuple[float, Any]] = {}
-
-
-async def district_volunteers(*, now: datetime, max_age_seconds: float = 0.0):
-    """(vocabulary, volunteer rows, VolunteerArrays with its spatial index), read at most every `max_age_seconds`.
-
-    Reading 50k volunteers takes seconds while ranking them takes a millisecond, so ranking
-    requests may reuse a recent read; approvals re-check the rules on fresh rows, so a stale
-    ranking can never place anyone a rule forbids.
-    """
-    key = id(current_engine())
-    hit = _DISTRICT_CACHE.get(key)
-    if max_age_seconds > 0 and hit and time.monotonic() - hit[0] < max_age_seconds:
-        return hit[1]
-    vocab = await snapshot.load_vocabulary()
-    rows = await snapshot.load_volunteers(vocab, now=now)
-    arrays = matching.VolunteerArrays.from_obj(rows)
-    matching.VolunteerIndex.for_volunteers(arrays)
-    value = (vocab, rows, arrays)
-    _DISTRICT_CACHE.clear()
-    _DISTRICT_CACHE[key] = (time.monotonic(), value)
-    return value
+def app_lifespan(settings):
+    """The web process keeps the district's volunteers read for ranking (see `tongxin.matches.district`)."""
+    if settings.matching_cache_seconds <= 0:
+        return None
+    return district.keep_warm(settings.matching_cache_seconds)
 
 
 async def rank_for_target(*, target_type: str, target_id: int, top_k: int = 20, why_not: bool = False,
@@ -218,7 +217,7 @@ async def rank_for_target(*, target_type: str, target_id: int, top_k: int = 20, 
     (`eligible` is the total). `why_not=True` lists nearby volunteers the hard rules filtered out.
     """
     now = now or _now()
-    vocab, volunteers, arrays = await district_volunteers(now=now, max_age_seconds=cache_seconds)
+    vocab, volunteers, arrays = await district.district_volunteers(now=now, max_age_seconds=cache_seconds)
     targets = await _load_targets(vocab, target_type, [target_id], now)
     if len(targets.ids) == 0:
         raise NotFound(f"no open {target_type} {target_id} to match (not found, closed, full or past)")

@@ -11,8 +11,10 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from tongxin.accounts.tables import User
+from tongxin.db import current_engine
 from tongxin.errors import NotFound
 from tongxin.language import language_of
+from tongxin.memory import BriefMemory, data_version
 from tongxin.notifications.tables import Notification
 from tongxin.paging import page_bounds
 
@@ -143,7 +145,16 @@ async def send_outbox(*, now: datetime, senders: dict[str, Sender] | None = None
     return {"sent": sent, "failed": failed}
 
 
+_UNREAD = BriefMemory("sessions")
+
+
 async def unread_count(*, recipient_id: int) -> int:
-    """How many of a person's messages are unread (the header's badge)."""
-    return await Notification.count().where(
-        (Notification.recipient == recipient_id) & Notification.read_at.is_null())
+    """How many of a person's messages are unread (the header's badge); a page header repeats it from
+    memory for a second or two unless something was written in this process since."""
+    key = (id(current_engine()), data_version(), recipient_id)
+    found = _UNREAD.get(key)
+    if found is None:
+        found = await Notification.count().where(
+            (Notification.recipient == recipient_id) & Notification.read_at.is_null())
+        _UNREAD.put(key, found)
+    return found

@@ -159,21 +159,19 @@ async def titles_of(keys: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
     return out
 
 
-async def in_community(community_id: int) -> set[tuple[str, int]]:
-    """Every (kind, id) of a queue item in one community (a proposal: by its target's place)."""
+async def in_community(community_id: int) -> tuple[set[tuple[str, int]], dict[str, list[int]]]:
+    """The (kind, id) of every queue item but proposals in one community, and that community's occurrences
+    and wishes (a proposal belongs to its target's place: the queue filters proposals by them in SQL)."""
     keys: set[tuple[str, int]] = set()
-    for kind, table in (("organization", Organization), ("activity", Activity), ("wish", Wish)):
+    for kind, table in (("organization", Organization), ("activity", Activity)):
         keys |= {(kind, r["id"]) for r in await table.select(table.id).where(table.community == community_id)}
     keys |= {("youth", r["id"]) for r in await YouthMember.select(YouthMember.id).where(
         YouthMember.volunteer.community == community_id)}
-    targets = {("occurrence", r["id"]) for r in await Occurrence.select(Occurrence.id).where(
-        Occurrence.community == community_id)}
-    targets |= {("wish", r["id"]) for r in await Wish.select(Wish.id).where(Wish.community == community_id)}
-    for p in await Proposal.select(Proposal.id, Proposal.target_type, Proposal.target_id).where(
-            Proposal.status == "proposed"):
-        if (p["target_type"], p["target_id"]) in targets:
-            keys.add(("proposal", p["id"]))
-    return keys
+    targets = {"occurrence": [r["id"] for r in await Occurrence.select(Occurrence.id).where(
+        Occurrence.community == community_id)],
+        "wish": [r["id"] for r in await Wish.select(Wish.id).where(Wish.community == community_id)]}
+    keys |= {("wish", i) for i in targets["wish"]}
+    return keys, targets
 
 
 async def community_names() -> list[dict[str, Any]]:

@@ -253,24 +253,29 @@ async def approval_queue(*, actor: Actor, kinds: list[str] | None = None, commun
             step = "ready to activate" if r["status"] == "assessed" else f"assessments {done[r['id']]}/3"
             items.append({"kind": "youth", "id": r["id"], "title": f"小小安全员申请 #{r['id']}",
                           "submitted_at": r["created_at"], "summary": f"{r['community']} · {step}"})
+    here, targets = await in_community(community_id) if community_id is not None else (None, None)
+    if here is not None:
+        items = [i for i in items if (i["kind"], i["id"]) in here]
+    epoch = datetime.min.replace(tzinfo=timezone.utc)
+    items.sort(key=lambda item: (item["submitted_at"] or epoch, item["kind"], item["id"]))
+    counts = {k: sum(1 for i in items if i["kind"] == k) for k in kinds}
+    shown = items[offset:offset + limit]
+    total = len(items)
     if "proposal" in kinds:
-
-        proposals = await list_proposals(status="proposed", sort="created", limit=10_000)
-        for p in proposals["items"]:
-            if target is not None and (p["target_type"], p["target_id"]) != tuple(target):
-                continue
-            items.append({"kind": "proposal", "id": p["id"], "target": [p["target_type"], p["target_id"]],
+        # Proposals come after everything else, oldest first; only the page's share is read.
+        start = max(offset - len(items), 0)
+        proposals = await list_proposals(
+            status="proposed", sort="created", target_type=target[0] if target else None,
+            target_id=int(target[1]) if target else None, targets_in=targets,
+            limit=max(limit - len(shown), 0) or 1, offset=start)
+        counts["proposal"] = proposals["total"]
+        total += proposals["total"]
+        for p in proposals["items"][:max(limit - len(shown), 0)]:
+            shown.append({"kind": "proposal", "id": p["id"], "target": [p["target_type"], p["target_id"]],
                           "title": f"{p['target_title']} ← {p['candidate_name'] or p['candidate_type']}",
                           "submitted_at": p["created_at"], "summary": f"score {p['score']:.2f}",
                           "score": p["score"], "explanation": p["explanation"]})
-    if community_id is not None:
-        here = await in_community(community_id)
-        items = [i for i in items if (i["kind"], i["id"]) in here]
-    epoch = datetime.min.replace(tzinfo=timezone.utc)
-    items.sort(key=lambda item: (item["kind"] == "proposal", item["submitted_at"] or epoch, item["kind"], item["id"]))
-    counts = {k: sum(1 for i in items if i["kind"] == k) for k in kinds}
-    return {"items": items[offset:offset + limit], "total": len(items), "counts": counts, "limit": limit,
-            "offset": offset}
+    return {"items": shown, "total": total, "counts": counts, "limit": limit, "offset": offset}
 
 
 __all__ = ("dashboard", "parse_range", "default_range", "hours_of", "approval_queue", "QUEUE_KINDS")

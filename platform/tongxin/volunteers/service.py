@@ -6,6 +6,7 @@ raise `NotFound` (never "forbidden"), so the existence of a minor or a stranger 
 
 from __future__ import annotations
 
+import copy
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
 
@@ -15,7 +16,8 @@ from tongxin.accounts.service import Actor, record_audit
 from tongxin.accounts.tables import Community, Grid
 from tongxin.activities.tables import ACTIVITY_KINDS
 from tongxin.dates import ADULT_AGE, LOCAL_TZ, age_on, hours_text
-from tongxin.db import in_write_transaction, write_transaction
+from tongxin.db import current_engine, in_write_transaction, write_transaction
+from tongxin.memory import BriefMemory, data_version
 from tongxin.errors import InvalidInput, NotFound
 from tongxin.paging import page
 from tongxin.volunteers.tables import (
@@ -46,8 +48,21 @@ def local_today() -> date:
 # ---------------------------------------------------------------- lookups for forms
 
 
+_LOOKUPS = BriefMemory("reads", most=16)
+
+
 async def lookups() -> dict[str, Any]:
-    """Skills, certificate kinds and communities with their grids: what the profile forms offer."""
+    """Skills, certificate kinds and communities with their grids: what the profile forms offer (and every
+    list page's names); repeated from memory for a second unless this process wrote something since."""
+    key = (id(current_engine()), data_version())
+    found = _LOOKUPS.get(key)
+    if found is None:
+        found = await _read_lookups()
+        _LOOKUPS.put(key, found)
+    return copy.deepcopy(found)
+
+
+async def _read_lookups() -> dict[str, Any]:
     skills = await Skill.select(Skill.code, Skill.name_zh, Skill.name_en).order_by(Skill.code)
     kinds = await CertificateKind.select(
         CertificateKind.code, CertificateKind.name_zh, CertificateKind.name_en
@@ -72,6 +87,9 @@ async def lookups() -> dict[str, Any]:
 
 
 async def own_volunteer_id(actor: Actor) -> int:
+    """The signed-in person's volunteer row; `NotFound` (no_profile) before they saved a profile."""
+    if actor.volunteer_id is not None:  # read with the actor this request
+        return actor.volunteer_id
     row = await Volunteer.select(Volunteer.id).where(Volunteer.user == actor.id).first()
     if row is None:
         raise NotFound("you have no volunteer profile yet; save one first", code="no_profile")

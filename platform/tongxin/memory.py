@@ -1,0 +1,79 @@
+"""Brief per-process memories of answers already read, and the process's count of data changes.
+
+A memory keeps a value for a few seconds. Reads that must never outlive a change this process made key
+their entries by `data_version()`: every write transaction and every request that may write (any method
+but GET, HEAD and OPTIONS) moves it on, so the next read here reads again. Changes made by another
+process or instance are seen once the entry's seconds have passed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any, Hashable
+
+_changes = itertools.count(1)
+_version = 0
+
+
+def data_version() -> int:
+    """The count of changes this process has started or finished; read it before reading the data."""
+    return _version
+
+
+def data_changed() -> None:
+    """Something was (or is about to be) written: forget every answer read before."""
+    global _version
+    _version = next(_changes)
+
+
+_MEMORIES: list["BriefMemory"] = []
+
+
+class BriefMemory:
+    """Values kept for a few seconds, forgotten one key or one owner at a time. `kind` says which setting
+    gives the seconds (`configure`): "sessions" (who is signed in) or "reads" (answers keyed by
+    `data_version`); 0 seconds keeps nothing."""
+
+    def __init__(self, kind: str, most: int = 50_000) -> None:
+        self.kind = kind
+        self.seconds = 0.0
+        self.most = most
+        self._items: dict[Hashable, tuple[float, Any, Any]] = {}
+        _MEMORIES.append(self)
+
+    def get(self, key: Hashable) -> Any | None:
+        found = self._items.get(key)
+        if found is None:
+            return None
+        if found[0] < time.monotonic():
+            self._items.pop(key, None)
+            return None
+        return found[2]
+
+    def put(self, key: Hashable, value: Any, *, owner: Any = None) -> None:
+        if self.seconds <= 0:
+            return
+        if len(self._items) >= self.most:  # a flood of distinct keys cannot grow it without bound
+            self._items.clear()
+        self._items[key] = (time.monotonic() + self.seconds, owner, value)
+
+    def forget(self, key: Hashable) -> None:
+        self._items.pop(key, None)
+
+    def forget_owner(self, owner: Any) -> None:
+        for key in [k for k, (_, who, _) in self._items.items() if who == owner]:
+            self._items.pop(key, None)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+def configure(*, sessions: float, reads: float) -> None:
+    """Set how long this process's memories keep what they read (the app does it at start)."""
+    for memory in _MEMORIES:
+        memory.seconds = sessions if memory.kind == "sessions" else reads
+        memory.clear()
+
+
+__all__ = ("BriefMemory", "configure", "data_version", "data_changed")

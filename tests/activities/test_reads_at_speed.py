@@ -1,0 +1,188 @@
+"""The read paths stay cheap and correct under load: a fixed number of statements per request whatever the
+page size, a remembered session that still ends at once on sign-out, password change or disabling, and
+SQLite readers that always get an answer while others write."""
+
+import asyncio
+import contextlib
+import dataclasses
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import make_client
+from tests.factories import login, make_user
+from tests.statements import statements_sent
+from tests.volunteers.factories import enrol, make_occurrence, make_place, volunteer_with_profile
+
+pytestmark = pytest.mark.anyio
+
+
+@contextlib.asynccontextmanager
+async def app_remembering_sessions(settings, seconds: float = 60.0):
+    """The app as served (sessions and accounts remembered per process), on the test's database."""
+    from tongxin.app import create_app
+
+    app = create_app(dataclasses.replace(settings, session_cache_seconds=seconds, read_cache_seconds=seconds))
+    async with app.lifespan():
+        yield app
+
+
+async def occurrences_with_my_sign_ups(app, client, count: int = 12) -> dict:
+    """`count` published occurrences; `client` signs in as a volunteer confirmed on two and waitlisted on one."""
+    community, grid = await make_place()
+    ids = [await make_occurrence(starts_in=timedelta(days=3 + n), capacity=1 if n == 2 else 5) for n in range(count)]
+    me = await volunteer_with_profile(client, community, grid)
+    async with make_client(app) as first:
+        someone = await volunteer_with_profile(first, community, grid)
+    await enrol(volunteer_id=someone["volunteer_id"], occurrence_id=ids[2])
+    for occurrence in ids[:3]:
+        await enrol(volunteer_id=me["volunteer_id"], occurrence_id=occurrence)
+    return {"me": me, "occurrences": ids}
+
+
+async def statements_for(client, path: str, **params) -> tuple[int, dict | str]:
+    with statements_sent() as sent:
+        response = await client.get(path, params=params)
+    assert response.status_code == 200, response.text
+    return len(sent), (response.json() if path.startswith("/api") else response.text)
+
+
+async def test_the_occurrence_list_costs_the_same_statements_for_one_card_or_a_full_page(app):
+    async with make_client(app) as client:
+        made = await occurrences_with_my_sign_ups(app, client)
+        await client.get("/api/accounts/me")  # the session read once, as on any later page
+        one, small = await statements_for(client, "/api/occurrences", limit=1)
+        many, full = await statements_for(client, "/api/occurrences", limit=12)
+        fits_one, _ = await statements_for(client, "/api/occurrences", limit=1, fits_me=True)
+        fits_many, _ = await statements_for(client, "/api/occurrences", limit=12, fits_me=True)
+        page_one, _ = await statements_for(client, "/occurrences")
+        page_offset, _ = await statements_for(client, "/occurrences", offset=10)
+    assert len(small["items"]) == 1 and len(full["items"]) == 12 and full["total"] == 12
+    assert one == many, "every listed occurrence must not cost statements of its own"
+    assert fits_one == fits_many
+    assert page_one == page_offset
+    mine = {item["id"]: item["mine"] for item in full["items"]}
+    waiting = mine[made["occurrences"][2]]
+    assert waiting["sign_up_status"] == "waitlisted" and waiting["waitlist_position"] == 1
+    assert mine[made["occurrences"][0]]["sign_up_status"] == "confirmed"
+    assert mine[made["occurrences"][5]]["sign_up_status"] is None
+
+
+async def test_the_occurrence_list_pages_newest_first_the_same_as_oldest_first_reversed(app):
+    async with make_client(app) as client:
+        made = await occurrences_with_my_sign_ups(app, client, count=5)
+        soonest = (await client.get("/api/occurrences", params={"limit": 5})).json()
+        latest = (await client.get("/api/occurrences", params={"limit": 2, "offset": 1, "sort": "-starts_at"})).json()
+    assert [i["id"] for i in soonest["items"]] == made["occurrences"]
+    assert [i["id"] for i in latest["items"]] == made["occurrences"][::-1][1:3]
+    assert latest["total"] == 5
+
+
+async def test_my_schedule_costs_the_same_statements_for_one_sign_up_or_twenty(app):
+    async with make_client(app) as client:
+        await occurrences_with_my_sign_ups(app, client)
+        await client.get("/api/accounts/me")
+        one, small = await statements_for(client, "/api/volunteers/me/sign-ups", limit=1)
+        many, full = await statements_for(client, "/api/volunteers/me/sign-ups", limit=20)
+        page_one, _ = await statements_for(client, "/me/sign-ups")
+        page_two, _ = await statements_for(client, "/me/sign-ups", offset=2)
+    assert len(small["items"]) == 1 and len(full["items"]) == 3
+    assert one == many and page_one == page_two
+
+
+async def test_a_remembered_session_ends_at_once_on_sign_out(settings):
+    async with app_remembering_sessions(settings) as app:
+        async with make_client(app) as browser, make_client(app) as stolen:
+            user = await make_user("volunteer")
+            await login(browser, user["username"])
+            assert (await browser.get("/api/accounts/me")).status_code == 200
+            stolen.cookies.set("tx_session", browser.cookies.get("tx_session"))
+            assert (await stolen.get("/api/accounts/me")).status_code == 200
+            assert (await browser.post("/api/accounts/logout")).status_code == 204
+            assert (await stolen.get("/api/accounts/me")).status_code == 401
+
+
+async def test_a_password_change_ends_the_other_remembered_sessions_at_once(settings):
+    async with app_remembering_sessions(settings) as app:
+        async with make_client(app) as phone, make_client(app) as laptop:
+            user = await make_user("volunteer")
+            await login(phone, user["username"])
+            await login(laptop, user["username"])
+            assert (await laptop.get("/api/accounts/me")).status_code == 200
+            changed = await phone.post("/api/accounts/password", json={"current_password": "correct-horse-42",
+                                                                       "new_password": "another-horse-43"})
+            assert changed.status_code == 204, changed.text
+            assert (await laptop.get("/api/accounts/me")).status_code == 401
+            assert (await phone.get("/api/accounts/me")).status_code == 200
+
+
+async def test_a_disabled_account_is_signed_out_at_once_though_remembered(settings):
+    async with app_remembering_sessions(settings) as app:
+        async with make_client(app) as person, make_client(app) as admin:
+            user = await make_user("volunteer")
+            await login(person, user["username"])
+            assert (await person.get("/api/accounts/me")).status_code == 200
+            await login(admin, (await make_user("admin"))["username"])
+            disabled = await admin.patch(f"/api/accounts/users/{user['id']}", json={"is_active": False})
+            assert disabled.status_code == 200, disabled.text
+            assert (await person.get("/api/accounts/me")).status_code == 401
+
+
+async def test_a_new_profile_counts_at_once_though_the_account_is_remembered(settings):
+    async with app_remembering_sessions(settings) as app:
+        async with make_client(app) as client:
+            community, grid = await make_place()
+            await make_occurrence()
+            user = await make_user("volunteer")
+            await login(client, user["username"])
+            before = await client.get("/api/occurrences", params={"fits_me": True})
+            assert before.status_code == 400 and before.json()["field"] == "fits_me"
+            saved = await client.put("/api/volunteers/me", json={
+                "real_name": "李华", "phone": "13800001111", "birth_date": "1990-05-01",
+                "community_id": community, "grid_id": grid})
+            assert saved.status_code == 200, saved.text
+            after = await client.get("/api/occurrences", params={"fits_me": True})
+            assert after.status_code == 200 and after.json()["total"] == 1
+
+
+async def test_a_remembered_list_shows_my_sign_up_and_cancellation_at_once(settings):
+    async with app_remembering_sessions(settings) as app:
+        async with make_client(app) as client:
+            community, grid = await make_place()
+            occurrence = await make_occurrence(capacity=5)
+            await volunteer_with_profile(client, community, grid)
+            before = (await client.get("/api/occurrences")).json()["items"][0]
+            signed = await client.post(f"/api/occurrences/{occurrence}/sign-ups", json={})
+            assert signed.status_code == 201, signed.text
+            after = (await client.get("/api/occurrences")).json()["items"][0]
+            await client.delete(f"/api/sign-ups/{signed.json()['id']}")
+            cancelled = (await client.get("/api/occurrences")).json()["items"][0]
+    assert before["mine"]["sign_up_status"] is None and before["places_left"] == 5
+    assert after["mine"]["sign_up_status"] == "confirmed" and after["places_left"] == 4
+    assert cancelled["mine"]["sign_up_status"] is None and cancelled["places_left"] == 5
+
+
+async def test_two_hundred_sqlite_readers_all_get_answers_while_others_sign_up(settings):
+    if not settings.is_sqlite:
+        pytest.skip("the read-connection pool and the single writer are SQLite's")
+    async with app_remembering_sessions(settings, seconds=0) as app:
+        community, grid = await make_place()
+        occurrences = [await make_occurrence(capacity=3) for _ in range(3)]
+        readers = [make_client(app) for _ in range(10)]
+        writers = [make_client(app) for _ in range(10)]
+        for client in [*readers, *writers]:
+            await volunteer_with_profile(client, community, grid)
+
+        async def read(n: int) -> int:
+            client = readers[n % len(readers)]
+            path = ("/api/occurrences", "/occurrences", "/api/volunteers/me/sign-ups", "/health")[n % 4]
+            return (await client.get(path)).status_code
+
+        async def sign_up(n: int) -> int:
+            return (await writers[n].post(f"/api/occurrences/{occurrences[n % 3]}/sign-ups", json={})).status_code
+
+        answers = await asyncio.gather(*[read(n) for n in range(200)], *[sign_up(n) for n in range(10)])
+        for client in [*readers, *writers]:
+            await client.aclose()
+    assert [code for code in answers[:200] if not 200 <= code < 300] == []
+    assert sorted(answers[200:]) == [201] * 10
