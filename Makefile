@@ -38,9 +38,11 @@ demo: migrate
 	@echo "==> 演示街道与一年的服务记录 / the demo district and its year of history (about half a minute, once)"
 	$(BIN)/tongxin demo
 
-run: demo
-	@echo "==> 启动网站 / serving http://127.0.0.1:8000 (Ctrl-C stops it)"
-	TONGXIN_DEVELOPMENT=1 $(BIN)/tongxin serve --host 127.0.0.1 --port 8000
+# One process migrates, loads the demo district when it is missing (about half a minute, once) and serves,
+# so a second `make run` reaches the first page in a few seconds.
+run: install
+	@echo "==> 更新数据库、载入演示街道(仅首次)、启动网站 / migrating, loading the demo district (first time only), serving http://127.0.0.1:8000 (Ctrl-C stops it)"
+	TONGXIN_DEVELOPMENT=1 $(BIN)/tongxin serve --prepare --host 127.0.0.1 --port 8000
 
 scheduler: migrate
 	$(BIN)/tongxin scheduler

@@ -106,6 +106,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except MissingSetting as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.prepare:  # `make run`: one process migrates, loads a missing demo and serves (a second run starts fast)
+        for step in (cmd_migrate, cmd_demo):
+            if step(argparse.Namespace(reset=False, yes=False, scale=1)):
+                return 1
     print(f"serving Tongxin on http://{args.host}:{args.port}", flush=True)
     uvicorn.run("tongxin.app:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="info", proxy_headers=True,
@@ -132,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--prepare", action="store_true",
+                       help="first apply migrations and load the demo district if it is missing (what `make run` does)")
     serve.add_argument("--no-scheduler", action="store_true",
                        help="do not run jobs in this process (run `tongxin scheduler` beside it)")
     for module_name in EXTENSION_MODULES:
