@@ -69,3 +69,31 @@ async def test_reminders_say_the_time_in_each_readers_language(app):
     assert english["title"].startswith("Tomorrow: ") and re.search(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ", english["title"])
     assert not CHINESE.search(english["body"].replace("明日社区广场", ""))
     assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}", chinese["body"] + english["body"]), "no ISO timestamps"
+
+
+async def test_a_cancelled_occurrence_is_announced_to_each_person_in_their_own_language(app):
+    from datetime import timedelta
+
+    from tongxin.accounts.tables import User
+    from tongxin.activities import signups
+    from tongxin.activities.tables import Occurrence, SignUp
+    from tongxin.volunteers.tables import Volunteer
+
+    from tests.volunteers.factories import make_occurrence
+
+    occurrence = await make_occurrence(starts_in=timedelta(days=3), title="吾爱邻便民志愿服务日")
+    readers = {}
+    for lang, name in (("zh-CN", "李华"), ("en", "王芳")):
+        user = await make_user("volunteer")
+        await User.update({User.locale: lang}).where(User.id == user["id"])
+        volunteer = await Volunteer.insert(Volunteer(user=user["id"], real_name=name)).returning(Volunteer.id)
+        await SignUp.insert(SignUp(occurrence=occurrence, volunteer=volunteer[0]["id"], status="confirmed"))
+        readers[lang] = user["id"]
+    await Occurrence.update({Occurrence.taken: 2}).where(Occurrence.id == occurrence)
+    await signups.cancel_occurrence(occurrence_id=occurrence, reason="大风预警")
+
+    [chinese] = await messages_of(readers["zh-CN"])
+    [english] = await messages_of(readers["en"])
+    assert chinese["title"].startswith("活动取消：吾爱邻便民志愿服务日") and re.search(r"周[一二三四五六日]", chinese["title"])
+    assert english["title"].startswith("Cancelled: ") and re.search(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ", english["title"])
+    assert not CHINESE.search(english["title"].replace("吾爱邻便民志愿服务日", ""))

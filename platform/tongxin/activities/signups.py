@@ -23,10 +23,11 @@ from piccolo.columns.combination import WhereRaw
 
 from tongxin.accounts.service import record_audit
 from tongxin.activities.tables import ACTIVE_SIGN_UP, HOLDING_PLACE, Occurrence, SignUp
-from tongxin.dates import ADULT_AGE, age_on
+from tongxin.dates import ADULT_AGE, age_on, local_day
 from tongxin.db import in_write_transaction, is_sqlite, lock_rows
 from tongxin.eligibility import service as eligibility
 from tongxin.errors import Conflict, InvalidInput, NotFound
+from tongxin.language import texts
 from tongxin.notifications.service import notify
 from tongxin.organizations.service import member_user_ids
 from tongxin.volunteers.service import people_to_tell
@@ -52,8 +53,10 @@ def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _when(occurrence: dict[str, Any]) -> str:
-    return eligibility.local_date(occurrence["starts_at"]).strftime("%Y-%m-%d")
+def _when(occurrence: dict[str, Any]):
+    """The occurrence's day as each reader's language writes it (for `texts`)."""
+    day = eligibility.local_date(occurrence["starts_at"])
+    return lambda lang: local_day(day, lang)
 
 
 def _locking(query, table):
@@ -264,19 +267,16 @@ async def promote(*, occurrence_id: int, now: datetime | None = None) -> list[in
                 volunteer_id=candidate["volunteer"], occurrence_id=occurrence_id, now=now), chosen_by_themselves=True,
                 as_leader=candidate["is_leader"])
             if reasons and reasons != WAITING_FOR_LEADER_ONLY:
-                await _tell([candidate["volunteer"]], kind="waitlist_skipped", occurrence=occurrence, title={
-                    "zh-CN": f"候补未能转正：{occurrence['title']}（{_when(occurrence)}）",
-                    "en": f"Not moved up from the waitlist: {occurrence['title']} ({_when(occurrence)})"},
-                    body={"zh-CN": "有名额空出，但您（或您的孩子）目前不符合报名条件，请查看活动要求。",
-                          "en": "A place came free, but the rules of this activity do not allow the sign-up now."})
+                await _tell([candidate["volunteer"]], kind="waitlist_skipped", occurrence=occurrence, title=texts(
+                    "notify_waitlist_skipped", title=occurrence["title"], when=_when(occurrence)),
+                    body=texts("notify_waitlist_skipped_body"))
                 continue
             status = "waiting_for_leader" if reasons else "confirmed"
             await SignUp.update({SignUp.status: status}).where(SignUp.id == candidate["id"])
             free -= 1
             promoted.append(candidate["id"])
-            await _tell([candidate["volunteer"]], kind="waitlist_promoted", occurrence=occurrence, title={
-                "zh-CN": f"候补转正：您已获得“{occurrence['title']}”（{_when(occurrence)}）的名额",
-                "en": f"You got a place from the waitlist: {occurrence['title']} ({_when(occurrence)})"})
+            await _tell([candidate["volunteer"]], kind="waitlist_promoted", occurrence=occurrence, title=texts(
+                "notify_waitlist_promoted", title=occurrence["title"], when=_when(occurrence)))
         await recount(occurrence_id)
         return promoted
 
@@ -297,9 +297,8 @@ async def _leader_arrived(occurrence: dict[str, Any], *, now: datetime) -> None:
                 volunteer_id=child["volunteer"], occurrence_id=occurrence["id"], now=now), chosen_by_themselves=True):
             continue
         await SignUp.update({SignUp.status: "confirmed"}).where(SignUp.id == child["id"])
-        await _tell([child["volunteer"]], kind="leader_arrived", occurrence=occurrence, title={
-            "zh-CN": f"已有成年领队：孩子参加“{occurrence['title']}”（{_when(occurrence)}）的报名已确认",
-            "en": f"An adult leader joined: the child's place at {occurrence['title']} ({_when(occurrence)}) is confirmed"})
+        await _tell([child["volunteer"]], kind="leader_arrived", occurrence=occurrence, title=texts(
+            "notify_leader_arrived", title=occurrence["title"], when=_when(occurrence)))
 
 
 async def _leader_left(occurrence: dict[str, Any], *, now: datetime) -> None:
@@ -314,17 +313,12 @@ async def _leader_left(occurrence: dict[str, Any], *, now: datetime) -> None:
     if not minors:
         return
     await SignUp.update({SignUp.status: "waiting_for_leader"}).where(SignUp.id.is_in([c["id"] for c in minors]))
-    await _tell([c["volunteer"] for c in minors], kind="leader_left", occurrence=occurrence, title={
-        "zh-CN": f"“{occurrence['title']}”（{_when(occurrence)}）暂无成年领队，孩子的报名等待领队",
-        "en": f"No adult leader for {occurrence['title']} ({_when(occurrence)}) yet: the child's place waits for one"},
-        body={"zh-CN": "孩子保留名额；有成年领队报名后会自动确认并通知您。",
-              "en": "The child keeps the place; it is confirmed as soon as an adult leader signs up."})
+    await _tell([c["volunteer"] for c in minors], kind="leader_left", occurrence=occurrence, title=texts(
+        "notify_leader_left", title=occurrence["title"], when=_when(occurrence)), body=texts("notify_leader_left_body"))
     for user_id in await member_user_ids(organization_id=occurrence["organization"]):
         await notify(recipient_id=user_id, kind="leader_needed", target_key=f"occurrence:{occurrence['id']}",
-                     title={"zh-CN": f"请为“{occurrence['title']}”（{_when(occurrence)}）安排成年领队",
-                            "en": f"Name an adult leader for {occurrence['title']} ({_when(occurrence)})"},
-                     body={"zh-CN": f"{len(minors)} 名小小安全员在等待成年领队。",
-                           "en": f"{len(minors)} little safety officer(s) are waiting for an adult leader."},
+                     title=texts("notify_leader_needed", title=occurrence["title"], when=_when(occurrence)),
+                     body=texts("notify_leader_needed_body", n=str(len(minors))),
                      payload={"occurrence": occurrence["id"], "children": len(minors)})
 
 
@@ -343,9 +337,8 @@ async def cancel_occurrence(*, occurrence_id: int, reason: str, now: datetime | 
             (SignUp.occurrence == occurrence_id) & SignUp.status.is_in(list(ACTIVE_SIGN_UP))).returning(
             SignUp.id, SignUp.volunteer)
         await recount(occurrence_id)
-        await _tell([s["volunteer"] for s in affected], kind="occurrence_cancelled", occurrence=occurrence, title={
-            "zh-CN": f"活动取消：{occurrence['title']}（{_when(occurrence)}）",
-            "en": f"Cancelled: {occurrence['title']} ({_when(occurrence)})"}, body=reason)
+        await _tell([s["volunteer"] for s in affected], kind="occurrence_cancelled", occurrence=occurrence, title=texts(
+            "notify_occurrence_cancelled", title=occurrence["title"], when=_when(occurrence)), body=reason)
         return affected
 
     return await in_write_transaction(work)
