@@ -17,6 +17,23 @@ async def messages_of(user_id: int) -> list[dict]:
     return await Notification.select(Notification.title, Notification.body).where(Notification.recipient == user_id)
 
 
+async def one_reader_per_language_signed_up(occurrence: int) -> dict[str, int]:
+    """A Chinese and an English reader confirmed for the occurrence: their user ids by language."""
+    from tongxin.accounts.tables import User
+    from tongxin.activities.tables import Occurrence, SignUp
+    from tongxin.volunteers.tables import Volunteer
+
+    readers = {}
+    for lang, name in (("zh-CN", "李华"), ("en", "王芳")):
+        user = await make_user("volunteer")
+        await User.update({User.locale: lang}).where(User.id == user["id"])
+        volunteer = await Volunteer.insert(Volunteer(user=user["id"], real_name=name)).returning(Volunteer.id)
+        await SignUp.insert(SignUp(occurrence=occurrence, volunteer=volunteer[0]["id"], status="confirmed"))
+        readers[lang] = user["id"]
+    await Occurrence.update({Occurrence.taken: len(readers)}).where(Occurrence.id == occurrence)
+    return readers
+
+
 async def test_switching_the_pages_to_english_makes_later_messages_english_only(app, client):
     from tongxin.accounts.service import load_actor
     from tongxin.organizations import service as organizations
@@ -43,22 +60,12 @@ async def test_switching_the_pages_to_english_makes_later_messages_english_only(
 async def test_reminders_say_the_time_in_each_readers_language(app):
     from datetime import datetime, timedelta, timezone
 
-    from tongxin.accounts.tables import User
-    from tongxin.activities.tables import Occurrence, SignUp
     from tongxin.scheduling import jobs, service as scheduling
-    from tongxin.volunteers.tables import Volunteer
 
     from tests.volunteers.factories import make_occurrence
 
     occurrence = await make_occurrence(starts_in=timedelta(hours=20), title="吾爱邻便民志愿服务日")
-    readers = {}
-    for lang, name in (("zh-CN", "李华"), ("en", "王芳")):
-        user = await make_user("volunteer")
-        await User.update({User.locale: lang}).where(User.id == user["id"])
-        volunteer = await Volunteer.insert(Volunteer(user=user["id"], real_name=name)).returning(Volunteer.id)
-        await SignUp.insert(SignUp(occurrence=occurrence, volunteer=volunteer[0]["id"], status="confirmed"))
-        readers[lang] = user["id"]
-    await Occurrence.update({Occurrence.taken: 2}).where(Occurrence.id == occurrence)
+    readers = await one_reader_per_language_signed_up(occurrence)
     now = datetime.now(timezone.utc)
     await scheduling.fire(jobs.JOBS["reminders"], now, now=now)
 
@@ -74,22 +81,12 @@ async def test_reminders_say_the_time_in_each_readers_language(app):
 async def test_a_cancelled_occurrence_is_announced_to_each_person_in_their_own_language(app):
     from datetime import timedelta
 
-    from tongxin.accounts.tables import User
     from tongxin.activities import signups
-    from tongxin.activities.tables import Occurrence, SignUp
-    from tongxin.volunteers.tables import Volunteer
 
     from tests.volunteers.factories import make_occurrence
 
     occurrence = await make_occurrence(starts_in=timedelta(days=3), title="吾爱邻便民志愿服务日")
-    readers = {}
-    for lang, name in (("zh-CN", "李华"), ("en", "王芳")):
-        user = await make_user("volunteer")
-        await User.update({User.locale: lang}).where(User.id == user["id"])
-        volunteer = await Volunteer.insert(Volunteer(user=user["id"], real_name=name)).returning(Volunteer.id)
-        await SignUp.insert(SignUp(occurrence=occurrence, volunteer=volunteer[0]["id"], status="confirmed"))
-        readers[lang] = user["id"]
-    await Occurrence.update({Occurrence.taken: 2}).where(Occurrence.id == occurrence)
+    readers = await one_reader_per_language_signed_up(occurrence)
     await signups.cancel_occurrence(occurrence_id=occurrence, reason="大风预警")
 
     [chinese] = await messages_of(readers["zh-CN"])
