@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import Any, Hashable
+from typing import Any, Callable, Hashable
 
 _changes = itertools.count(1)
 _version = 0
@@ -21,10 +21,23 @@ def data_version() -> int:
     return _version
 
 
-def data_changed() -> None:
-    """Something was (or is about to be) written: forget every answer read before."""
+_LISTENERS: list[Callable[[tuple[str, ...]], None]] = []
+
+
+def data_changed(*keys: str) -> None:
+    """Something was (or is about to be) written: forget every answer read before. `keys` say what, when
+    the writer knows ("volunteer:12", "occurrence:34"); none means anything may have changed. Listeners
+    (`on_change`) hear the keys, e.g. to update a warm read in place instead of reading it all again."""
     global _version
     _version = next(_changes)
+    for listener in _LISTENERS:
+        listener(keys)
+
+
+def on_change(listener: Callable[[tuple[str, ...]], None]) -> None:
+    """Call `listener(keys)` on every `data_changed` of this process (cheap and synchronous: it runs in
+    the writer's path)."""
+    _LISTENERS.append(listener)
 
 
 _MEMORIES: list["BriefMemory"] = []
@@ -76,4 +89,4 @@ def configure(*, sessions: float, reads: float) -> None:
         memory.clear()
 
 
-__all__ = ("BriefMemory", "configure", "data_version", "data_changed")
+__all__ = ("BriefMemory", "configure", "data_version", "data_changed", "on_change")
