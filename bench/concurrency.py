@@ -164,6 +164,49 @@ async def taken_of(occurrence_id: int) -> int:
     return (await Occurrence.select(Occurrence.taken).where(Occurrence.id == occurrence_id).first())["taken"]
 
 
+# ---- CPU spent ----------------------------------------------------------------------------------------
+
+def cpu_of(pids) -> dict[int, float]:
+    """CPU seconds (user + system) each process has used so far, from /proc (Linux; {} elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    found = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            found[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        except (OSError, ValueError, IndexError):
+            pass
+    return found
+
+
+class CPUMeter:
+    """The CPU the web instances and this database's PostgreSQL backends spend on a step, whatever else
+    runs on the machine: what a step costs, where wall times only say how busy the machine was."""
+
+    def __init__(self, instances: "Instances", database_url: str | None):
+        self.instances = instances
+        self.database_url = database_url
+
+    async def _backends(self) -> list[int]:
+        if self.database_url is None:
+            return []
+        import asyncpg
+
+        conn = await asyncpg.connect(self.database_url, timeout=10)
+        try:
+            return [r["pid"] for r in await conn.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
+        finally:
+            await conn.close()
+
+    async def read(self) -> tuple[dict[int, float], dict[int, float]]:
+        return cpu_of(p.pid for p in self.instances.processes), cpu_of(await self._backends())
+
+    @staticmethod
+    def spent(before: dict[int, float], after: dict[int, float]) -> float:
+        return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 # ---- web instances ----------------------------------------------------------------------------------
 
 class Instances:
@@ -298,13 +341,14 @@ def no_5xx(answers: list[Answer], what: str) -> None:
 @dataclass
 class RoundFigures:
     sign_up_seconds: list[float] = field(default_factory=list)
+    sign_up_cpu: tuple[float, float] = (0.0, 0.0)  # seconds of CPU per sign-up: web instances, database
     cancel_seconds: list[float] = field(default_factory=list)
     again_seconds: list[float] = field(default_factory=list)
     mixed_seconds: list[float] = field(default_factory=list)
 
 
 async def one_round(number: int, district: District, people: list[Person], *, capacity: int, cancels: int,
-                    rng: random.Random, newcomers: list[Person] = ()) -> RoundFigures:
+                    rng: random.Random, newcomers: list[Person] = (), meter: CPUMeter | None = None) -> RoundFigures:
     """Everyone signs up at once for a fresh occurrence; then confirmed and waitlisted people cancel at once."""
     figures = RoundFigures()
     start = (datetime.now(timezone.utc) + timedelta(days=3 + number)).replace(hour=1, minute=0, second=0,
@@ -312,8 +356,13 @@ async def one_round(number: int, district: District, people: list[Person], *, ca
     occurrence = await new_occurrence(district, capacity=capacity, start=start)
     print(f"  round {number}: {len(people)} sign-ups at once for {capacity} places (occurrence {occurrence})",
           flush=True)
+    before = await meter.read() if meter else None
     answers = await at_once([lambda p=p: p.sign_up(occurrence) for p in people])
     figures.sign_up_seconds = [a.seconds for a in answers]
+    if meter:
+        after = await meter.read()
+        figures.sign_up_cpu = (meter.spent(before[0], after[0]) / len(people),
+                               meter.spent(before[1], after[1]) / len(people))
     no_5xx(answers, "sign-ups")
     check(all(a.status == 201 for a in answers),
           f"every sign-up answered 201 ({sorted({a.status for a in answers})})")
@@ -510,11 +559,13 @@ async def run(args) -> int:
             crowd, newcomers = people[:args.people], people[args.people:args.people + args.newcomers]
             spare = people[args.people + args.newcomers:]
             rng = random.Random(args.seed)
+            meter = CPUMeter(instances, None if args.sqlite else url)
             table = []
             for number in range(1, args.rounds + 1):
                 figures = await one_round(number, district, crowd, capacity=args.capacity, cancels=args.cancels,
-                                          rng=rng, newcomers=newcomers)
-                print(f"    sign-ups       {ms(figures.sign_up_seconds)}\n"
+                                          rng=rng, newcomers=newcomers, meter=meter)
+                print(f"    sign-ups       {ms(figures.sign_up_seconds)}   CPU per sign-up: web "
+                      f"{figures.sign_up_cpu[0] * 1000:.1f} ms, database {figures.sign_up_cpu[1] * 1000:.1f} ms\n"
                       f"    cancels        {ms(figures.cancel_seconds)}\n"
                       f"    sign-ups again {ms(figures.again_seconds)}\n"
                       f"    with newcomers {ms(figures.mixed_seconds)}", flush=True)
@@ -531,7 +582,10 @@ async def run(args) -> int:
                                                  f"({instances.errors_logged()})")
             every_sign_up = [s for f in table for s in f.sign_up_seconds]
             every_cancel = [s for f in table for s in f.cancel_seconds]
-            print(f"\n  all rounds: sign-ups {ms(every_sign_up)}\n              cancels  {ms(every_cancel)}")
+            web_cpu = np.mean([f.sign_up_cpu[0] for f in table]) * 1000
+            db_cpu = np.mean([f.sign_up_cpu[1] for f in table]) * 1000
+            print(f"\n  all rounds: sign-ups {ms(every_sign_up)}\n              cancels  {ms(every_cancel)}\n"
+                  f"              CPU per sign-up ({args.people} at once): web instances {web_cpu:.1f} ms, database {db_cpu:.1f} ms")
             if not args.sqlite:  # each one cost a transaction PostgreSQL's deadlock_timeout (1 s) and a retry
                 print(f"              deadlocks {await deadlocks(url)}")
             print(f"              load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")

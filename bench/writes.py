@@ -68,6 +68,7 @@ async def run(args) -> int:
         # The services alone.
         statements = {"sign-up": [], "cancel": []}
         cpu = {"sign-up": 0.0, "cancel": 0.0}
+        database = await _database_cpu(args.database)
         for n in range(args.times):
             actor = people[n % len(people)]["actor"]
             with statements_sent() as sent:
@@ -80,9 +81,12 @@ async def run(args) -> int:
                 await signups.cancel_for(actor=actor, sign_up_id=done["id"])
                 cpu["cancel"] += time.process_time() - started
             statements["cancel"].append(len(sent))
+        database = (await _database_cpu(args.database, database)) / args.times
         for what in ("sign-up", "cancel"):
             print(f"  service {what:<8} {max(statements[what]):3d} statements  "
                   f"{cpu[what] / args.times * 1000:6.2f} ms CPU", flush=True)
+        if database:
+            print(f"  database CPU per sign-up and cancel: {database * 1000:.2f} ms (PostgreSQL backends)")
         if args.show:
             with statements_sent() as sent:
                 done = await signups.sign_up_for(actor=people[0]["actor"], occurrence_id=occurrence)
@@ -139,6 +143,20 @@ async def run(args) -> int:
         for c in clients:
             await c.aclose()
     return 0
+
+
+async def _database_cpu(url: str, before: dict | None = None):
+    """PostgreSQL: CPU seconds of this database's backends so far (a dict), or spent since `before`."""
+    if not url.startswith("postgres"):
+        return {} if before is None else 0.0
+    from tongxin.db import current_engine
+
+    from bench.concurrency import CPUMeter, cpu_of
+
+    rows = await current_engine()._run_in_new_connection(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    now = cpu_of(r["pid"] for r in rows)
+    return now if before is None else CPUMeter.spent(before, now)
 
 
 async def _username(user_id: int) -> str:

@@ -13,7 +13,7 @@ its person and checks their rules first, and holds the occurrence only to take t
 people signing up at once queue on a few statements each, not on 200 rule checks. Messages go through the
 one resolver of who is told about whom (`volunteers.people_to_tell_in_language`: the person, and a child's
 guardian, each with their language). The hot statements are SQL written once: an adult's sign-up with a
-place left is 6 statements, a cancel 5 (`tests/activities/test_writes_at_speed.py` holds them there).
+place left is 5 statements, a cancel 5 (`tests/activities/test_writes_at_speed.py` holds them there).
 """
 
 from __future__ import annotations
@@ -116,18 +116,6 @@ async def waitlist_position(*, sign_up_id: int) -> int | None:
                                       & (SignUp.queue_seq <= row["queue_seq"]))
 
 
-async def _join_queue_end(sign_up_id: int, occurrence_id: int) -> int:
-    """Give a sign-up the next queue number and answer its place in the queue: one statement, under the
-    occurrence's lock (taken before this statement's snapshot, so it sees every number given before and
-    the people waiting with them; numbers are given in turn, so nobody after is counted)."""
-    rows = await SignUp.raw(
-        "UPDATE sign_up SET queue_seq = (SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM sign_up WHERE occurrence = {}) "
-        "WHERE id = {} RETURNING 1 + (SELECT COUNT(*) FROM sign_up w WHERE w.occurrence = {} AND w.id <> {} "
-        "AND w.status = 'waitlisted' AND w.queue_seq IS NOT NULL) AS position",
-        occurrence_id, sign_up_id, occurrence_id, sign_up_id)
-    return int(rows[0]["position"])
-
-
 async def _take_place_if_left(occurrence: dict[str, Any], now: datetime) -> bool:
     """Take one place of an open occurrence if one is left and it still starts and ends as read: one
     statement that also locks the occurrence. False (and nothing locked) when it is full, closed or moved."""
@@ -138,30 +126,45 @@ async def _take_place_if_left(occurrence: dict[str, Any], now: datetime) -> bool
     return bool(rows)
 
 
+# Under the occurrence's lock (taken before the statement's snapshot, so it sees every number given before
+# and the people waiting with them; numbers are given in turn, so nobody after is counted).
+_NEXT_IN_QUEUE = "(SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM sign_up WHERE occurrence = {})"
+_PLACE_IN_QUEUE = ("1 + (SELECT COUNT(*) FROM sign_up w WHERE w.occurrence = {} AND w.volunteer <> {} "
+                   "AND w.status = 'waitlisted' AND w.queue_seq IS NOT NULL) AS position")
+
+
 async def _write_sign_up(existing_id: int | None, *, occurrence_id: int, volunteer_id: int, status: str,
-                         as_leader: bool, source: str, now: datetime) -> int:
-    """The person's sign-up row for this occurrence (a cancelled one is used again), without a queue number."""
+                         as_leader: bool, source: str, now: datetime) -> dict[str, Any]:
+    """The person's sign-up row for this occurrence (a cancelled one is used again): its id and, on the
+    waitlist, its queue number given and its place in the queue counted (the caller holds the lock)."""
+    queued = status == "waitlisted"
+    queue, queue_args = (_NEXT_IN_QUEUE, [occurrence_id]) if queued else ("NULL", [])
+    position, position_args = (_PLACE_IN_QUEUE, [occurrence_id, volunteer_id]) if queued else ("NULL AS position", [])
     if existing_id is not None:
-        await SignUp.raw("UPDATE sign_up SET status = {}, source = {}, is_leader = {}, created_at = {}, "
-                         "cancelled_at = NULL, queue_seq = NULL WHERE id = {}",
-                         status, source, as_leader, now, existing_id)
-        return existing_id
-    rows = await SignUp.raw(
-        "INSERT INTO sign_up (occurrence, volunteer, status, is_leader, source, created_at, cancelled_at, queue_seq, "
-        "attendance_marked_at, attendance_source) VALUES ({}, {}, {}, {}, {}, {}, NULL, NULL, NULL, '') RETURNING id",
-        occurrence_id, volunteer_id, status, as_leader, source, now)
-    return rows[0]["id"]
+        rows = await SignUp.raw(
+            f"UPDATE sign_up SET status = {{}}, source = {{}}, is_leader = {{}}, created_at = {{}}, cancelled_at = NULL, "
+            f"queue_seq = {queue} WHERE id = {{}} RETURNING id, {position}",
+            status, source, as_leader, now, *queue_args, existing_id, *position_args)
+    else:
+        rows = await SignUp.raw(
+            "INSERT INTO sign_up (occurrence, volunteer, status, is_leader, source, created_at, cancelled_at, "
+            f"queue_seq, attendance_marked_at, attendance_source) VALUES ({{}}, {{}}, {{}}, {{}}, {{}}, {{}}, NULL, "
+            f"{queue}, NULL, '') RETURNING id, {position}",
+            occurrence_id, volunteer_id, status, as_leader, source, now, *queue_args, *position_args)
+    return rows[0]
 
 
 def _is_adult_on(birth_date, occurrence: dict[str, Any]) -> bool:
     return birth_date is not None and age_on(birth_date, eligibility.local_date(occurrence["starts_at"])) >= ADULT_AGE
 
 
-async def _verdict(volunteer_id: int, occurrence_id: int, *, as_leader: bool, now: datetime) -> list[str]:
-    """The rules that refuse this person's own choice of this occurrence, read in this transaction."""
+async def _verdict(volunteer_id: int, occurrence_id: int, *, as_leader: bool, now: datetime,
+                   occurrence: dict[str, Any] | None = None) -> list[str]:
+    """The rules that refuse this person's own choice of this occurrence, read in this transaction (the
+    occurrence as just read by `eligibility.occurrence_facts`, if given)."""
     return eligibility.blocking(
-        await eligibility.reasons_for(volunteer_id=volunteer_id, occurrence_id=occurrence_id, now=now),
-        chosen_by_themselves=True, as_leader=as_leader)
+        await eligibility.reasons_for(volunteer_id=volunteer_id, occurrence_id=occurrence_id, now=now,
+                                      occurrence=occurrence), chosen_by_themselves=True, as_leader=as_leader)
 
 
 def _closed(occurrence: dict[str, Any], now: datetime) -> bool:
@@ -188,11 +191,9 @@ async def apply(*, volunteer_id: int, occurrence_id: int, as_leader: bool = Fals
         # facts and commitments hold still while their rules are checked, and the occurrence, which every
         # sign-up for it queues on, is locked only for the few statements that take the place.
         person = await _lock_person(volunteer_id)
-        # Read after the lock (a statement of its own, so it sees what the person's last transition wrote).
-        rows = await Occurrence.raw(_occurrence_sql(
-            extra=", s.id AS sign_up_id, s.status AS sign_up_status",
-            source="occurrence o LEFT JOIN sign_up s ON s.occurrence = o.id AND s.volunteer = {}"),
-            volunteer_id, occurrence_id)
+        # Read after the lock (a statement of its own, so it sees what the person's last transition wrote):
+        # the occurrence as the rules read it, with the person's sign-up there.
+        rows = await eligibility.occurrence_facts(occurrence_ids=[occurrence_id], sign_ups_of=volunteer_id)
         if not rows:
             raise NotFound("occurrence not found")
         planned = rows[0]
@@ -207,26 +208,27 @@ async def apply(*, volunteer_id: int, occurrence_id: int, as_leader: bool = Fals
         # A minor's verdict also depends on an adult leader being signed up, which only the occurrence's
         # lock holds still: theirs is read under it. An adult's rules are all about facts locked already.
         adult = _is_adult_on(birth_date, planned)
-        reasons = await _verdict(volunteer_id, occurrence_id, as_leader=as_leader, now=now) if adult else None
+        reasons = await _verdict(volunteer_id, occurrence_id, as_leader=as_leader, now=now,
+                                 occurrence=planned) if adult else None
         if reasons and reasons != WAITING_FOR_LEADER_ONLY:
             raise NotEligible(reasons)
         row = {"occurrence_id": occurrence_id, "volunteer_id": volunteer_id, "as_leader": as_leader,
                "source": source, "now": now}
-        answer = {"occurrence": occurrence_id, "volunteer": volunteer_id, "is_leader": as_leader,
-                  "waitlist_position": None}
+
+        def answer(sign_up_id: int, status: str, position: int | None = None) -> dict[str, Any]:
+            return {"id": sign_up_id, "occurrence": occurrence_id, "volunteer": volunteer_id, "is_leader": as_leader,
+                    "waitlist_position": position, "status": status}
 
         # An adult (not leading) whose rules passed, at an occurrence with places left: one statement takes
-        # the place and the lock (if it still starts and ends as the rules saw it), one writes the row, and
-        # the commit lets the next in.
+        # the place and the occurrence's lock (if it still starts and ends as the rules saw it), one writes
+        # the row, and the commit lets the next in. Written after the lock, the row's reference to the
+        # occurrence needs no lock of its own (200 such key-share locks on one row cost PostgreSQL dearly).
         if reasons is not None and not as_leader and planned["taken"] < planned["capacity"]:
             if await _take_place_if_left(planned, now):
-                sign_up_id = await _write_sign_up(existing, status="confirmed", **row)
-                return {**answer, "id": sign_up_id, "status": "confirmed"}
+                written = await _write_sign_up(existing, status="confirmed", **row)
+                return answer(written["id"], "confirmed")
 
-        # Otherwise the row first, waiting and without a queue number (it is this transaction's own until it
-        # commits), then the occurrence's lock and a decision on fresh rows.
-        sign_up_id = await _write_sign_up(existing, status="waitlisted", **row)
-        answer["id"] = sign_up_id
+        # Otherwise the occurrence's lock and a decision on fresh rows.
         occurrence = await _occurrence(occurrence_id)
         if _closed(occurrence, now):
             raise Conflict("sign-ups for this occurrence are closed", code="sign_ups_closed")
@@ -239,15 +241,15 @@ async def apply(*, volunteer_id: int, occurrence_id: int, as_leader: bool = Fals
         if as_leader and not _is_adult_on(birth_date, occurrence):
             raise InvalidInput("a leader must be 18 or over on the day", code="leader_not_adult", field="as_leader")
         if occurrence["capacity"] - occurrence["taken"] <= 0:
-            # Joining the waitlist takes no place; the place in the queue is counted under the lock.
-            position = await _join_queue_end(sign_up_id, occurrence_id)
-            return {**answer, "status": "waitlisted", "waitlist_position": position}
+            # Joining the waitlist takes no place: the row, its queue number and its place in one statement.
+            written = await _write_sign_up(existing, status="waitlisted", **row)
+            return answer(written["id"], "waitlisted", written["position"])
         status = "waiting_for_leader" if waits_for_leader else "confirmed"
-        await SignUp.update({SignUp.status: status}).where(SignUp.id == sign_up_id)
+        written = await _write_sign_up(existing, status=status, **row)
         await recount(occurrence_id)
         if as_leader and status == "confirmed":
             await _leader_arrived(occurrence, now=now)
-        return {**answer, "status": status}
+        return answer(written["id"], status)
 
     return await in_write_transaction(work)
 

@@ -363,9 +363,12 @@ def failures(people: People, targets: Targets, vi: np.ndarray, tj: np.ndarray) -
     return [[PERSON_RULES[k] for k in np.flatnonzero(row)] for row in fails[:, keep]]
 
 
-async def reasons_for(*, volunteer_id: int, occurrence_id: int, now: datetime | None = None) -> list[str]:
-    """Every person rule one volunteer breaks for one occurrence (the scalar path)."""
-    found = await reasons_for_many(volunteer_id=volunteer_id, occurrence_ids=[occurrence_id], now=now)
+async def reasons_for(*, volunteer_id: int, occurrence_id: int, now: datetime | None = None,
+                      occurrence: dict[str, Any] | None = None) -> list[str]:
+    """Every person rule one volunteer breaks for one occurrence (the scalar path). `occurrence`: its row
+    as `occurrence_facts` read it, when the caller has just read it (only the person is read then)."""
+    found = (await one_person_against(volunteer_id=volunteer_id, occurrence_ids=[occurrence_id], now=now,
+                                      occurrences=None if occurrence is None else [occurrence]))[0]
     if occurrence_id not in found:
         raise NotFound("occurrence not found")
     return found[occurrence_id]
@@ -377,16 +380,18 @@ async def reasons_for_many(*, volunteer_id: int, occurrence_ids: list[int],
     return (await one_person_against(volunteer_id=volunteer_id, occurrence_ids=occurrence_ids, now=now))[0]
 
 
-async def one_person_against(*, volunteer_id: int, occurrence_ids: list[int], now: datetime | None = None
+async def one_person_against(*, volunteer_id: int, occurrence_ids: list[int], now: datetime | None = None,
+                             occurrences: list[dict[str, Any]] | None = None
                              ) -> tuple[dict[int, list[str]], People, Vocabulary]:
     """`reasons_for_many`, with the person's facts as read for it (skills, certificates, birth date), so a
     caller saying what is missing need not read them again. Two statements: the person's facts, then the
-    occurrences with their adult leaders."""
+    occurrences with their adult leaders (`occurrences`: as `occurrence_facts` read them, if just read)."""
     now = now or datetime.now(timezone.utc)
     person = await _person_facts(volunteer_id, now)
     if person is None:
         raise NotFound("volunteer not found")
-    occurrences = await _occurrence_facts(list(occurrence_ids))
+    if occurrences is None:
+        occurrences = await occurrence_facts(occurrence_ids=list(occurrence_ids))
     # Columns for the codes these rows name, not the whole vocabulary: a rule compares what an occurrence
     # requires with what the person holds, so codes neither names cannot change a verdict.
     vocab = Vocabulary(
@@ -421,12 +426,15 @@ SELECT v.id, v.lat, v.lon, v.birth_date, v.community, v.grid, v.is_youth, v.max_
   FROM volunteer v WHERE v.id = {{}} AND v.status = 'active'
 """
 _OCCURRENCE_FACTS = """
-SELECT o.id, o.lat, o.lon, o.starts_at, o.ends_at, o.capacity, o.taken, o.community, o.grid,
-       a.title, a.kind, a.organization, a.required_skills, a.preferred_skills, a.required_certificates,
-       a.min_age, a.max_age, a.youth_allowed,
+SELECT o.id, o.lat, o.lon, o.starts_at, o.ends_at, o.capacity, o.taken, o.community, o.grid, o.status,
+       o.signup_deadline, o.activity, a.title, a.kind, a.organization, a.required_skills, a.preferred_skills,
+       a.required_certificates, a.min_age, a.max_age, a.youth_allowed, mine.id AS sign_up_id,
+       mine.status AS sign_up_status,
        (SELECT {agg}(v.birth_date) FROM sign_up s JOIN volunteer v ON v.id = s.volunteer
          WHERE s.occurrence = o.id AND s.is_leader = {{}} AND s.status = 'confirmed') AS leaders
-  FROM occurrence o JOIN activity a ON a.id = o.activity WHERE o.id IN ({{ids}})
+  FROM occurrence o JOIN activity a ON a.id = o.activity
+  LEFT JOIN sign_up mine ON mine.occurrence = o.id AND mine.volunteer = {{}}
+ WHERE o.id IN ({{ids}})
 """
 _DIALECTS = {
     "postgres": dict(agg="json_agg", arr="json_build_array",
@@ -512,14 +520,17 @@ def _one_person(person: dict[str, Any], vocab: Vocabulary) -> People:
     )
 
 
-async def _occurrence_facts(occurrence_ids: list[int]) -> list[dict[str, Any]]:
-    """Occurrences as `targets_from` takes them, each with whether an adult leader is confirmed on it,
-    in one statement (as `load_occurrences` and `adult_leaders` read them)."""
+async def occurrence_facts(*, occurrence_ids: list[int], sign_ups_of: int | None = None) -> list[dict[str, Any]]:
+    """Occurrences as the rules read them (rows for `targets_from`, each with whether an adult leader is
+    confirmed on it), with their own columns (status, sign-up deadline, capacity, places taken, title,
+    organization) and, with `sign_ups_of`, that volunteer's sign-up there (`sign_up_id`, `sign_up_status`;
+    None when none): one statement, as `load_occurrences` and `adult_leaders` read them."""
     if not occurrence_ids:
         return []
     template = _statement(_OCCURRENCE_FACTS, _engine_type())
     marks = ", ".join("{}" for _ in occurrence_ids)
-    rows = await Occurrence.raw(template.replace("{ids}", marks), True, *occurrence_ids)
+    rows = await Occurrence.raw(template.replace("{ids}", marks), True, -1 if sign_ups_of is None else sign_ups_of,
+                                *occurrence_ids)
     out = []
     for r in rows:
         day = local_date(r["starts_at"])
@@ -532,9 +543,13 @@ async def _occurrence_facts(occurrence_ids: list[int]) -> list[dict[str, Any]]:
             "certs": json_list(r["required_certificates"]), "min_age": r["min_age"], "max_age": r["max_age"],
             "youth": r["youth_allowed"], "leader": leader, "organization": r["organization"], "category": r["kind"],
             "urgency": 0.5, "needed_by": r["starts_at"].timestamp(), "community": r["community"], "grid": r["grid"],
-            "title": r["title"],
+            "title": r["title"], **{k: r[k] for k in _OWN_COLUMNS},
         })
     return out
+
+
+_OWN_COLUMNS = ("starts_at", "ends_at", "capacity", "taken", "status", "signup_deadline", "activity", "sign_up_id",
+                "sign_up_status")
 
 
 def blocking(reasons: Iterable[str], *, chosen_by_themselves: bool, as_leader: bool = False) -> list[str]:
@@ -547,5 +562,5 @@ def blocking(reasons: Iterable[str], *, chosen_by_themselves: bool, as_leader: b
 __all__ = (
     "PERSON_RULES", "CHOSEN_BY_THEMSELVES", "COMMITTED", "CATEGORIES", "Vocabulary", "People", "Targets",
     "load_vocabulary", "load_people", "load_occurrences", "targets_from", "adult_leaders", "failures",
-    "reasons_for", "reasons_for_many", "one_person_against", "blocking", "json_list", "epoch_days", "ymd", "local_date", "weekly_mask",
+    "reasons_for", "reasons_for_many", "one_person_against", "occurrence_facts", "blocking", "json_list", "epoch_days", "ymd", "local_date", "weekly_mask",
 )
