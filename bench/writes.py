@@ -129,6 +129,10 @@ async def run(args) -> int:
             await clients[n % len(clients)].get("/health")
         floor = (time.process_time() - started) / args.times
         up, down, counts = await loop(args.times)
+        if args.show:
+            with statements_sent() as sent:
+                await loop(1)
+            print("    app:\n" + "\n".join("    " + s.replace("\n", " ")[:160] for s in sent))
         print(f"  app     sign-up  {max(counts[0::2]):3d} statements  {up / args.times * 1000:6.2f} ms CPU\n"
               f"  app     cancel   {max(counts[1::2]):3d} statements  {down / args.times * 1000:6.2f} ms CPU\n"
               f"  app     /health        {floor * 1000:6.2f} ms CPU (client + framework floor)", flush=True)
