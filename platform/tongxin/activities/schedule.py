@@ -12,8 +12,11 @@ from typing import Any
 from icalendar import Calendar, Event
 
 from tongxin.accounts.service import Actor
+from tongxin.activities.browse import next_change_by_time
 from tongxin.activities.tables import SignUp
+from tongxin.db import current_engine
 from tongxin.errors import NotFound
+from tongxin.memory import BriefMemory, data_version
 from tongxin.paging import page
 from tongxin.volunteers.service import own_volunteer_id
 from tongxin.volunteers.tables import Volunteer
@@ -63,9 +66,28 @@ async def sign_ups_of(
     return page(items, total, limit, offset)
 
 
+# A person's schedule as last read, until anything is written (here or, through the change feed, in another
+# process) or the next occurrence starts (an upcoming sign-up becomes past).
+_RECENT_SCHEDULES = BriefMemory("reads", most=5_000)
+
+
+async def remembered_sign_ups(*, volunteer_id: int, **filters: Any) -> dict[str, Any]:
+    """`sign_ups_of`, answered from memory while nothing changed (TONGXIN_READ_CACHE_SECONDS at most). The
+    answer is shared: a caller that changes it copies it first."""
+    if _RECENT_SCHEDULES.seconds <= 0:
+        return await sign_ups_of(volunteer_id=volunteer_id, **filters)
+    key = (id(current_engine()), data_version(), volunteer_id, tuple(sorted(filters.items())))
+    found = _RECENT_SCHEDULES.get(key)
+    if found is None:
+        until = await next_change_by_time(now_utc())
+        found = await sign_ups_of(volunteer_id=volunteer_id, **filters)
+        _RECENT_SCHEDULES.put(key, found, until=until)
+    return found
+
+
 async def own_sign_ups(*, actor: Actor, **filters: Any) -> dict[str, Any]:
-    """The signed-in volunteer's own sign-ups (see `sign_ups_of` for filters)."""
-    return await sign_ups_of(volunteer_id=await own_volunteer_id(actor), **filters)
+    """The signed-in volunteer's own sign-ups (see `sign_ups_of` for filters), shared as `remembered_sign_ups`."""
+    return await remembered_sign_ups(volunteer_id=await own_volunteer_id(actor), **filters)
 
 
 def calendar_token(*, volunteer_id: int, secret_key: str, key: str = "") -> str:
