@@ -77,6 +77,21 @@ async def _own_sign_ups(volunteer_id: int, occurrence_ids: list[int]) -> list[di
         f" FROM sign_up s WHERE s.volunteer = {{}} AND s.occurrence IN ({marks})", volunteer_id, *occurrence_ids)
 
 
+_NEEDS = BriefMemory("reads", most=1_000)
+
+
+async def _needs(occurrence_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """What these occurrences require (skills, certificates, youth): the same for everyone, so one read per
+    change serves every person looking at the same cards."""
+    key = (id(current_engine()), data_version(), tuple(occurrence_ids))
+    found = _NEEDS.get(key)
+    if found is None:
+        found = {r["id"]: r for r in await Occurrence.select(*_columns()["needs"]).where(
+            Occurrence.id.is_in(occurrence_ids))}
+        _NEEDS.put(key, found)
+    return found
+
+
 async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: datetime | None = None) -> dict[int, dict]:
     """For one person and these occurrences: their sign-up (status, id, waitlist position) and, if they may
     not sign up, the rules that refuse them (as the sign-up itself would) with the skills and certificates
@@ -92,8 +107,7 @@ async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: dateti
         born = {"birth_date": people.rows[0]["birth_date"]}
     except NotFound:  # a profile that is not active serves nowhere: every occurrence says so
         reasons, inactive = {}, True
-    needs = {r["id"]: r for r in await Occurrence.select(*_columns()["needs"]).where(
-        Occurrence.id.is_in(occurrence_ids))}
+    needs = await _needs(occurrence_ids)
     out = {}
     for occurrence_id in occurrence_ids:
         row = signed.get(occurrence_id)
