@@ -111,6 +111,11 @@ class BriefMemory:
         self._items.clear()
 
 
+def remembering_reads() -> bool:
+    """True when this process keeps answers ("reads" memories) at all."""
+    return any(memory.seconds > 0 for memory in _MEMORIES if memory.kind == "reads")
+
+
 def configure(*, sessions: float, reads: float) -> None:
     """Set how long this process's memories keep what they read (the app does it at start)."""
     for memory in _MEMORIES:
@@ -119,4 +124,4 @@ def configure(*, sessions: float, reads: float) -> None:
 
 
 __all__ = ("BriefMemory", "configure", "data_version", "data_changed", "on_change", "feed_listening",
-           "feed_is_listening")
+           "feed_is_listening", "remembering_reads")

@@ -140,7 +140,7 @@ async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: dateti
 
 # Answers kept while nothing changes (see tongxin.memory): the whole answer per person and query, and the
 # part that is the same for everyone (the matching occurrences of a query) shared between people.
-_RECENT_LISTS = BriefMemory("reads", most=5_000)
+_RECENT_LISTS = BriefMemory("reads", most=2_000)
 _SHARED_CARDS = BriefMemory("reads", most=1_000)
 _NEXT_BY_TIME = BriefMemory("reads", most=8)
 

@@ -38,7 +38,7 @@ from tongxin.activities.schemas import (
 )
 from tongxin.errors import NotFound
 from tongxin.matches import invitations as matches_invitations
-from tongxin.memory import on_change
+from tongxin.memory import on_change, remembering_reads
 from tongxin.paging import Limit, Offset
 from tongxin.volunteers.schemas import CalendarLinkOut, SignUpPage
 
@@ -50,9 +50,11 @@ on_change(lambda keys: _ENCODED.clear())
 
 
 def _json_once(value: Any, encode=msgspec.json.encode) -> Response[bytes]:
+    if not remembering_reads():  # every answer is new: nothing to keep
+        return Response(encode(value), media_type=MediaType.JSON)
     found = _ENCODED.get(id(value))
     if found is None or found[0] is not value:  # the object itself is held, so its id is not reused meanwhile
-        if len(_ENCODED) >= 5_000:
+        if len(_ENCODED) >= 2_000:
             _ENCODED.clear()
         found = _ENCODED[id(value)] = (value, encode(value))
     return Response(found[1], media_type=MediaType.JSON)

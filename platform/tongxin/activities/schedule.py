@@ -68,7 +68,7 @@ async def sign_ups_of(
 
 # A person's schedule as last read, until anything is written (here or, through the change feed, in another
 # process) or the next occurrence starts (an upcoming sign-up becomes past).
-_RECENT_SCHEDULES = BriefMemory("reads", most=5_000)
+_RECENT_SCHEDULES = BriefMemory("reads", most=2_000)
 
 
 async def remembered_sign_ups(*, volunteer_id: int, **filters: Any) -> dict[str, Any]:

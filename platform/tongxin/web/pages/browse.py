@@ -73,7 +73,7 @@ def describe(item: dict, names: dict, lang: str) -> dict:
 
 # Pages as sent, per person, browser (its CSRF token is in the forms), language and address, until anything
 # is written (here or in another process: tongxin.memory) or an occurrence starts or a deadline passes.
-_PAGES = BriefMemory("reads", most=5_000)
+_PAGES = BriefMemory("reads", most=2_000)
 
 
 def _page_key(request: Request, actor) -> tuple | None:
