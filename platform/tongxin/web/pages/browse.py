@@ -17,7 +17,8 @@ from tongxin.errors import DomainError, NotFound
 from tongxin.memory import BriefMemory, data_version
 from tongxin.volunteers import service as volunteers
 from tongxin.web import i18n
-from tongxin.web.pages.common import PAGE, code_names, lang_of, render, require
+from tongxin.web.pages.common import PAGE, lang_of, render, require
+from tongxin.web.pages.common import code_names as read_code_names
 from tongxin.web.service import local_time
 
 
@@ -69,6 +70,20 @@ def describe(item: dict, names: dict, lang: str) -> dict:
     item["mine_words"] = mine_words(item.get("mine"), lang)
     item["why_not_words"] = why_not_words(item, names, lang)
     return item
+
+
+_NAMES = BriefMemory("reads", most=8)
+
+
+async def code_names(lang: str) -> dict:
+    """`common.code_names`, once per change and language: the pages here only read it (it copies the
+    lookups each time, a millisecond a page)."""
+    key = (id(current_engine()), data_version(), lang)
+    found = _NAMES.get(key)
+    if found is None:
+        found = await read_code_names(lang)
+        _NAMES.put(key, found)
+    return found
 
 
 # Pages as sent, per person, browser (its CSRF token is in the forms), language and address, until anything
