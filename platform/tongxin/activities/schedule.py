@@ -47,22 +47,47 @@ def _occurrence_start():
     return SignUp.occurrence.starts_at
 
 
+# The page and its total in one statement, written once: building the Piccolo query with its joins cost
+# more than running it.
+_SIGN_UPS = """
+SELECT s.id, s.status, s.is_leader, s.created_at, s.cancelled_at, o.id AS occurrence_id, o.starts_at AS starts_at,
+       o.ends_at AS ends_at, o.address AS address, c.name AS community_name, a.id AS activity_id,
+       a.title AS activity_title, a.kind AS activity_kind, COUNT(*) OVER () AS total
+  FROM sign_up s LEFT JOIN occurrence o ON o.id = s.occurrence LEFT JOIN activity a ON a.id = o.activity
+  LEFT JOIN community c ON c.id = o.community
+ WHERE s.volunteer = {{}}{status}{when}
+ ORDER BY o.starts_at {direction}, s.id ASC LIMIT {{}} OFFSET {{}}
+"""
+
+
 async def sign_ups_of(
     *, volunteer_id: int, status: str | None = None, upcoming: bool | None = None, sort: str = "starts_at",
     limit: int = 20, offset: int = 0,
 ) -> dict[str, Any]:
     """A volunteer's sign-ups with their occurrence and activity, filtered and paginated."""
-    condition = SignUp.volunteer == volunteer_id
-    if status:
-        condition &= SignUp.status == status
-    starts_at = _occurrence_start()
-    if upcoming is not None:
-        now = now_utc()
-        condition &= (starts_at > now) if upcoming else (starts_at <= now)
     _, ascending = VOLUNTEER_SORTS.get(sort, VOLUNTEER_SORTS["starts_at"])
-    items = await SignUp.select(*_sign_up_columns()).where(condition).order_by(
-        starts_at, ascending=ascending).order_by(SignUp.id).limit(limit).offset(offset)
-    total = await SignUp.count().where(condition)
+    values: list[Any] = [volunteer_id]
+    if status:
+        values.append(status)
+    if upcoming is not None:
+        values.append(now_utc())
+    statement = _SIGN_UPS.format(status=" AND s.status = {}" if status else "",
+                                 when="" if upcoming is None else " AND o.starts_at > {}" if upcoming
+                                 else " AND o.starts_at <= {}", direction="ASC" if ascending else "DESC")
+    items = await SignUp.raw(statement, *values, limit, offset)
+    if items:
+        total = items[0]["total"]
+    elif offset:  # past the end: the window saw no row to count
+        condition = SignUp.volunteer == volunteer_id
+        if status:
+            condition &= SignUp.status == status
+        if upcoming is not None:
+            condition &= (_occurrence_start() > values[-1]) if upcoming else (_occurrence_start() <= values[-1])
+        total = await SignUp.count().where(condition)
+    else:
+        total = 0
+    for item in items:
+        del item["total"]
     return page(items, total, limit, offset)
 
 
