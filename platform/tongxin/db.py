@@ -8,6 +8,7 @@ import json
 import os
 import logging
 import random
+import re
 import secrets
 import sqlite3
 from pathlib import Path
@@ -18,7 +19,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
-from tongxin.memory import data_changed, feed_listening
+from tongxin.memory import data_changed, feed_listening, on_change
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,9 @@ SQLITE_READERS = 4
 # (the longest another process's commit can go unseen here on SQLite).
 FEED_CHANNEL = "tongxin_changes"
 FEED_POLL_SECONDS = 0.1
+# What a notice may name (`tongxin.memory` keys); longer lists go unnamed (PostgreSQL's payload is < 8000 bytes).
+_KEY = re.compile(r"[A-Za-z0-9_:.-]{1,100}")
+_MOST_NAMED = 6000
 
 
 class UnsupportedDatabaseURL(ValueError):
@@ -297,12 +301,14 @@ class _PostgresFeed:
         self.dsn = dsn
         self.token = secrets.token_hex(8)  # our own notices come back to us: ignore them
         self.wanted = asyncio.Event()
+        self.named: set[str] = set()  # keys this process's writers named since the last notice
         self.connection: Any = None
         self.listening = False
 
     def _heard(self, connection, pid, channel, payload) -> None:
-        if payload != self.token:
-            data_changed()
+        token, _, keys = payload.partition(" ")
+        if token != self.token:
+            _hear(keys.split())
 
     def _lost(self, connection) -> None:
         self.wanted.set()  # wakes the sender, which finds the connection closed and reconnects
@@ -318,8 +324,12 @@ class _PostgresFeed:
             feed_listening(True)
 
     async def _notify(self) -> None:
+        named, self.named = self.named, set()
+        keys = " ".join(sorted(named))
+        if len(keys) > _MOST_NAMED:
+            keys = ""  # too many to name: the others hear "anything changed"
         await self.connection.execute(f"BEGIN; SET LOCAL synchronous_commit TO OFF; "
-                                      f"NOTIFY {FEED_CHANNEL}, '{self.token}'; COMMIT")
+                                      f"NOTIFY {FEED_CHANNEL}, '{self.token} {keys}'; COMMIT")
 
     async def run(self) -> None:
         while True:
@@ -357,6 +367,34 @@ class _PostgresFeed:
         if self.listening:
             self.listening = False
             feed_listening(False)
+
+
+_FEEDS: set[_PostgresFeed] = set()
+_hearing = False
+
+
+def _hear(keys: list[str]) -> None:
+    """Another process committed: forget what was read before, naming what it named."""
+    global _hearing
+    _hearing = True  # what we hear is not ours to announce again
+    try:
+        data_changed(*keys)
+    finally:
+        _hearing = False
+
+
+def _pass_on_named(keys: tuple[str, ...]) -> None:
+    # Keys this process's writers name (after their commit) go with the next notice, so the other
+    # processes' warm reads can update just those (tongxin.memory lists the keys).
+    if not keys or _hearing or not _FEEDS:
+        return
+    good = [key for key in keys if _KEY.fullmatch(key)]
+    for feed in _FEEDS:
+        feed.named.update(good)
+        feed.wanted.set()
+
+
+on_change(_pass_on_named)
 
 
 async def _watch_sqlite(path: str) -> None:
@@ -403,6 +441,7 @@ async def change_feed(engine: Engine) -> AsyncIterator[None]:
     except Exception as exc:  # serve anyway: memories stay brief while deaf (tongxin.memory)
         log.warning("change feed not started (%s); retrying in the background", exc)
     engine.feed = feed
+    _FEEDS.add(feed)
     task = asyncio.create_task(feed.run())
     try:
         yield
@@ -411,6 +450,7 @@ async def change_feed(engine: Engine) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
         engine.feed = None
+        _FEEDS.discard(feed)
         await feed.stop()
 
 

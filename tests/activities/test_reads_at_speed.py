@@ -293,3 +293,46 @@ async def test_another_process_sign_up_shows_in_a_remembered_list_within_the_fee
             page = (await client.get("/occurrences")).text
     assert places == 4, "another process's sign-up must show long before the 60 s memory ends"
     assert "4/5" in page
+
+
+NAMER = """
+import asyncio, sys
+from tongxin.db import connection_pool, use_database
+from tongxin.memory import data_changed
+
+async def main():
+    async with connection_pool(use_database(sys.argv[1])):
+        data_changed("volunteer:7", "occurrence:3")
+
+asyncio.run(main())
+"""
+
+
+async def test_what_another_process_names_as_changed_is_heard_by_name(settings):
+    """PostgreSQL's notices carry the keys a writer named, so warm reads elsewhere (the ranking district)
+    can update just those; SQLite's feed can only say that something changed."""
+    import os
+    import sys
+    import time
+    from pathlib import Path
+
+    from tongxin import memory
+    from tongxin.memory import on_change
+
+    if settings.is_sqlite:
+        pytest.skip("SQLite's data_version says that something changed, not what")
+    root = Path(__file__).resolve().parents[2]
+    heard: list[tuple[str, ...]] = []
+    on_change(heard.append)
+    try:
+        async with app_remembering_sessions(settings):
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "platform"), str(root)])}
+            writer = await asyncio.create_subprocess_exec(sys.executable, "-c", NAMER, settings.database_url,
+                                                          env=env, cwd=root)
+            assert await writer.wait() == 0
+            written = time.monotonic()
+            while ("occurrence:3", "volunteer:7") not in heard and time.monotonic() - written < 5:
+                await asyncio.sleep(0.05)
+    finally:
+        memory._LISTENERS.remove(heard.append)
+    assert ("occurrence:3", "volunteer:7") in heard
