@@ -1,23 +1,29 @@
 """Brief per-process memories of answers already read, and the process's count of data changes.
 
-A memory keeps a value for a few seconds. Reads that must never outlive a change this process made key
-their entries by `data_version()`: every write transaction and every request that may write (any method
-but GET, HEAD and OPTIONS) moves it on, so the next read here reads again. Changes made by another
-process or instance are seen once the entry's seconds have passed.
+A memory keeps a value for a few seconds. Reads that must never outlive a change key their entries by
+`data_version()`: every write transaction and every request that may write (any method but GET, HEAD and
+OPTIONS) moves it on, so the next read here reads again. Changes made by another process or instance move
+it on too once the change feed (`tongxin.db.change_feed`) hears of them: PostgreSQL's notification at the
+writer's commit, SQLite's `PRAGMA data_version` looked at every `FEED_POLL_SECONDS`. While no feed is
+listening, "reads" memories keep nothing longer than `SECONDS_WITHOUT_FEED`.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
+from datetime import datetime, timezone
 from typing import Any, Callable, Hashable
 
 _changes = itertools.count(1)
 _version = 0
+# Without a feed another process's write could go unseen for a memory's whole life: keep them brief then.
+SECONDS_WITHOUT_FEED = 1.0
+_feeds = 0
 
 
 def data_version() -> int:
-    """The count of changes this process has started or finished; read it before reading the data."""
+    """The count of changes this process has started, finished or heard of; read it before reading the data."""
     return _version
 
 
@@ -30,6 +36,9 @@ def data_changed(*keys: str) -> None:
     (`on_change`) hear the keys, e.g. to update a warm read in place instead of reading it all again."""
     global _version
     _version = next(_changes)
+    for memory in _MEMORIES:
+        if memory.kind == "reads":  # keyed by the version just left behind: never asked for again
+            memory.clear()
     for listener in _LISTENERS:
         listener(keys)
 
@@ -40,13 +49,26 @@ def on_change(listener: Callable[[tuple[str, ...]], None]) -> None:
     _LISTENERS.append(listener)
 
 
+def feed_listening(listening: bool) -> None:
+    """A change feed started (True) or stopped or lost its connection (False). What was read before is
+    forgotten either way: changes made meanwhile may not have been heard."""
+    global _feeds
+    _feeds = max(0, _feeds + (1 if listening else -1))
+    data_changed()
+
+
+def feed_is_listening() -> bool:
+    """True while some change feed of this process hears other processes' writes."""
+    return _feeds > 0
+
+
 _MEMORIES: list["BriefMemory"] = []
 
 
 class BriefMemory:
     """Values kept for a few seconds, forgotten one key or one owner at a time. `kind` says which setting
     gives the seconds (`configure`): "sessions" (who is signed in) or "reads" (answers keyed by
-    `data_version`); 0 seconds keeps nothing."""
+    `data_version`, kept at most `SECONDS_WITHOUT_FEED` while no change feed listens); 0 keeps nothing."""
 
     def __init__(self, kind: str, most: int = 50_000) -> None:
         self.kind = kind
@@ -64,12 +86,19 @@ class BriefMemory:
             return None
         return found[2]
 
-    def put(self, key: Hashable, value: Any, *, owner: Any = None) -> None:
-        if self.seconds <= 0:
+    def put(self, key: Hashable, value: Any, *, owner: Any = None, until: datetime | None = None) -> None:
+        """Keep `value` for the memory's seconds, or only `until` that moment if it comes sooner (an
+        answer that changes by itself then: a deadline passes, an occurrence starts)."""
+        seconds = self.seconds
+        if self.kind == "reads" and _feeds <= 0:
+            seconds = min(seconds, SECONDS_WITHOUT_FEED)
+        if until is not None:
+            seconds = min(seconds, (until - datetime.now(timezone.utc)).total_seconds())
+        if seconds <= 0:
             return
         if len(self._items) >= self.most:  # a flood of distinct keys cannot grow it without bound
             self._items.clear()
-        self._items[key] = (time.monotonic() + self.seconds, owner, value)
+        self._items[key] = (time.monotonic() + seconds, owner, value)
 
     def forget(self, key: Hashable) -> None:
         self._items.pop(key, None)
@@ -82,6 +111,11 @@ class BriefMemory:
         self._items.clear()
 
 
+def remembering_reads() -> bool:
+    """True when this process keeps answers ("reads" memories) at all."""
+    return any(memory.seconds > 0 for memory in _MEMORIES if memory.kind == "reads")
+
+
 def configure(*, sessions: float, reads: float) -> None:
     """Set how long this process's memories keep what they read (the app does it at start)."""
     for memory in _MEMORIES:
@@ -89,4 +123,5 @@ def configure(*, sessions: float, reads: float) -> None:
         memory.clear()
 
 
-__all__ = ("BriefMemory", "configure", "data_version", "data_changed", "on_change")
+__all__ = ("BriefMemory", "configure", "data_version", "data_changed", "on_change", "feed_listening",
+           "feed_is_listening", "remembering_reads")

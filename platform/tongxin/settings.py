@@ -42,8 +42,8 @@ class Settings:
     # How long a process may reuse a signed-in person's session and account facts before reading them
     # again; its own sign-outs and changes take effect at once, other instances' within this time.
     session_cache_seconds: float = 0.0
-    # How long a process may answer the same occurrence list to the same person from memory; anything this
-    # process writes makes it read again at once, other instances' writes show within this time.
+    # How long a process may answer the same list or page to the same person from memory; anything written,
+    # here or (heard through the change feed, tongxin.db.change_feed) elsewhere, makes it read again.
     read_cache_seconds: float = 0.0
     # Where people reach the site (https://tongxin.example.cn): links that leave the site, like the calendar
     # feed, are built from it and never from the request's Host header, which a client chooses.
@@ -67,7 +67,7 @@ class Settings:
             matching_cache_seconds=float(os.environ.get("TONGXIN_MATCHING_CACHE_SECONDS", 30.0)),
             pool_size=int(os.environ.get("TONGXIN_POOL_SIZE", 0)),
             session_cache_seconds=float(os.environ.get("TONGXIN_SESSION_CACHE_SECONDS", 2.0)),
-            read_cache_seconds=float(os.environ.get("TONGXIN_READ_CACHE_SECONDS", 1.0)),
+            read_cache_seconds=float(os.environ.get("TONGXIN_READ_CACHE_SECONDS", 30.0)),
             public_url=os.environ.get("TONGXIN_PUBLIC_URL", "").strip().rstrip("/"),
             keepalive_seconds=int(os.environ.get("TONGXIN_KEEPALIVE_SECONDS", 75)),
             client_timeout_seconds=int(os.environ.get("TONGXIN_CLIENT_TIMEOUT_SECONDS", 30)),

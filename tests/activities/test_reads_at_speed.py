@@ -186,3 +186,153 @@ async def test_two_hundred_sqlite_readers_all_get_answers_while_others_sign_up(s
             await client.aclose()
     assert [code for code in answers[:200] if not 200 <= code < 300] == []
     assert sorted(answers[200:]) == [201] * 10
+
+
+async def feed_heard_the_set_up() -> None:
+    """Let SQLite's change feed see the set-up's own commits (it forgets what was read before them)."""
+    from tongxin.db import FEED_POLL_SECONDS
+
+    await asyncio.sleep(3 * FEED_POLL_SECONDS)
+
+
+async def test_a_remembered_list_asked_again_sends_no_statement_until_something_is_written(settings):
+    async with app_remembering_sessions(settings) as app:
+        async with make_client(app) as client:
+            await occurrences_with_my_sign_ups(app, client, count=3)
+            await client.get("/api/accounts/me")
+            await feed_heard_the_set_up()
+            first, _ = await statements_for(client, "/api/occurrences")
+            again, _ = await statements_for(client, "/api/occurrences")
+            page_first, _ = await statements_for(client, "/occurrences")
+            page_again, _ = await statements_for(client, "/occurrences")
+            schedule_again, _ = await statements_for(client, "/api/volunteers/me/sign-ups")
+            schedule_again, _ = await statements_for(client, "/api/volunteers/me/sign-ups")
+            assert (await client.post("/api/volunteers/me/calendar")).status_code == 201
+            after_write, _ = await statements_for(client, "/api/occurrences")
+    assert first > 0 and page_first > 0
+    assert again == page_again == schedule_again == 0
+    assert after_write > 0, "a write must make the next list read again"
+
+
+async def test_my_sign_up_shows_at_once_on_the_remembered_pages_and_schedule(settings):
+    async with app_remembering_sessions(settings) as app:
+        async with make_client(app) as client:
+            community, grid = await make_place()
+            occurrence = await make_occurrence(capacity=5, title="旧衣回收")
+            await volunteer_with_profile(client, community, grid)
+            list_before = (await client.get("/occurrences")).text
+            schedule_before = (await client.get("/me/sign-ups")).text
+            api_before = (await client.get("/api/volunteers/me/sign-ups")).json()
+            signed = await client.post(f"/api/occurrences/{occurrence}/sign-ups", json={})
+            assert signed.status_code == 201, signed.text
+            list_after = (await client.get("/occurrences")).text
+            schedule_after = (await client.get("/me/sign-ups")).text
+            api_after = (await client.get("/api/volunteers/me/sign-ups")).json()
+    assert "5/5" in list_before and "4/5" in list_after
+    assert "旧衣回收" not in schedule_before and "旧衣回收" in schedule_after
+    assert api_before["total"] == 0 and api_after["total"] == 1
+
+
+async def test_an_occurrence_that_starts_leaves_the_remembered_list_at_its_start(settings):
+    async with app_remembering_sessions(settings) as app:
+        async with make_client(app) as client:
+            community, grid = await make_place()
+            soon = await make_occurrence(starts_in=timedelta(seconds=2), capacity=5)
+            later = await make_occurrence(starts_in=timedelta(days=2), capacity=5)
+            await volunteer_with_profile(client, community, grid)
+            before = [i["id"] for i in (await client.get("/api/occurrences")).json()["items"]]
+            page_before = (await client.get("/occurrences")).text
+            await asyncio.sleep(2.5)
+            after = [i["id"] for i in (await client.get("/api/occurrences")).json()["items"]]
+            page_after = (await client.get("/occurrences")).text
+    assert before == [soon, later] and after == [later]
+    assert f"occurrence-{soon}" in page_before and f"occurrence-{soon}" not in page_after
+
+
+WRITER = """
+import asyncio, sys
+from tongxin.db import connection_pool, use_database
+from tests.volunteers.factories import enrol
+
+async def main():
+    async with connection_pool(use_database(sys.argv[1])):
+        await enrol(volunteer_id=int(sys.argv[2]), occurrence_id=int(sys.argv[3]))
+
+asyncio.run(main())
+"""
+
+
+async def test_another_process_sign_up_shows_in_a_remembered_list_within_the_feed_delay(settings):
+    """Another process (another instance) takes a place: this process, remembering the list for 60 s, hears
+    of it through the change feed and shows it within a second or two."""
+    import os
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    async with app_remembering_sessions(settings) as app:
+        async with make_client(app) as client, make_client(app) as other:
+            community, grid = await make_place()
+            occurrence = await make_occurrence(capacity=5)
+            await volunteer_with_profile(client, community, grid)
+            someone = await volunteer_with_profile(other, community, grid)
+            assert (await client.get("/api/occurrences")).json()["items"][0]["places_left"] == 5
+            assert "5/5" in (await client.get("/occurrences")).text
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "platform"), str(root)])}
+            writer = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", WRITER, settings.database_url, str(someone["volunteer_id"]), str(occurrence),
+                env=env, cwd=root)
+            assert await writer.wait() == 0
+            written = time.monotonic()
+            while True:
+                places = (await client.get("/api/occurrences")).json()["items"][0]["places_left"]
+                if places == 4 or time.monotonic() - written > 5:
+                    break
+                await asyncio.sleep(0.05)
+            page = (await client.get("/occurrences")).text
+    assert places == 4, "another process's sign-up must show long before the 60 s memory ends"
+    assert "4/5" in page
+
+
+NAMER = """
+import asyncio, sys
+from tongxin.db import connection_pool, use_database
+from tongxin.memory import data_changed
+
+async def main():
+    async with connection_pool(use_database(sys.argv[1])):
+        data_changed("volunteer:7", "occurrence:3")
+
+asyncio.run(main())
+"""
+
+
+async def test_what_another_process_names_as_changed_is_heard_by_name(settings):
+    """PostgreSQL's notices carry the keys a writer named, so warm reads elsewhere (the ranking district)
+    can update just those; SQLite's feed can only say that something changed."""
+    import os
+    import sys
+    import time
+    from pathlib import Path
+
+    from tongxin import memory
+    from tongxin.memory import on_change
+
+    if settings.is_sqlite:
+        pytest.skip("SQLite's data_version says that something changed, not what")
+    root = Path(__file__).resolve().parents[2]
+    heard: list[tuple[str, ...]] = []
+    on_change(heard.append)
+    try:
+        async with app_remembering_sessions(settings):
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "platform"), str(root)])}
+            writer = await asyncio.create_subprocess_exec(sys.executable, "-c", NAMER, settings.database_url,
+                                                          env=env, cwd=root)
+            assert await writer.wait() == 0
+            written = time.monotonic()
+            while ("occurrence:3", "volunteer:7") not in heard and time.monotonic() - written < 5:
+                await asyncio.sleep(0.05)
+    finally:
+        memory._LISTENERS.remove(heard.append)
+    assert ("occurrence:3", "volunteer:7") in heard

@@ -6,7 +6,6 @@ engine over the listed occurrences, not a check per occurrence.
 
 from __future__ import annotations
 
-import copy
 import functools
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -78,6 +77,21 @@ async def _own_sign_ups(volunteer_id: int, occurrence_ids: list[int]) -> list[di
         f" FROM sign_up s WHERE s.volunteer = {{}} AND s.occurrence IN ({marks})", volunteer_id, *occurrence_ids)
 
 
+_NEEDS = BriefMemory("reads", most=1_000)
+
+
+async def _needs(occurrence_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """What these occurrences require (skills, certificates, youth): the same for everyone, so one read per
+    change serves every person looking at the same cards."""
+    key = (id(current_engine()), data_version(), tuple(occurrence_ids))
+    found = _NEEDS.get(key)
+    if found is None:
+        found = {r["id"]: r for r in await Occurrence.select(*_columns()["needs"]).where(
+            Occurrence.id.is_in(occurrence_ids))}
+        _NEEDS.put(key, found)
+    return found
+
+
 async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: datetime | None = None) -> dict[int, dict]:
     """For one person and these occurrences: their sign-up (status, id, waitlist position) and, if they may
     not sign up, the rules that refuse them (as the sign-up itself would) with the skills and certificates
@@ -93,8 +107,7 @@ async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: dateti
         born = {"birth_date": people.rows[0]["birth_date"]}
     except NotFound:  # a profile that is not active serves nowhere: every occurrence says so
         reasons, inactive = {}, True
-    needs = {r["id"]: r for r in await Occurrence.select(*_columns()["needs"]).where(
-        Occurrence.id.is_in(occurrence_ids))}
+    needs = await _needs(occurrence_ids)
     out = {}
     for occurrence_id in occurrence_ids:
         row = signed.get(occurrence_id)
@@ -125,31 +138,78 @@ async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: dateti
     return out
 
 
-# The same person asking for the same list within a second gets the same answer (see tongxin.memory).
-_RECENT_LISTS = BriefMemory("reads", most=5_000)
+# Answers kept while nothing changes (see tongxin.memory): the whole answer per person and query, and the
+# part that is the same for everyone (the matching occurrences of a query) shared between people.
+_RECENT_LISTS = BriefMemory("reads", most=2_000)
+_SHARED_CARDS = BriefMemory("reads", most=1_000)
+_NEXT_BY_TIME = BriefMemory("reads", most=8)
+
+
+async def next_change_by_time(now: datetime) -> datetime | None:
+    """The next moment a list or schedule changes with no write at all: the next occurrence starts (it
+    leaves the future lists, its sign-ups become past) or the next sign-up deadline passes. Remembered
+    answers are kept no longer than that."""
+    key = (id(current_engine()), data_version())
+    found = _NEXT_BY_TIME.get(key)
+    if found is None:
+        start = await Occurrence.select(Occurrence.starts_at).where(Occurrence.starts_at > now).order_by(
+            Occurrence.starts_at).first()
+        deadline = await Occurrence.select(Occurrence.signup_deadline).where(
+            Occurrence.signup_deadline > now).order_by(Occurrence.signup_deadline).first()
+        moments = [r[name] for r, name in ((start, "starts_at"), (deadline, "signup_deadline")) if r]
+        found = (min(moments) if moments else None,)
+        _NEXT_BY_TIME.put(key, found, until=found[0])
+    return found[0]
 
 
 async def list_occurrences(*, actor=None, now: datetime | None = None, **filters: Any) -> dict[str, Any]:
     """Published future occurrences, filtered and sorted; `fits_me` keeps those the rules allow the
     signed-in volunteer. Each item carries `mine` (status and why not) for a volunteer. See `_list` for the
-    filters. A list this process answered the same person within TONGXIN_READ_CACHE_SECONDS, with no write in
-    this process since, is answered again from memory."""
+    filters. The answer is remembered (TONGXIN_READ_CACHE_SECONDS) until anything is written, here or in
+    another process (the change feed), or an occurrence starts or a deadline passes: it is shared, so a
+    caller that changes it copies it first."""
     if now is not None or _RECENT_LISTS.seconds <= 0:
         return await _list(actor=actor, now=now, **filters)
     key = (id(current_engine()), data_version(), actor.volunteer_id if actor is not None else None,
            tuple(sorted(filters.items())))
     found = _RECENT_LISTS.get(key)
     if found is None:
-        found = await _list(actor=actor, **filters)
-        _RECENT_LISTS.put(key, found)
-    return copy.deepcopy(found)  # pages add their words to the items
+        now = now_utc()
+        until = await next_change_by_time(now)
+        found = await _list(actor=actor, now=now, shared=True, **filters)
+        _RECENT_LISTS.put(key, found, until=until)
+    return found
+
+
+async def _cards(*, now: datetime, condition, lat: float | None, lon: float | None, radius_km: float | None,
+                 paged: tuple[bool, int, int] | None) -> tuple[list[dict[str, Any]], int | None]:
+    """The occurrences matching `condition`, oldest first (`paged`: (ascending, limit, offset) — one page
+    read in SQL, with the total), each with its places left and distance; the same for every person."""
+    query = Occurrence.select(*_columns()["card"]).where(condition)
+    total = None
+    if paged is not None:
+        ascending, limit, offset = paged
+        rows = await query.order_by(Occurrence.starts_at, Occurrence.id, ascending=ascending).limit(limit).offset(offset)
+        total = await Occurrence.count().where(condition)
+    else:
+        rows = await query.order_by(Occurrence.starts_at).order_by(Occurrence.id)
+    items = []
+    for r in rows:
+        r["places_left"] = max(r["capacity"] - r["taken"], 0)
+        r["distance_km"] = None
+        if lat is not None and r["lat"] is not None:
+            r["distance_km"] = round(haversine_km(lat, lon, r["lat"], r["lon"]), 2)
+        if radius_km is not None and (r["distance_km"] is None or r["distance_km"] > radius_km):
+            continue
+        items.append(r)
+    return items, total
 
 
 async def _list(*, actor=None, date_from: date | None = None, date_to: date | None = None,
                 kind: str | None = None, community_id: int | None = None, q: str | None = None,
                 lat: float | None = None, lon: float | None = None, radius_km: float | None = None,
                 fits_me: bool = False, sort: str = "starts_at", limit: int = 20, offset: int = 0,
-                now: datetime | None = None) -> dict[str, Any]:
+                now: datetime | None = None, shared: bool = False) -> dict[str, Any]:
     if sort not in OCCURRENCE_SORTS:
         raise InvalidInput(f"sort must be one of {', '.join(OCCURRENCE_SORTS)}", field="sort", code="bad_sort")
     now = now or now_utc()
@@ -182,25 +242,23 @@ async def _list(*, actor=None, date_from: date | None = None, date_to: date | No
         title, organization_name = columns["words"]
         condition &= (title.ilike(f"%{words}%") | Occurrence.address.ilike(f"%{words}%")
                       | organization_name.ilike(f"%{words}%"))
-    query = Occurrence.select(*columns["card"]).where(condition)
     # Sorted by time with nothing to filter after reading: the database pages, so a request reads one page
     # whatever the number of occurrences. Otherwise every match is read, filtered and sorted here.
     in_sql = not fits_me and radius_km is None and sort in ("starts_at", "-starts_at")
-    if in_sql:
-        ascending = sort == "starts_at"
-        rows = await query.order_by(Occurrence.starts_at, Occurrence.id, ascending=ascending).limit(limit).offset(offset)
-        total = await Occurrence.count().where(condition)
+    paged = (sort == "starts_at", limit, offset) if in_sql else None
+    read = functools.partial(_cards, now=now, condition=condition, lat=lat, lon=lon, radius_km=radius_km, paged=paged)
+    if shared:  # the same for everyone asking the same: read once per change
+        key = (id(current_engine()), data_version(), date_from, date_to, kind, community_id, q, lat, lon, radius_km,
+               paged)
+        found = _SHARED_CARDS.get(key)
+        if found is None:
+            until = await next_change_by_time(now)
+            found = await read()
+            _SHARED_CARDS.put(key, found, until=until)
+        matched, total = found
     else:
-        rows = await query.order_by(Occurrence.starts_at).order_by(Occurrence.id)
-    items = []
-    for r in rows:
-        r["places_left"] = max(r["capacity"] - r["taken"], 0)
-        r["distance_km"] = None
-        if lat is not None and r["lat"] is not None:
-            r["distance_km"] = round(haversine_km(lat, lon, r["lat"], r["lon"]), 2)
-        if radius_km is not None and (r["distance_km"] is None or r["distance_km"] > radius_km):
-            continue
-        items.append(r)
+        matched, total = await read()
+    items = list(matched)
     status: dict[int, dict] | None = None
     if fits_me:  # one pass over every match; the page's cards reuse it
         status = await my_status(volunteer_id=volunteer_id, occurrence_ids=[r["id"] for r in items], now=now)
@@ -218,8 +276,7 @@ async def _list(*, actor=None, date_from: date | None = None, date_to: date | No
     if volunteer_id is not None:
         if status is None:
             status = await my_status(volunteer_id=volunteer_id, occurrence_ids=[r["id"] for r in shown], now=now)
-        for r in shown:
-            r["mine"] = status[r["id"]]
+        shown = [{**r, "mine": status[r["id"]]} for r in shown]  # the shared cards stay as read
     return page(shown, total, limit, offset)
 
 
@@ -274,4 +331,4 @@ async def occurrence_detail(*, actor=None, occurrence_id: int, now: datetime | N
     return row
 
 
-__all__ = ("OCCURRENCE_SORTS", "list_occurrences", "my_status", "occurrence_detail")
+__all__ = ("OCCURRENCE_SORTS", "list_occurrences", "my_status", "next_change_by_time", "occurrence_detail")

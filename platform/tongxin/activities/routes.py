@@ -6,8 +6,9 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, post, put
+from litestar import Controller, MediaType, Request, Response, delete, get, post, put
 from litestar.di import Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from tongxin.accounts.guards import (
@@ -37,8 +38,26 @@ from tongxin.activities.schemas import (
 )
 from tongxin.errors import NotFound
 from tongxin.matches import invitations as matches_invitations
+from tongxin.memory import on_change, remembering_reads
 from tongxin.paging import Limit, Offset
 from tongxin.volunteers.schemas import CalendarLinkOut, SignUpPage
+
+
+# The JSON of an answer the services remember (the same object while it is remembered, never changed):
+# encoded once, not on every request. Forgotten with every change, like the answers themselves.
+_ENCODED: dict[int, tuple[Any, bytes]] = {}
+on_change(lambda keys: _ENCODED.clear())
+
+
+def _json_once(value: Any, encode=msgspec.json.encode) -> Response[bytes]:
+    if not remembering_reads():  # every answer is new: nothing to keep
+        return Response(encode(value), media_type=MediaType.JSON)
+    found = _ENCODED.get(id(value))
+    if found is None or found[0] is not value:  # the object itself is held, so its id is not reused meanwhile
+        if len(_ENCODED) >= 2_000:
+            _ENCODED.clear()
+        found = _ENCODED[id(value)] = (value, encode(value))
+    return Response(found[1], media_type=MediaType.JSON)
 
 
 class ActivityController(Controller):
@@ -90,7 +109,7 @@ class OccurrenceController(Controller):
     tags = ["activities"]
     dependencies = {"actor": Provide(provide_actor), "viewer": Provide(provide_optional_actor)}
 
-    @get("/")
+    @get("/", responses={200: ResponseSpec(data_container=dict[str, Any], description="a page of occurrences")})
     async def browse(self, viewer: Actor | None, date_from: date | None = None, date_to: date | None = None,
                      kind: str | None = None, community_id: int | None = None,
                      lat: Annotated[float, Parameter(ge=-90, le=90)] | None = None,
@@ -98,12 +117,12 @@ class OccurrenceController(Controller):
                      radius_km: Annotated[float, Parameter(gt=0, le=200)] | None = None, fits_me: bool = False,
                      q: Annotated[str, Parameter(max_length=50, description="words in the title, place or organization")]
                      | None = None,
-                     sort: str = "starts_at", limit: Limit = 20, offset: Offset = 0) -> dict[str, Any]:
+                     sort: str = "starts_at", limit: Limit = 20, offset: Offset = 0) -> Response[bytes]:
         """Published future occurrences; filter by date, kind, community, words, distance and "fits me".
         A signed-in volunteer sees on each their own status and, if they may not sign up, why not."""
-        return await browse.list_occurrences(
+        return _json_once(await browse.list_occurrences(
             actor=viewer, date_from=date_from, date_to=date_to, kind=kind, community_id=community_id, lat=lat,
-            lon=lon, radius_km=radius_km, fits_me=fits_me, q=q, sort=sort, limit=limit, offset=offset)
+            lon=lon, radius_km=radius_km, fits_me=fits_me, q=q, sort=sort, limit=limit, offset=offset))
 
     @post("/{occurrence_id:int}/sign-ups", guards=[role_in("volunteer", "guardian")], status_code=201)
     async def sign_up(self, actor: Actor, occurrence_id: int, data: SignUpIn) -> dict[str, Any]:
@@ -177,17 +196,18 @@ class ScheduleController(Controller):
     path = "/api/volunteers"
     tags = ["volunteers"]
 
-    @get("/me/sign-ups", guards=[role_in("volunteer")], dependencies={"actor": Provide(provide_actor)})
+    @get("/me/sign-ups", guards=[role_in("volunteer")], dependencies={"actor": Provide(provide_actor)},
+         responses={200: ResponseSpec(data_container=SignUpPage, description="a page of your sign-ups")})
     async def sign_ups(
         self, actor: Actor, status: Literal["confirmed", "waitlisted", "waiting_for_leader", "attended", "no_show",
                                             "cancelled"] | None = None,
         upcoming: bool | None = None, sort: Literal["starts_at", "-starts_at"] = "starts_at",
         limit: Limit = 20, offset: Offset = 0,
-    ) -> SignUpPage:
+    ) -> Response[bytes]:
         """Your sign-ups, filtered by status and upcoming/past, sorted by start."""
         page = await schedule.own_sign_ups(actor=actor, status=status, upcoming=upcoming, sort=sort,
                                            limit=limit, offset=offset)
-        return msgspec.convert(page, SignUpPage)
+        return _json_once(page, lambda found: msgspec.json.encode(msgspec.convert(found, SignUpPage)))
 
     @get("/me/calendar", guards=[role_in("volunteer")], dependencies={"actor": Provide(provide_actor)})
     async def calendar_link(self, request: Request, actor: Actor) -> CalendarLinkOut:

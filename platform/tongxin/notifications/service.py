@@ -150,12 +150,12 @@ async def send_outbox(*, now: datetime, senders: dict[str, Sender] | None = None
     return {"sent": sent, "failed": failed}
 
 
-_UNREAD = BriefMemory("sessions")
+_UNREAD = BriefMemory("reads")
 
 
 async def unread_count(*, recipient_id: int) -> int:
     """How many of a person's messages are unread (the header's badge); a page header repeats it from
-    memory for a second or two unless something was written in this process since."""
+    memory until anything is written, in this process or (heard through the change feed) another."""
     key = (id(current_engine()), data_version(), recipient_id)
     found = _UNREAD.get(key)
     if found is None:

@@ -5,17 +5,20 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlencode
 
-from litestar import Request, get, post
+from litestar import MediaType, Request, Response, get, post
 from litestar.response import Redirect, Template
 
 from tongxin.accounts.guards import actor_of
 from tongxin.activities import browse, schedule, signups
 from tongxin.activities.tables import ACTIVITY_KINDS
 from tongxin.dates import LOCAL_TZ
+from tongxin.db import current_engine
 from tongxin.errors import DomainError, NotFound
+from tongxin.memory import BriefMemory, data_version
 from tongxin.volunteers import service as volunteers
 from tongxin.web import i18n
-from tongxin.web.pages.common import PAGE, code_names, lang_of, render, require
+from tongxin.web.pages.common import PAGE, lang_of, render, require
+from tongxin.web.pages.common import code_names as read_code_names
 from tongxin.web.service import local_time
 
 
@@ -69,12 +72,54 @@ def describe(item: dict, names: dict, lang: str) -> dict:
     return item
 
 
+_NAMES = BriefMemory("reads", most=8)
+
+
+async def code_names(lang: str) -> dict:
+    """`common.code_names`, once per change and language: the pages here only read it (it copies the
+    lookups each time, a millisecond a page)."""
+    key = (id(current_engine()), data_version(), lang)
+    found = _NAMES.get(key)
+    if found is None:
+        found = await read_code_names(lang)
+        _NAMES.put(key, found)
+    return found
+
+
+# Pages as sent, per person, browser (its CSRF token is in the forms), language and address, until anything
+# is written (here or in another process: tongxin.memory) or an occurrence starts or a deadline passes.
+_PAGES = BriefMemory("reads", most=2_000)
+
+
+def _page_key(request: Request, actor) -> tuple | None:
+    """What a remembered page depends on besides the data; None when the browser has no CSRF cookie yet
+    (its page carries a token made for this answer alone)."""
+    csrf = request.cookies.get(request.app.csrf_config.cookie_name) if request.app.csrf_config else None
+    if not csrf:
+        return None
+    return (id(current_engine()), data_version(), actor.id if actor else None, lang_of(request), request.url.path,
+            request.url.query, csrf)
+
+
+async def _remember_page(request: Request, key: tuple | None, template: Template) -> Response[bytes]:
+    """Render `template` now and keep the HTML under `key` (see `_PAGES`)."""
+    context = template.create_template_context(request)
+    body = request.app.template_engine.get_template(template.template_name).render(**context).encode()
+    if key is not None and template.status_code == 200:
+        _PAGES.put(key, body, until=await browse.next_change_by_time(browse.now_utc()))
+    return Response(body, media_type=MediaType.HTML, status_code=template.status_code)
+
+
 @get("/occurrences", include_in_schema=False)
 async def occurrences_page(request: Request, kind: str = "", date_from: str = "", date_to: str = "",
                            fits_me: str = "", community_id: str = "", near: str = "", radius_km: str = "",
-                           q: str = "", sort: str = "", offset: int = 0) -> Template:
+                           q: str = "", sort: str = "", offset: int = 0) -> Response[bytes]:
     """Published occurrences with filters that take empty fields, a keyword, and my status on each card."""
     actor = await actor_of(request)
+    key = _page_key(request, actor)
+    remembered = _PAGES.get(key) if key is not None else None
+    if remembered is not None:
+        return Response(remembered, media_type=MediaType.HTML)
     lang = lang_of(request)
     near_me, fits = near == "true", fits_me == "true"
     if sort not in browse.OCCURRENCE_SORTS:
@@ -93,11 +138,11 @@ async def occurrences_page(request: Request, kind: str = "", date_from: str = ""
         page = await browse.list_occurrences(actor=actor, kind=filters["kind"] or None, q=filters["q"] or None,
                                              limit=PAGE, offset=max(offset, 0))
     names = await code_names(lang)
-    for item in page["items"]:
-        describe(item, names, lang)
+    page = {**page, "items": [describe(dict(item), names, lang) for item in page["items"]]}  # shared: copied
     query = urlencode({k: v for k, v in filters.items() if v})
-    return await render(request, "occurrences.html", page=page, filters=filters, kinds=ACTIVITY_KINDS,
-                        query=query, error=error, communities=names["communities"], sorts=browse.OCCURRENCE_SORTS)
+    return await _remember_page(request, key, await render(
+        request, "occurrences.html", page=page, filters=filters, kinds=ACTIVITY_KINDS, query=query, error=error,
+        communities=names["communities"], sorts=browse.OCCURRENCE_SORTS))
 
 
 def map_link(item: dict) -> str:
@@ -158,26 +203,29 @@ async def sign_up_page(request: Request, occurrence_id: int) -> Redirect | Templ
 
 
 @get("/me/sign-ups", include_in_schema=False)
-async def schedule_page(request: Request, when: str = "upcoming", offset: int = 0) -> Template:
+async def schedule_page(request: Request, when: str = "upcoming", offset: int = 0) -> Response[bytes]:
     """Own sign-ups (upcoming soonest first, or past newest first), hours and points, the calendar feed."""
     actor = await require(request, "volunteer")
+    key = _page_key(request, actor)
+    remembered = _PAGES.get(key) if key is not None else None
+    if remembered is not None:
+        return Response(remembered, media_type=MediaType.HTML)
     when = when if when in ("upcoming", "past") else "upcoming"
     page, totals, calendar_url = {"items": [], "total": 0, "limit": PAGE, "offset": 0}, None, ""
     if actor.volunteer_id is not None:
-        page = await schedule.sign_ups_of(volunteer_id=actor.volunteer_id, upcoming=when == "upcoming",
-                                            sort="starts_at" if when == "upcoming" else "-starts_at",
-                                            limit=PAGE, offset=max(offset, 0))
-        for s in page["items"]:
-            s["local_start"] = local_time(s["starts_at"], lang_of(request))
-            s["title"] = s["activity_title"]
+        page = await schedule.remembered_sign_ups(volunteer_id=actor.volunteer_id, upcoming=when == "upcoming",
+                                                  sort="starts_at" if when == "upcoming" else "-starts_at",
+                                                  limit=PAGE, offset=max(offset, 0))
+        page = {**page, "items": [{**s, "local_start": local_time(s["starts_at"], lang_of(request)),
+                                   "title": s["activity_title"]} for s in page["items"]]}  # shared: copied
         totals = await volunteers.ledger(actor=actor, limit=1, offset=0)
         token = await schedule.own_calendar_token(actor=actor, secret_key=request.app.state.settings.secret_key)
         if token is not None:
             calendar_url = request.app.state.settings.link(f"/api/volunteers/calendar/{token}.ics",
                                                            request_base=str(request.base_url))
-    return await render(request, "schedule.html", page=page, sign_ups=page["items"], totals=totals,
-                        calendar_url=calendar_url, calendar_off=actor.volunteer_id is not None and not calendar_url,
-                        when=when)
+    return await _remember_page(request, key, await render(
+        request, "schedule.html", page=page, sign_ups=page["items"], totals=totals, calendar_url=calendar_url,
+        calendar_off=actor.volunteer_id is not None and not calendar_url, when=when))
 
 
 @post("/me/calendar", include_in_schema=False)
