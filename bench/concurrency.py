@@ -12,7 +12,9 @@ with httpx, each request going to the next instance in turn:
 
 After each step it checks the database and the answers (no over-booking, `taken` equals the rows holding
 a place, nobody holds a place after their cancel answered 200, the waitlist promoted in queue order with
-unique positions, no 5xx) and prints latency p50/p99. Exits 1 when any check fails. The database is
+unique positions, no 5xx) and prints latency p50/p99, and for each round's sign-ups the CPU the web
+instances and this database's PostgreSQL backends spent per sign-up (from /proc: what a sign-up costs,
+whatever else runs on the machine). Exits 1 when any check fails. The database is
 dropped at the end (`--keep` keeps it and the server logs for a post-mortem).
 """
 
