@@ -97,8 +97,9 @@ def _page_key(request: Request, actor) -> tuple | None:
     csrf = request.cookies.get(request.app.csrf_config.cookie_name) if request.app.csrf_config else None
     if not csrf:
         return None
-    return (id(current_engine()), data_version(), actor.id if actor else None, lang_of(request), request.url.path,
-            request.url.query, csrf)
+    # The host too: in development the calendar link is built from the address the browser used.
+    return (id(current_engine()), data_version(), actor.id if actor else None, lang_of(request),
+            request.headers.get("host"), request.url.path, request.url.query, csrf)
 
 
 async def _remember_page(request: Request, key: tuple | None, template: Template) -> Response[bytes]:
