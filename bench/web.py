@@ -229,13 +229,14 @@ async def bench_occurrence() -> int:
 
 
 async def ranked_targets(count: int = 20) -> list[int]:
-    """Future demo occurrences with a place, for staff's ranked candidates (the first is the one target)."""
+    """Future demo occurrences with a place, for staff's ranked candidates (the first is the one target):
+    adults' activities first, so the one target has people to rank (a children's one has none at scale)."""
     from tongxin.activities.tables import Occurrence
 
     rows = await Occurrence.select(Occurrence.id).where(
         (Occurrence.status == "open") & (Occurrence.starts_at > datetime.now(timezone.utc))
         & Occurrence.lat.is_not_null() & (Occurrence.taken < Occurrence.capacity)).order_by(
-        Occurrence.starts_at).limit(count)
+        Occurrence.activity.max_age, ascending=False).order_by(Occurrence.starts_at).limit(count)
     return [r["id"] for r in rows]
 
 

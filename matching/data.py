@@ -329,6 +329,11 @@ def _per_person_fields(volunteers: VolunteerArrays) -> list[str]:
     return [f.name for f in fields(VolunteerArrays) if f.init and f.name != "history"]
 
 
+def _rows_like(value: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """No rows read arrive without their columns: give them the snapshot's."""
+    return np.zeros((0, *like.shape[1:]), like.dtype) if value.shape[0] == 0 else value
+
+
 def _log_rows(log: Any, keep: np.ndarray) -> dict[str, np.ndarray]:
     return {f.name: getattr(log, f.name)[keep] for f in fields(log)}
 
@@ -362,7 +367,8 @@ def merge_volunteers(volunteers: VolunteerArrays, commitments: Commitments, aske
         moved = not (np.array_equal(volunteers.lat[old_rows], fresh.lat[order], equal_nan=True)
                      and np.array_equal(volunteers.lon[old_rows], fresh.lon[order], equal_nan=True))
         for name in _per_person_fields(volunteers):
-            getattr(volunteers, name)[old_rows] = getattr(fresh, name)[order]
+            if old_rows.size:
+                getattr(volunteers, name)[old_rows] = getattr(fresh, name)[order]
         out, rows, new_of_old = volunteers, old_rows, None
     else:
         keep = np.setdiff1d(np.arange(n), old_rows)
@@ -373,7 +379,8 @@ def merge_volunteers(volunteers: VolunteerArrays, commitments: Commitments, aske
         new_of_old = np.full(n, -1, np.int64)
         new_of_old[keep] = place[:keep.size]
         new_of_fresh = place[keep.size:]
-        values = {name: np.concatenate([getattr(volunteers, name)[keep], getattr(fresh, name)])[by_id]
+        values = {name: np.concatenate([getattr(volunteers, name)[keep],
+                                        _rows_like(getattr(fresh, name), getattr(volunteers, name))])[by_id]
                   for name in _per_person_fields(volunteers)}
         out = VolunteerArrays(**values, history=None)
         rows, moved = np.sort(new_of_fresh), True

@@ -28,6 +28,7 @@ from tongxin.db import in_write_transaction, is_sqlite, lock_rows
 from tongxin.eligibility import service as eligibility
 from tongxin.errors import Conflict, InvalidInput, NotFound
 from tongxin.language import texts
+from tongxin.memory import data_changed
 from tongxin.notifications.service import notify
 from tongxin.organizations.service import member_user_ids
 from tongxin.volunteers.service import people_to_tell
@@ -210,6 +211,7 @@ async def apply(*, volunteer_id: int, occurrence_id: int, as_leader: bool = Fals
         return {**answer, "status": status}
 
     result = await in_write_transaction(work)
+    data_changed(f"sign_up:{occurrence_id}:{volunteer_id}")  # warm reads (ranking) update just these
     if result["status"] == "waitlisted":
         # Read once the sign-up is in the queue, outside the occurrence's lock: numbers were given in turn,
         # so everyone before this one is counted, and nobody after.
@@ -237,13 +239,17 @@ async def cancel(*, sign_up_id: int, now: datetime | None = None) -> dict[str, A
             raise Conflict("the occurrence has started; ask the organization instead", code="already_started")
         await SignUp.update({SignUp.status: "cancelled", SignUp.cancelled_at: now}).where(SignUp.id == sign_up_id)
         promoted: list[int] = []
+        said.append(f"sign_up:{row['occurrence']}:{row['volunteer']}")
         if current["status"] in HOLDING_PLACE:  # `promote` recounts the places first
             if current["is_leader"]:
                 await _leader_left(occurrence, now=now)
             promoted = await promote(occurrence_id=occurrence["id"], now=now)
         return {"id": sign_up_id, "status": "cancelled", "promoted": promoted}
 
-    return await in_write_transaction(work)
+    said: list[str] = []
+    result = await in_write_transaction(work)
+    data_changed(*said)
+    return result
 
 
 async def promote(*, occurrence_id: int, now: datetime | None = None) -> list[int]:
@@ -280,7 +286,9 @@ async def promote(*, occurrence_id: int, now: datetime | None = None) -> list[in
         await recount(occurrence_id)
         return promoted
 
-    return await in_write_transaction(work)
+    promoted = await in_write_transaction(work)
+    data_changed(f"occurrence:{occurrence_id}")
+    return promoted
 
 
 async def _adult_leader_present(occurrence: dict[str, Any]) -> bool:
@@ -341,7 +349,9 @@ async def cancel_occurrence(*, occurrence_id: int, reason: str, now: datetime | 
             "notify_occurrence_cancelled", title=occurrence["title"], when=_when(occurrence)), body=reason)
         return affected
 
-    return await in_write_transaction(work)
+    affected = await in_write_transaction(work)
+    data_changed(f"occurrence:{occurrence_id}")
+    return affected
 
 
 async def cancel_future_sign_ups(*, volunteer_id: int, now: datetime | None = None) -> int:

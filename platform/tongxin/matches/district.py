@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Hashable
@@ -70,9 +71,13 @@ class WarmDistrict:
         self.epoch = 0  # moves when rows are renumbered, someone moves or the invitation log changes
         self.changes = 0  # keyed changes heard
         self.stamp = np.zeros(0, np.int64)  # per row: `changes` when that person was last named
+        self.person_changed = 0  # the latest of those
         self.occurrence_stamp: dict[int, int] = {}
         self.activity_stamp = 0  # an activity's rules changed: every occurrence's row is read again
         self.pending: set[int] = set()  # volunteer ids to read again
+        self.must_read_all = False  # skills, certificate kinds or organizations changed
+        self.pending_occurrences: set[int] = set()  # whose signed-up people are read again
+        self.pending_activities: set[int] = set()
         self.heard_during_full_read: set[int] | None = None
         self.answers: dict[Hashable, Kept] = {}
         self.targets: dict[int, Kept] = {}
@@ -93,17 +98,18 @@ class WarmDistrict:
                 self._person(parts[0])
             elif kind == "occurrence" and parts:
                 self._occurrence(parts[0])
-            elif kind == "sign_up" and len(parts) == 2:
-                self._occurrence(parts[0])
+            elif kind == "sign_up" and len(parts) == 2:  # that person, and the occurrence's places
+                self.changes += 1
+                self.occurrence_stamp[parts[0]] = self.changes
                 self._person(parts[1])
-            elif kind == "activity":
+            elif kind == "activity" and parts:
                 self.changes += 1
                 self.activity_stamp = self.changes
+                self.pending_activities.add(parts[0])
             elif kind in ("district", "model"):
                 self.changes += 1
                 self.epoch += 1  # everything kept is computed again (a model, skills or organizations changed)
-                if kind == "district":
-                    self.read_at = 0.0
+                self.must_read_all = self.must_read_all or kind == "district"
 
     def _person(self, volunteer_id: int) -> None:
         self.changes += 1
@@ -112,11 +118,12 @@ class WarmDistrict:
             self.heard_during_full_read.add(volunteer_id)
         row = self.position.get(volunteer_id)
         if row is not None:
-            self.stamp[row] = self.changes
+            self.stamp[row] = self.person_changed = self.changes
 
     def _occurrence(self, occurrence_id: int) -> None:
         self.changes += 1
         self.occurrence_stamp[occurrence_id] = self.changes
+        self.pending_occurrences.add(occurrence_id)
         if self.commitments is not None and self.volunteers is not None:
             rows = np.unique(self.commitments.volunteer[self.commitments.target == occurrence_id])
             for volunteer_id in self.volunteers.ids[rows].tolist():  # their committed times may have moved
@@ -127,11 +134,12 @@ class WarmDistrict:
     async def up_to_date(self, max_age_seconds: float) -> "WarmDistrict":
         """This district with every change named in this process so far applied (reads the whole district
         the first time; later a full read older than `max_age_seconds` is started in the background)."""
-        if self.volunteers is None:
-            await asyncio.shield(self.start_full_read())
+        if self.volunteers is None or self.must_read_all:
+            while self.volunteers is None or self.must_read_all:
+                await asyncio.shield(self.start_full_read())
         elif time.monotonic() - self.read_at >= max_age_seconds:
             self.start_full_read()
-        while self.pending or self._applying is not None:
+        while self.pending or self.pending_occurrences or self.pending_activities or self._applying is not None:
             if self._applying is None:
                 self._applying = asyncio.ensure_future(self._apply())
             await asyncio.shield(self._applying)
@@ -145,25 +153,34 @@ class WarmDistrict:
         return task
 
     async def _apply(self) -> None:
-        asked, self.pending = sorted(self.pending), set()
+        asked, self.pending = set(self.pending), set()
+        occurrences, self.pending_occurrences = self.pending_occurrences, set()
+        activities, self.pending_activities = self.pending_activities, set()
         try:
             if self.volunteers is None:
                 return
             now = datetime.now(timezone.utc)
             try:
-                fresh = await snapshot.load_volunteers(self.vocab, now=now, volunteer_ids=asked)
-            except BaseException:
-                self.pending |= set(asked)  # asked again by the next ranking
+                asked |= await _signed_up(occurrences, activities)
+                fresh = await snapshot.load_volunteers(self.vocab, now=now, volunteer_ids=sorted(asked))
+            except BaseException:  # asked again by the next ranking
+                self.pending |= asked
+                self.pending_occurrences |= occurrences
+                self.pending_activities |= activities
                 raise
-            merged = matching.merge_volunteers(self.volunteers, self.commitments, np.array(asked, np.int64),
+            merged = matching.merge_volunteers(self.volunteers, self.commitments, np.array(sorted(asked), np.int64),
                                                matching.VolunteerArrays.from_obj(fresh), fresh.commitments())
             self._take(merged.volunteers, merged.commitments, renumbered=merged.reindexed,
                        everyone=merged.moved or merged.history_changed)
+            if merged.rows.size:  # people found only now (promoted from a waitlist...) changed too
+                self.changes += 1
+                self.stamp[merged.rows] = self.person_changed = self.changes
         finally:
             self._applying = None
 
     async def _read_all(self) -> None:
         self.heard_during_full_read = set()
+        self.must_read_all = False
         try:
             vocab, rows, arrays = await read_district(datetime.now(timezone.utc))
         except BaseException:
@@ -179,7 +196,7 @@ class WarmDistrict:
             self._take(arrays, commitments, renumbered=changed is None, everyone=everyone)
             if changed is not None and changed.size:
                 self.changes += 1
-                self.stamp[changed] = self.changes
+                self.stamp[changed] = self.person_changed = self.changes
         self.read_at = time.monotonic()
         self.pending |= heard  # named while the read was under way: it may have read them before the change
 
@@ -212,9 +229,12 @@ class WarmDistrict:
             return None
         if (found.epoch != self.epoch or time.monotonic() - found.at >= max_age_seconds
                 or self.occurrence_stamp.get(found.target, 0) > found.changes or self.activity_stamp > found.changes
-                or (found.considered.size and int(self.stamp[found.considered].max()) > found.changes)):
+                or (self.person_changed > found.changes and found.considered.size
+                    and int(self.stamp[found.considered].max()) > found.changes)):
             self.answers.pop(key, None)
             return None
+        # Nobody it looked at changed so far: the next look need not go through them again.
+        found.changes = max(found.changes, self.person_changed)
         return found.value
 
     async def occurrence(self, occurrence_id: int, *, now: datetime, max_age_seconds: float):
@@ -233,6 +253,18 @@ class WarmDistrict:
             self.targets.clear()
         self.targets[occurrence_id] = Kept(mark[0], mark[1], time.monotonic(), targets)
         return targets
+
+
+async def _signed_up(occurrences: set[int], activities: set[int]) -> set[int]:
+    """Everyone with a sign-up (in any state) for these occurrences or the occurrences of these activities."""
+    if not occurrences and not activities:
+        return set()
+    from tongxin.activities.tables import SignUp
+
+    where = SignUp.occurrence.is_in(sorted(occurrences) or [-1])
+    if activities:
+        where = where | SignUp.occurrence.activity.is_in(sorted(activities))
+    return {r["volunteer"] for r in await SignUp.select(SignUp.volunteer).where(where)}
 
 
 def _differences(old: matching.VolunteerArrays, old_commitments: matching.Commitments,
@@ -274,7 +306,22 @@ def _whole_log(log) -> dict[str, np.ndarray]:
 _WARM: dict[int, WarmDistrict] = {}
 
 
+# writer task -> keys it named inside a transaction, heard again once that transaction has ended
+_AT_COMMIT: "weakref.WeakKeyDictionary[asyncio.Task, list[str]]" = weakref.WeakKeyDictionary()
+
+
 def _heard(keys: tuple[str, ...]) -> None:
+    """Keys named inside a write transaction are heard at once (stale answers go) and again when the
+    writer's transaction ends (its unnamed `data_changed`), so a read in between cannot keep the old rows."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        task = None
+    if task is not None:
+        if keys and current_engine().current_transaction.get() is not None:
+            _AT_COMMIT.setdefault(task, []).extend(keys)
+        elif not keys and task in _AT_COMMIT and current_engine().current_transaction.get() is None:
+            keys = tuple(_AT_COMMIT.pop(task))
     if keys:
         for warm in _WARM.values():
             warm.heard(keys)

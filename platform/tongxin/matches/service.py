@@ -230,8 +230,9 @@ async def rank_for_target(*, target_type: str, target_id: int, top_k: int = 20, 
                              offset=offset)
     warm = district.warm_district()
     key = (target_type, target_id, top_k, offset, bool(why_not), float(radius_km))
-    mark = warm.mark()  # before catching up: a change named after it makes this answer stale
+    changes = warm.changes  # before catching up: a change named after this makes the answer stale
     await warm.up_to_date(cache_seconds)
+    mark = (warm.epoch, changes)
     if target_type == "occurrence":
         answer = warm.kept(key, cache_seconds)
         if answer is not None:

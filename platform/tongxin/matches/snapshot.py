@@ -91,6 +91,8 @@ async def load_volunteers(vocab: Vocabulary, *, now: datetime, community_id: int
     rows = people.rows
     preferred = np.zeros((n, len(vocab.categories)), dtype=bool)
     for i, r in enumerate(rows):
+        if r.get("preferred_kinds") in (None, "", "[]", []):
+            continue  # most people name none: skip parsing 50k empty lists
         for kind in json_list(r.get("preferred_kinds")):
             k = vocab.categories.get(kind)
             if k is not None:
