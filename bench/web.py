@@ -322,7 +322,7 @@ async def engine_run(engine: str, url: str, args, bare: str, logs: Path) -> list
             rows.append((result, ceiling))
             print(f"  {engine:<10} {name:<32} {result.rate:8.0f}/s  share {result.rate / ceiling.rate:5.3f}  "
                   f"p50 {result.p(50):6.0f} ms  p99 {result.p(99):6.0f} ms  non-2xx {result.not_2xx_text()}"
-                  f"  errors {result.errors}   (bare {ceiling.rate:.0f}/s)", flush=True)
+                  f"  errors {result.errors}   (bare {ceiling.rate:.0f}/s, p99 {ceiling.p(99):.0f} ms)", flush=True)
         for c in [*volunteers, *anonymous, *staff, *bare_clients]:
             await c.close()
     finally:

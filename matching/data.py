@@ -417,6 +417,27 @@ def merge_volunteers(volunteers: VolunteerArrays, commitments: Commitments, aske
                   history_changed=history_changed)
 
 
+def concat_volunteers(parts: list[tuple[VolunteerArrays, Commitments]]) -> tuple[VolunteerArrays, Commitments]:
+    """Snapshots of disjoint groups of people (read one after another) as one, in the order given."""
+    sizes = np.array([len(v) for v, _ in parts], np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    first = parts[0][0]
+    values = {name: np.concatenate([_rows_like(getattr(v, name), getattr(first, name)) for v, _ in parts])
+              for name in _per_person_fields(first)}
+    logs = [(v.history, off) for (v, _), off in zip(parts, offsets) if v.history is not None]
+    history = None
+    if logs:
+        from matching.history import InvitationLog
+
+        rows = [_log_rows(log, np.ones(len(log.volunteer), bool)) | {"volunteer": log.volunteer + off}
+                for log, off in logs]
+        history = InvitationLog(**{k: np.concatenate([r[k] for r in rows]) for k in rows[0]})
+    commitments = Commitments(np.concatenate([c.volunteer + off for (_, c), off in zip(parts, offsets)]),
+                              np.concatenate([c.start for _, c in parts]), np.concatenate([c.end for _, c in parts]),
+                              np.concatenate([c.target for _, c in parts]))
+    return VolunteerArrays(**values, history=history), commitments
+
+
 def _refresh_cached_rows(volunteers: VolunteerArrays, rows: np.ndarray, *, moved: bool, history_changed: bool) -> None:
     """Bring the snapshot's cached derived arrays up to date for `rows` changed in place."""
     cache = volunteers._cache
@@ -462,5 +483,6 @@ def popcount(words: np.ndarray) -> np.ndarray:
     return np.bitwise_count(words).sum(axis=1, dtype=np.int64)
 
 
-__all__ = ("VolunteerArrays", "TargetArrays", "Commitments", "Merged", "merge_volunteers", "weekly_hour_mask",
+__all__ = ("VolunteerArrays", "TargetArrays", "Commitments", "Merged", "merge_volunteers", "concat_volunteers",
+           "weekly_hour_mask",
            "pack_bits", "popcount", "HOURS_PER_WEEK")

@@ -33,20 +33,28 @@ async def assert_warm_equals_fresh_read(warm) -> None:
     from tongxin.matches import district
 
     await warm.up_to_date(3600)
-    _, rows, fresh = await district.read_district(datetime.now(timezone.utc))
-    kept, read = person_facts(warm.volunteers, warm.commitments), person_facts(fresh, rows.commitments())
+    _, fresh, commitments = await district.read_district(datetime.now(timezone.utc))
+    kept, read = person_facts(warm.volunteers, warm.commitments), person_facts(fresh, commitments)
+    assert_same_facts(kept, read)
+
+
+def assert_same_facts(kept: dict, read: dict) -> None:
     assert kept.keys() == read.keys()
     for name in kept:
         if isinstance(kept[name], np.ndarray):
             assert np.array_equal(kept[name], read[name], equal_nan=kept[name].dtype.kind == "f"), name
         else:
             assert kept[name] == read[name], name
+
+
+async def assert_cached_bits_follow(warm) -> None:
+    from tongxin.matches import district
+
     # The cached bit sets and spatial index follow the rows changed in place.
     probe = await district.WarmDistrict().up_to_date(3600)
-    for cached in (warm.volunteers, probe.volunteers):
-        import matching
+    import matching
 
-        matching.VolunteerIndex.for_volunteers(cached)
+    for cached in (warm.volunteers, probe.volunteers):
         matching.rules._volunteer_cache(cached)
     assert np.array_equal(warm.volunteers._cache["rules"]["hours"], probe.volunteers._cache["rules"]["hours"])
 
@@ -64,6 +72,7 @@ async def user_of(volunteer_id: int) -> int:
 
 
 async def test_warm_district_equals_a_fresh_read_after_each_kind_of_write(app):
+    import matching
     from tongxin.activities import signups
     from tongxin.matches import district
     from tongxin.memory import data_changed
@@ -75,6 +84,7 @@ async def test_warm_district_equals_a_fresh_read_after_each_kind_of_write(app):
     warm = district.warm_district()
     await warm.up_to_date(3600)
     assert len(warm.volunteers) == 4
+    matching.rules._volunteer_cache(warm.volunteers)  # bit sets built, as ranking does, before the changes
 
     first = await signups.apply(volunteer_id=people[0], occurrence_id=occurrence)
     await signups.apply(volunteer_id=people[1], occurrence_id=occurrence)  # waitlisted: one place
@@ -93,6 +103,7 @@ async def test_warm_district_equals_a_fresh_read_after_each_kind_of_write(app):
     await volunteers.add_certificate(actor=actor, kind_code="rescue", number="1", issued_on=date(2025, 1, 1))
     await assert_warm_equals_fresh_read(warm)
     assert not warm.volunteers.skills[warm.position[people[2]]].any()
+    await assert_cached_bits_follow(warm)
 
     # A new volunteer joins (rows renumbered), one leaves the active list.
     user = await make_user("volunteer")
@@ -107,6 +118,11 @@ async def test_warm_district_equals_a_fresh_read_after_each_kind_of_write(app):
     await signups.cancel_occurrence(occurrence_id=occurrence, reason="下雨")
     await assert_warm_equals_fresh_read(warm)
     assert warm.commitments.volunteer.size == 0
+
+    # The safety net's full read finds nothing new: kept answers stay (same epoch, nobody stamped).
+    epoch, stamped = warm.epoch, warm.person_changed
+    await warm.start_full_read()
+    assert (warm.epoch, warm.person_changed) == (epoch, stamped)
 
 
 async def test_a_kept_ranking_is_answered_from_memory_until_a_change_it_depends_on(app):
@@ -146,3 +162,37 @@ async def test_a_kept_ranking_is_answered_from_memory_until_a_change_it_depends_
 
     with pytest.raises(NotFound):
         await service.rank_for_target(**ask)
+
+
+async def test_the_district_read_in_groups_equals_one_read_of_everyone(app, monkeypatch):
+    from datetime import datetime, timezone
+
+    import matching
+    from tongxin.activities import signups
+    from tongxin.matches import district, snapshot
+
+    place = await small_district(volunteers=5, capacity=3)
+    for person in place["volunteers"][:3]:
+        await signups.apply(volunteer_id=person, occurrence_id=place["occurrence"])
+    now = datetime.now(timezone.utc)
+    monkeypatch.setattr(district, "CHUNK", 2)
+    _, grouped, commitments = await district.read_district(now)
+    rows = await snapshot.load_volunteers(await snapshot.load_vocabulary(), now=now)
+    assert len(grouped) == 5 and len(commitments) == 3
+    assert_same_facts(person_facts(grouped, commitments),
+                      person_facts(matching.VolunteerArrays.from_obj(rows), rows.commitments()))
+
+
+async def test_a_change_nobody_named_reaches_kept_rankings_with_the_next_full_read(app):
+    from tongxin.matches import district, service
+    from tongxin.volunteers.tables import VolunteerSkill
+
+    place = await small_district(volunteers=3, capacity=3)
+    ask = dict(target_type="occurrence", target_id=place["occurrence"], cache_seconds=3600)
+    assert len((await service.rank_for_target(**ask))["candidates"]) == 3
+    # Another process (no key reaches this one) removes a person's only skill.
+    await VolunteerSkill.delete().where(VolunteerSkill.volunteer == place["volunteers"][0])
+    assert len((await service.rank_for_target(**ask))["candidates"]) == 3  # kept: this process heard nothing
+    await district.warm_district().start_full_read()
+    after = await service.rank_for_target(**ask)
+    assert [c["volunteer_id"] for c in after["candidates"]].count(place["volunteers"][0]) == 0

@@ -223,9 +223,9 @@ async def rank_for_target(*, target_type: str, target_id: int, top_k: int = 20, 
     """
     now = now or _now()
     if cache_seconds <= 0:
-        vocab, rows, volunteers = await district.read_district(now)
+        vocab, volunteers, commitments = await district.read_district(now)
         targets = await _load_targets(vocab, target_type, [target_id], now)
-        return await _ranked(vocab, volunteers, rows.commitments(), targets, target_type=target_type,
+        return await _ranked(vocab, volunteers, commitments, targets, target_type=target_type,
                              target_id=target_id, top_k=top_k, why_not=why_not, radius_km=radius_km, now=now,
                              offset=offset)
     warm = district.warm_district()
