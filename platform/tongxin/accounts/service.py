@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from piccolo.utils.encoding import dump_json
+
 from tongxin.accounts import throttle
 from tongxin.accounts.passwords import (
     MIN_PASSWORD_LENGTH,
@@ -173,10 +175,9 @@ async def record_audit(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Write one audit entry: every approval and every read of sensitive fields comes here."""
-    await AuditEntry.insert(AuditEntry(
-        actor=actor_id, action=action, target_type=target_type, target_id=target_id,
-        detail=detail or {},
-    ))
+    await AuditEntry.raw("INSERT INTO audit_entry (actor, action, target_type, target_id, detail, at) "
+                         "VALUES ({}, {}, {}, {}, {}, {})", actor_id, action, target_type, target_id,
+                         dump_json(detail or {}), _now())
 
 
 async def list_audit(*, limit: int = 50, offset: int = 0, action: str | None = None) -> list[dict[str, Any]]:

@@ -10,16 +10,16 @@ on fresh rows and recounts `Occurrence.taken` from the rows holding a place, so 
 any number of web instances can neither over-book nor leak places. Transitions started from an
 occurrence (cancel, promote, cancel an occurrence) lock it, then the people they touch; a sign-up locks
 its person and checks their rules first, and holds the occurrence only to take the place, so that 200
-people signing up at once queue on a few statements each, not on 200 rule checks. Messages go through the one resolver of who is told about whom
-(`volunteers.people_to_tell`: the person, and a child's guardian).
+people signing up at once queue on a few statements each, not on 200 rule checks. Messages go through the
+one resolver of who is told about whom (`volunteers.people_to_tell_in_language`: the person, and a child's
+guardian, each with their language). The hot statements are SQL written once: an adult's sign-up with a
+place left is 6 statements, a cancel 5 (`tests/activities/test_writes_at_speed.py` holds them there).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
-
-from piccolo.columns.combination import WhereRaw
 
 from tongxin.accounts.service import record_audit
 from tongxin.activities.tables import ACTIVE_SIGN_UP, HOLDING_PLACE, Occurrence, SignUp
@@ -31,7 +31,7 @@ from tongxin.language import texts
 from tongxin.memory import data_changed
 from tongxin.notifications.service import notify
 from tongxin.organizations.service import member_user_ids
-from tongxin.volunteers.service import people_to_tell
+from tongxin.volunteers.service import people_to_tell_in_language
 from tongxin.volunteers.tables import Volunteer, YouthMember
 
 # Codes of rule failures, as the pages translate them ("not_eligible:<rule>").
@@ -60,33 +60,52 @@ def _when(occurrence: dict[str, Any]):
     return lambda lang: local_day(day, lang)
 
 
-def _locking(query, table):
-    """The select, locking the rows of `table` it reads until the transaction ends (as `lock_rows` does;
-    SQLite's write transaction holds the whole database already)."""
-    return query if is_sqlite(table._meta.db) else query.lock_rows("NO KEY UPDATE", of=(table,))
+def _pg() -> bool:
+    return not is_sqlite(SignUp._meta.db)
+
+
+# The hot statements are written once as SQL: Piccolo's query building cost more CPU than the statements.
+_OCCURRENCE = ("SELECT o.id, o.status, o.starts_at, o.ends_at, o.signup_deadline, o.capacity, o.taken, o.activity, "
+               "a.title, a.organization{extra} FROM {source} JOIN activity a ON a.id = o.activity WHERE {where}")
+_LOCKED = " FOR NO KEY UPDATE OF o"  # PostgreSQL; SQLite's write transaction holds the whole database already
+
+
+def _occurrence_sql(*, extra: str = "", source: str = "occurrence o", where: str = "o.id = {}",
+                    lock: bool = False) -> str:
+    return _OCCURRENCE.format(extra=extra, source=source, where=where) + (_LOCKED if lock and _pg() else "")
 
 
 async def _occurrence(occurrence_id: int, *, lock: bool = True) -> dict[str, Any]:
     """The occurrence, locked for this transaction (one round trip: the lock is the read's own)."""
-    query = Occurrence.select(
-        Occurrence.id, Occurrence.status, Occurrence.starts_at, Occurrence.ends_at, Occurrence.signup_deadline,
-        Occurrence.capacity, Occurrence.taken, Occurrence.activity,
-        Occurrence.activity.title.as_alias("title"), Occurrence.activity.organization.as_alias("organization"),
-    ).where(Occurrence.id == occurrence_id)
-    row = await (_locking(query, Occurrence) if lock else query).first()
-    if row is None:
+    rows = await Occurrence.raw(_occurrence_sql(lock=lock), occurrence_id)
+    if not rows:
         raise NotFound("occurrence not found")
-    return row
+    return rows[0]
+
+
+async def _lock_person(volunteer_id: int) -> dict[str, Any] | None:
+    """Lock one person for this transaction; their birth date (None when there is no such person)."""
+    rows = await Volunteer.raw("SELECT birth_date FROM volunteer WHERE id = {}"
+                               + (" FOR NO KEY UPDATE" if _pg() else ""), volunteer_id)
+    return rows[0] if rows else None
+
+
+_HOLDING = ", ".join(f"'{status}'" for status in HOLDING_PLACE)
+_RECOUNT = ("UPDATE occurrence SET taken = (SELECT COUNT(*) FROM sign_up WHERE occurrence = {} AND status IN "
+            f"({_HOLDING})) WHERE id = {{}} RETURNING taken, (SELECT COUNT(*) FROM sign_up WHERE occurrence = {{}} "
+            "AND status = 'waitlisted') AS waiting")
+
+
+async def _recount(occurrence_id: int) -> dict[str, int]:
+    """`taken` := the sign-ups holding a place, with the number waiting; one statement under the lock."""
+    rows = await Occurrence.raw(_RECOUNT, occurrence_id, occurrence_id, occurrence_id)
+    return {"taken": int(rows[0]["taken"]), "waiting": int(rows[0]["waiting"])} if rows else {"taken": 0, "waiting": 0}
 
 
 async def recount(occurrence_id: int) -> int:
     """`taken` := the sign-ups holding a place, read in this transaction (one statement; the caller holds
     the occurrence's lock)."""
-    statuses = ", ".join("{}" for _ in HOLDING_PLACE)
-    rows = await Occurrence.raw(
-        f"UPDATE occurrence SET taken = (SELECT COUNT(*) FROM sign_up WHERE occurrence = {{}} AND status IN "
-        f"({statuses})) WHERE id = {{}} RETURNING taken", occurrence_id, *HOLDING_PLACE, occurrence_id)
-    return int(rows[0]["taken"]) if rows else 0
+    return (await _recount(occurrence_id))["taken"]
 
 
 async def waitlist_position(*, sign_up_id: int) -> int | None:
@@ -98,20 +117,41 @@ async def waitlist_position(*, sign_up_id: int) -> int | None:
                                       & (SignUp.queue_seq <= row["queue_seq"]))
 
 
-async def _join_queue_end(sign_up_id: int, occurrence_id: int) -> None:
-    """Give a sign-up the next queue number: one statement, under the occurrence's lock (its snapshot is
-    taken once the lock is held, so it sees every number given before)."""
-    await SignUp.raw("UPDATE sign_up SET queue_seq = (SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM sign_up "
-                     "WHERE occurrence = {}) WHERE id = {}", occurrence_id, sign_up_id)
+async def _join_queue_end(sign_up_id: int, occurrence_id: int) -> int:
+    """Give a sign-up the next queue number and answer its place in the queue: one statement, under the
+    occurrence's lock (taken before this statement's snapshot, so it sees every number given before and
+    the people waiting with them; numbers are given in turn, so nobody after is counted)."""
+    rows = await SignUp.raw(
+        "UPDATE sign_up SET queue_seq = (SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM sign_up WHERE occurrence = {}) "
+        "WHERE id = {} RETURNING 1 + (SELECT COUNT(*) FROM sign_up w WHERE w.occurrence = {} AND w.id <> {} "
+        "AND w.status = 'waitlisted' AND w.queue_seq IS NOT NULL) AS position",
+        occurrence_id, sign_up_id, occurrence_id, sign_up_id)
+    return int(rows[0]["position"])
 
 
-async def _take_place_if_left(occurrence_id: int, now: datetime) -> dict[str, Any] | None:
-    """Take one place of an open occurrence if one is left: one statement that also locks the occurrence.
-    Its start and end as they are now; None (and nothing locked) when it is full or closed."""
-    rows = await Occurrence.update({Occurrence.taken: Occurrence.taken + 1}).where(
-        (Occurrence.id == occurrence_id) & (Occurrence.status == "open") & (Occurrence.signup_deadline > now)
-        & WhereRaw("taken < capacity")).returning(Occurrence.starts_at, Occurrence.ends_at)
-    return rows[0] if rows else None
+async def _take_place_if_left(occurrence: dict[str, Any], now: datetime) -> bool:
+    """Take one place of an open occurrence if one is left and it still starts and ends as read: one
+    statement that also locks the occurrence. False (and nothing locked) when it is full, closed or moved."""
+    rows = await Occurrence.raw(
+        "UPDATE occurrence SET taken = taken + 1 WHERE id = {} AND status = 'open' AND signup_deadline > {} "
+        "AND taken < capacity AND starts_at = {} AND ends_at = {} RETURNING id",
+        occurrence["id"], now, occurrence["starts_at"], occurrence["ends_at"])
+    return bool(rows)
+
+
+async def _write_sign_up(existing_id: int | None, *, occurrence_id: int, volunteer_id: int, status: str,
+                         as_leader: bool, source: str, now: datetime) -> int:
+    """The person's sign-up row for this occurrence (a cancelled one is used again), without a queue number."""
+    if existing_id is not None:
+        await SignUp.raw("UPDATE sign_up SET status = {}, source = {}, is_leader = {}, created_at = {}, "
+                         "cancelled_at = NULL, queue_seq = NULL WHERE id = {}",
+                         status, source, as_leader, now, existing_id)
+        return existing_id
+    rows = await SignUp.raw(
+        "INSERT INTO sign_up (occurrence, volunteer, status, is_leader, source, created_at, cancelled_at, queue_seq, "
+        "attendance_marked_at, attendance_source) VALUES ({}, {}, {}, {}, {}, {}, NULL, NULL, NULL, '') RETURNING id",
+        occurrence_id, volunteer_id, status, as_leader, source, now)
+    return rows[0]["id"]
 
 
 def _is_adult_on(birth_date, occurrence: dict[str, Any]) -> bool:
@@ -131,10 +171,11 @@ def _closed(occurrence: dict[str, Any], now: datetime) -> bool:
 
 async def _tell(volunteer_ids, *, kind: str, occurrence: dict[str, Any], title: dict[str, str],
                 body: dict[str, str] | str = "") -> None:
-    for volunteer_id, users in (await people_to_tell(volunteer_ids=volunteer_ids)).items():
-        for user_id in users:
+    for volunteer_id, told in (await people_to_tell_in_language(volunteer_ids=volunteer_ids)).items():
+        for user_id, locale in told:
             await notify(recipient_id=user_id, kind=kind, target_key=f"occurrence:{occurrence['id']}",
-                         title=title, body=body, payload={"occurrence": occurrence["id"], "volunteer": volunteer_id})
+                         title=title, body=body, payload={"occurrence": occurrence["id"], "volunteer": volunteer_id},
+                         locale=locale)
 
 
 async def apply(*, volunteer_id: int, occurrence_id: int, as_leader: bool = False, source: str = "self",
@@ -147,15 +188,20 @@ async def apply(*, volunteer_id: int, occurrence_id: int, as_leader: bool = Fals
         # The person first. Every transition of their sign-ups (and consent withdrawal) locks them, so their
         # facts and commitments hold still while their rules are checked, and the occurrence, which every
         # sign-up for it queues on, is locked only for the few statements that take the place.
-        person = await _locking(Volunteer.select(Volunteer.birth_date).where(Volunteer.id == volunteer_id),
-                                Volunteer).first()
-        existing = await SignUp.select(SignUp.id, SignUp.status).where(
-            (SignUp.occurrence == occurrence_id) & (SignUp.volunteer == volunteer_id)).first()
-        if existing and existing["status"] != "cancelled":
+        person = await _lock_person(volunteer_id)
+        # Read after the lock (a statement of its own, so it sees what the person's last transition wrote).
+        rows = await Occurrence.raw(_occurrence_sql(
+            extra=", s.id AS sign_up_id, s.status AS sign_up_status",
+            source="occurrence o LEFT JOIN sign_up s ON s.occurrence = o.id AND s.volunteer = {}"),
+            volunteer_id, occurrence_id)
+        if not rows:
+            raise NotFound("occurrence not found")
+        planned = rows[0]
+        existing = planned["sign_up_id"]
+        if existing is not None and planned["sign_up_status"] != "cancelled":
             # Refused before the occurrence is locked: a promotion there (occurrence, then this person) and
             # this sign-up (this person, then the occurrence) can then never wait on each other.
             raise Conflict("already signed up for this occurrence", code="already_signed_up")
-        planned = await _occurrence(occurrence_id, lock=False)
         if _closed(planned, now):
             raise Conflict("sign-ups for this occurrence are closed", code="sign_ups_closed")
         birth_date = person["birth_date"] if person else None
@@ -165,30 +211,23 @@ async def apply(*, volunteer_id: int, occurrence_id: int, as_leader: bool = Fals
         reasons = await _verdict(volunteer_id, occurrence_id, as_leader=as_leader, now=now) if adult else None
         if reasons and reasons != WAITING_FOR_LEADER_ONLY:
             raise NotEligible(reasons)
-
-        # The row first, waiting and without a queue number: it is this transaction's own until it commits.
-        values = {SignUp.status: "waitlisted", SignUp.source: source, SignUp.is_leader: as_leader,
-                  SignUp.created_at: now, SignUp.cancelled_at: None, SignUp.queue_seq: None}
-        if existing:
-            await SignUp.update(values).where(SignUp.id == existing["id"])
-            sign_up_id = existing["id"]
-        else:
-            rows = await SignUp.insert(SignUp(occurrence=occurrence_id, volunteer=volunteer_id, **{
-                column._meta.name: value for column, value in values.items()})).returning(SignUp.id)
-            sign_up_id = rows[0]["id"]
-        answer = {"id": sign_up_id, "occurrence": occurrence_id, "volunteer": volunteer_id, "is_leader": as_leader,
+        row = {"occurrence_id": occurrence_id, "volunteer_id": volunteer_id, "as_leader": as_leader,
+               "source": source, "now": now}
+        answer = {"occurrence": occurrence_id, "volunteer": volunteer_id, "is_leader": as_leader,
                   "waitlist_position": None}
 
         # An adult (not leading) whose rules passed, at an occurrence with places left: one statement takes
-        # the place and the lock, one confirms, and the commit lets the next in.
+        # the place and the lock (if it still starts and ends as the rules saw it), one writes the row, and
+        # the commit lets the next in.
         if reasons is not None and not as_leader and planned["taken"] < planned["capacity"]:
-            seat = await _take_place_if_left(occurrence_id, now)
-            if seat and (seat["starts_at"], seat["ends_at"]) == (planned["starts_at"], planned["ends_at"]):
-                await SignUp.update({SignUp.status: "confirmed"}).where(SignUp.id == sign_up_id)
-                return {**answer, "status": "confirmed"}
-            if seat:  # moved meanwhile: give the place back and decide below on fresh rows
-                await recount(occurrence_id)
+            if await _take_place_if_left(planned, now):
+                sign_up_id = await _write_sign_up(existing, status="confirmed", **row)
+                return {**answer, "id": sign_up_id, "status": "confirmed"}
 
+        # Otherwise the row first, waiting and without a queue number (it is this transaction's own until it
+        # commits), then the occurrence's lock and a decision on fresh rows.
+        sign_up_id = await _write_sign_up(existing, status="waitlisted", **row)
+        answer["id"] = sign_up_id
         occurrence = await _occurrence(occurrence_id)
         if _closed(occurrence, now):
             raise Conflict("sign-ups for this occurrence are closed", code="sign_ups_closed")
@@ -201,8 +240,9 @@ async def apply(*, volunteer_id: int, occurrence_id: int, as_leader: bool = Fals
         if as_leader and not _is_adult_on(birth_date, occurrence):
             raise InvalidInput("a leader must be 18 or over on the day", code="leader_not_adult", field="as_leader")
         if occurrence["capacity"] - occurrence["taken"] <= 0:
-            await _join_queue_end(sign_up_id, occurrence_id)  # joining the waitlist takes no place
-            return {**answer, "status": "waitlisted"}
+            # Joining the waitlist takes no place; the place in the queue is counted under the lock.
+            position = await _join_queue_end(sign_up_id, occurrence_id)
+            return {**answer, "status": "waitlisted", "waitlist_position": position}
         status = "waiting_for_leader" if waits_for_leader else "confirmed"
         await SignUp.update({SignUp.status: status}).where(SignUp.id == sign_up_id)
         await recount(occurrence_id)
@@ -212,38 +252,40 @@ async def apply(*, volunteer_id: int, occurrence_id: int, as_leader: bool = Fals
 
     result = await in_write_transaction(work)
     data_changed(f"sign_up:{occurrence_id}:{volunteer_id}")  # warm reads (ranking) update just these
-    if result["status"] == "waitlisted":
-        # Read once the sign-up is in the queue, outside the occurrence's lock: numbers were given in turn,
-        # so everyone before this one is counted, and nobody after.
-        result["waitlist_position"] = await waitlist_position(sign_up_id=result["id"])
     return result
 
 
-async def cancel(*, sign_up_id: int, now: datetime | None = None) -> dict[str, Any]:
+async def cancel(*, sign_up_id: int, now: datetime | None = None, may=None) -> dict[str, Any]:
     """Cancel a sign-up still in play. A freed place goes down the waitlist (skipping people the rules no
     longer allow); if the last adult leader leaves, the children wait for a leader and their guardians and
-    the organization are told. Returns the sign-ups promoted."""
+    the organization are told. Returns the sign-ups promoted. `may(volunteer_id)`, awaited once the
+    sign-up is read, refuses (raising) a caller who may not cancel it."""
     now = now or now_utc()
 
     async def work() -> dict[str, Any]:
-        row = await SignUp.select(SignUp.occurrence, SignUp.volunteer).where(SignUp.id == sign_up_id).first()
-        if row is None:
+        rows = await Occurrence.raw(_occurrence_sql(
+            extra=", s.volunteer AS sign_up_volunteer",
+            source="sign_up s JOIN occurrence o ON o.id = s.occurrence", where="s.id = {}", lock=True), sign_up_id)
+        if not rows:
             raise NotFound("sign-up not found")
-        occurrence = await _occurrence(row["occurrence"])
-        await lock_rows(Volunteer, [row["volunteer"]])
-        # Read again under the lock: a concurrent cancel or promotion may have moved it.
-        current = await SignUp.select(SignUp.status, SignUp.is_leader).where(SignUp.id == sign_up_id).first()
+        occurrence = rows[0]
+        volunteer_id = occurrence["sign_up_volunteer"]
+        if may is not None:
+            await may(volunteer_id)
+        await lock_rows(Volunteer, [volunteer_id])
+        # Read again under both locks: a concurrent cancel or promotion may have moved it.
+        current = (await SignUp.raw("SELECT status, is_leader FROM sign_up WHERE id = {}", sign_up_id))[0]
         if current["status"] not in ACTIVE_SIGN_UP:
             raise Conflict("this sign-up is no longer active", code="not_active")
         if occurrence["starts_at"] <= now:
             raise Conflict("the occurrence has started; ask the organization instead", code="already_started")
-        await SignUp.update({SignUp.status: "cancelled", SignUp.cancelled_at: now}).where(SignUp.id == sign_up_id)
+        await SignUp.raw("UPDATE sign_up SET status = 'cancelled', cancelled_at = {} WHERE id = {}", now, sign_up_id)
         promoted: list[int] = []
-        said.append(f"sign_up:{row['occurrence']}:{row['volunteer']}")
-        if current["status"] in HOLDING_PLACE:  # `promote` recounts the places first
+        said.append(f"sign_up:{occurrence['id']}:{volunteer_id}")
+        if current["status"] in HOLDING_PLACE:  # the promotion recounts the places first
             if current["is_leader"]:
                 await _leader_left(occurrence, now=now)
-            promoted = await promote(occurrence_id=occurrence["id"], now=now)
+            promoted = await _promote_locked(occurrence, now=now)
         return {"id": sign_up_id, "status": "cancelled", "promoted": promoted}
 
     said: list[str] = []
@@ -258,36 +300,42 @@ async def promote(*, occurrence_id: int, now: datetime | None = None) -> list[in
     now = now or now_utc()
 
     async def work() -> list[int]:
-        occurrence = await _occurrence(occurrence_id)
-        free = occurrence["capacity"] - await recount(occurrence_id)
-        if free <= 0 or occurrence["status"] != "open" or occurrence["starts_at"] <= now:
-            return []
-        waiting = await SignUp.select(SignUp.id, SignUp.volunteer, SignUp.is_leader).where(
-            (SignUp.occurrence == occurrence_id) & (SignUp.status == "waitlisted")).order_by(SignUp.queue_seq)
-        promoted = []
-        for candidate in waiting:
-            if free <= 0:
-                break
-            await lock_rows(Volunteer, [candidate["volunteer"]])
-            reasons = eligibility.blocking(await eligibility.reasons_for(
-                volunteer_id=candidate["volunteer"], occurrence_id=occurrence_id, now=now), chosen_by_themselves=True,
-                as_leader=candidate["is_leader"])
-            if reasons and reasons != WAITING_FOR_LEADER_ONLY:
-                await _tell([candidate["volunteer"]], kind="waitlist_skipped", occurrence=occurrence, title=texts(
-                    "notify_waitlist_skipped", title=occurrence["title"], when=_when(occurrence)),
-                    body=texts("notify_waitlist_skipped_body"))
-                continue
-            status = "waiting_for_leader" if reasons else "confirmed"
-            await SignUp.update({SignUp.status: status}).where(SignUp.id == candidate["id"])
-            free -= 1
-            promoted.append(candidate["id"])
-            await _tell([candidate["volunteer"]], kind="waitlist_promoted", occurrence=occurrence, title=texts(
-                "notify_waitlist_promoted", title=occurrence["title"], when=_when(occurrence)))
-        await recount(occurrence_id)
-        return promoted
+        return await _promote_locked(await _occurrence(occurrence_id), now=now)
 
-    promoted = await in_write_transaction(work)
-    data_changed(f"occurrence:{occurrence_id}")
+    return await in_write_transaction(work)
+
+
+async def _promote_locked(occurrence: dict[str, Any], *, now: datetime) -> list[int]:
+    """`promote`, for a caller holding the occurrence's lock."""
+    occurrence_id = occurrence["id"]
+    counted = await _recount(occurrence_id)
+    free = occurrence["capacity"] - counted["taken"]
+    if free <= 0 or not counted["waiting"] or occurrence["status"] != "open" or occurrence["starts_at"] <= now:
+        return []
+    waiting = await SignUp.raw("SELECT id, volunteer, is_leader FROM sign_up WHERE occurrence = {} "
+                               "AND status = 'waitlisted' ORDER BY queue_seq", occurrence_id)
+    promoted = []
+    for candidate in waiting:
+        if free <= 0:
+            break
+        await lock_rows(Volunteer, [candidate["volunteer"]])
+        reasons = eligibility.blocking(await eligibility.reasons_for(
+            volunteer_id=candidate["volunteer"], occurrence_id=occurrence_id, now=now), chosen_by_themselves=True,
+            as_leader=candidate["is_leader"])
+        if reasons and reasons != WAITING_FOR_LEADER_ONLY:
+            await _tell([candidate["volunteer"]], kind="waitlist_skipped", occurrence=occurrence, title=texts(
+                "notify_waitlist_skipped", title=occurrence["title"], when=_when(occurrence)),
+                body=texts("notify_waitlist_skipped_body"))
+            continue
+        status = "waiting_for_leader" if reasons else "confirmed"
+        await SignUp.raw("UPDATE sign_up SET status = {} WHERE id = {}", status, candidate["id"])
+        free -= 1
+        promoted.append(candidate["id"])
+        data_changed(f"sign_up:{occurrence_id}:{candidate['volunteer']}")  # heard by warm reads at the commit
+        await _tell([candidate["volunteer"]], kind="waitlist_promoted", occurrence=occurrence, title=texts(
+            "notify_waitlist_promoted", title=occurrence["title"], when=_when(occurrence)))
+    if promoted:
+        await recount(occurrence_id)
     return promoted
 
 
@@ -406,15 +454,21 @@ async def sign_up_for(*, actor, occurrence_id: int, volunteer_id: int | None = N
 
 
 async def cancel_for(*, actor, sign_up_id: int) -> dict[str, Any]:
-    """Cancel your own (or your child's) sign-up; the waitlist moves up."""
-    row = await SignUp.select(SignUp.volunteer).where(SignUp.id == sign_up_id).first()
-    if row is None:
-        raise NotFound("sign-up not found")
-    await acting_for(actor, row["volunteer"])
-    result = await cancel(sign_up_id=sign_up_id)
-    await record_audit(actor_id=actor.id, action="cancel_sign_up", target_type="sign_up", target_id=sign_up_id,
-                       detail={"volunteer": row["volunteer"]})
-    return result
+    """Cancel your own (or your child's) sign-up; the waitlist moves up. Audited in the same transaction."""
+    whose: list[int] = []
+
+    async def may(volunteer_id: int) -> None:
+        await acting_for(actor, volunteer_id)
+        whose.append(volunteer_id)
+
+    async def work() -> dict[str, Any]:
+        whose.clear()  # a retried transaction reads it again
+        result = await cancel(sign_up_id=sign_up_id, may=may)
+        await record_audit(actor_id=actor.id, action="cancel_sign_up", target_type="sign_up", target_id=sign_up_id,
+                           detail={"volunteer": whose[0]})
+        return result
+
+    return await in_write_transaction(work)
 
 
 __all__ = (

@@ -10,6 +10,8 @@ import logging
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
+from piccolo.utils.encoding import dump_json
+
 from tongxin.accounts.tables import User
 from tongxin.db import current_engine
 from tongxin.errors import NotFound
@@ -39,18 +41,21 @@ def in_language(text: Text, locale: str) -> str:
 
 async def notify(
     *, recipient_id: int, kind: str, target_key: str, title: Text, body: Text = "",
-    payload: dict[str, Any] | None = None,
+    payload: dict[str, Any] | None = None, locale: str | None = None,
 ) -> bool:
     """Queue one message in the recipient's own language; the same (recipient, kind, target) is queued once.
-    True if queued now."""
-    locale = "zh-CN"
+    `locale`: the recipient's language setting when the caller has read it already. True if queued now."""
+    language = "zh-CN"
     if not (isinstance(title, str) and isinstance(body, str)):
-        row = await User.select(User.locale).where(User.id == recipient_id).first()
-        locale = language_of(row["locale"]) if row else locale
-    rows = await Notification.insert(Notification(
-        recipient=recipient_id, kind=kind, target_key=target_key, title=in_language(title, locale)[:200],
-        body=in_language(body, locale), payload=payload or {},
-    )).on_conflict(action="DO NOTHING").returning(Notification.id)
+        if locale is None:
+            row = await User.select(User.locale).where(User.id == recipient_id).first()
+            locale = row["locale"] if row else None
+        language = language_of(locale) if locale is not None else language
+    rows = await Notification.raw(
+        "INSERT INTO notification (recipient, kind, target_key, channel, title, body, payload, attempts, created_at, "
+        "sent_at, read_at) VALUES ({}, {}, {}, 'in_app', {}, {}, {}, 0, {}, NULL, NULL) ON CONFLICT DO NOTHING "
+        "RETURNING id", recipient_id, kind, target_key, in_language(title, language)[:200], in_language(body, language),
+        dump_json(payload or {}), _now())
     return bool(rows)
 
 

@@ -382,15 +382,26 @@ async def ledger(*, actor: Actor, limit: int = 20, offset: int = 0) -> dict[str,
 # ---------------------------------------------------------------- who is told about whom
 
 
+async def people_to_tell_in_language(*, volunteer_ids: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
+    """The accounts told about each volunteer — their own, then a child's guardian (the one resolver) —
+    each with the account's language setting, in one statement."""
+    ids = sorted({int(v) for v in volunteer_ids})
+    told: dict[int, list[tuple[int, str]]] = {v: [] for v in ids}
+    if not ids:
+        return told
+    marks = ", ".join("{}" for _ in ids)
+    rows = await Volunteer.raw(
+        f'SELECT 0 AS turn, v.id AS volunteer, u.id AS "user", u.locale FROM volunteer v JOIN tx_user u ON u.id = v."user" '
+        f"WHERE v.id IN ({marks}) UNION ALL "
+        f'SELECT 1 AS turn, y.volunteer, u.id, u.locale FROM youth_member y JOIN tx_user u ON u.id = y.guardian '
+        f"WHERE y.volunteer IN ({marks}) ORDER BY turn", *ids, *ids)
+    for row in rows:
+        if all(user != row["user"] for user, _ in told[row["volunteer"]]):
+            told[row["volunteer"]].append((row["user"], row["locale"] or ""))
+    return told
+
+
 async def people_to_tell(*, volunteer_ids: Iterable[int]) -> dict[int, list[int]]:
     """The accounts told about each volunteer: their own, and a child's guardian (the one resolver)."""
-    ids = sorted(set(volunteer_ids))
-    told: dict[int, list[int]] = {v: [] for v in ids}
-    for row in await Volunteer.select(Volunteer.id, Volunteer.user).where(Volunteer.id.is_in(ids or [-1])):
-        if row["user"] is not None:
-            told[row["id"]].append(row["user"])
-    for row in await YouthMember.select(YouthMember.volunteer, YouthMember.guardian).where(
-            YouthMember.volunteer.is_in(ids or [-1])):
-        if row["guardian"] not in told[row["volunteer"]]:
-            told[row["volunteer"]].append(row["guardian"])
-    return told
+    return {volunteer: [user for user, _ in told]
+            for volunteer, told in (await people_to_tell_in_language(volunteer_ids=volunteer_ids)).items()}
