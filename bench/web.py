@@ -7,12 +7,19 @@ in turn from a bounded async client on loopback (httpx to sign in, then one raw 
 connection per worker, cheaper than httpx so the client is not the ceiling): `--connections` workers
 for `--duration` seconds each. It prints requests per second, the share of the bare app's rate
 measured in the same run, p50/p99 latency and the answers that were not 2xx. It only measures.
+
+`--scale N` builds the demo with `tongxin demo --scale N` (300 × N volunteers: 167 ≈ 50k); building that
+takes minutes, so `--reuse DIR` keeps the databases (a SQLite file in DIR, a PostgreSQL database named
+after the scale) and uses them again on the next run. `--only KEY...` measures only some endpoints
+(keys: health, occurrences-api, occurrences-page, schedule-api, schedule-page, sign-up-loop, ranked,
+ranked-many).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -222,13 +229,30 @@ async def bench_occurrence() -> int:
                                                status="open", address="明日社区广场")).returning(Occurrence.id))[0]["id"]
 
 
-async def ranked_target() -> int:
-    """A future demo occurrence with a place, for staff's ranked candidates."""
+async def ranked_targets(count: int = 20) -> list[int]:
+    """Future demo occurrences with a place, for staff's ranked candidates (the first is the one target):
+    adults' activities first, so the one target has people to rank (a children's one has none at scale)."""
     from tongxin.activities.tables import Occurrence
 
-    return (await Occurrence.select(Occurrence.id).where(
+    rows = await Occurrence.select(Occurrence.id).where(
         (Occurrence.status == "open") & (Occurrence.starts_at > datetime.now(timezone.utc))
-        & Occurrence.lat.is_not_null()).order_by(Occurrence.starts_at).first())["id"]
+        & Occurrence.lat.is_not_null() & (Occurrence.taken < Occurrence.capacity)).order_by(
+        Occurrence.activity.max_age, ascending=False).order_by(Occurrence.starts_at).limit(count)
+    return [r["id"] for r in rows]
+
+
+def rotating(paths: list[str]):
+    """Each request the next of `paths` (staff going through several targets)."""
+    turn = iter(range(10**12))
+
+    async def step(c: Raw) -> list[int]:
+        return [(await c.request("GET", paths[next(turn) % len(paths)]))[0]]
+
+    return step
+
+
+ENDPOINTS = ("health", "occurrences-api", "occurrences-page", "schedule-api", "schedule-page", "sign-up-loop",
+             "ranked", "ranked-many")
 
 
 async def engine_run(engine: str, url: str, args, bare: str, logs: Path) -> list[tuple[Result, Result]]:
@@ -239,20 +263,28 @@ async def engine_run(engine: str, url: str, args, bare: str, logs: Path) -> list
            "TONGXIN_SECRET_KEY": "bench-web-" + uuid.uuid4().hex, "TONGXIN_LOGIN_FREE_PER_CLIENT": "100000",
            "PYTHONPATH": os.pathsep.join([str(ROOT / "platform"), str(ROOT)])}
     started = time.perf_counter()
-    for command in (["migrate"], ["demo"]):
+    for command in (["migrate"], ["demo", "--scale", str(args.scale)]):
         subprocess.run([sys.executable, "-m", "tongxin.cli", *command], env=env, cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL, timeout=900)
+                       stdout=subprocess.DEVNULL, timeout=3600)
     engine_obj = use_database(url)
     async with connection_pool(engine_obj):
+        from tongxin.volunteers.tables import Volunteer
+
         occurrence = await bench_occurrence()
-        target = await ranked_target()
-    print(f"  {engine}: demo district ready in {time.perf_counter() - started:.0f} s", flush=True)
+        targets = await ranked_targets()
+        target = targets[0]
+        people = await Volunteer.count().where(Volunteer.status == "active")
+    print(f"  {engine}: demo district (scale {args.scale}: {people} active volunteers) ready in "
+          f"{time.perf_counter() - started:.0f} s", flush=True)
     process, base = serve([sys.executable, "-m", "tongxin.cli", "serve", "--no-scheduler"], env,
                           logs / f"{engine}.log")
     rows: list[tuple[Result, Result]] = []
+    wanted = set(args.only or ENDPOINTS)
     try:
-        signed_in = await signed_in_volunteers(base, args.connections, occurrence)
-        if len(signed_in) < args.connections:
+        need_volunteers = wanted & {"occurrences-api", "occurrences-page", "schedule-api", "schedule-page",
+                                    "sign-up-loop"}
+        signed_in = await signed_in_volunteers(base, args.connections, occurrence) if need_volunteers else []
+        if need_volunteers and len(signed_in) < args.connections:
             print(f"  only {len(signed_in)} demo volunteers may sign up; using them", flush=True)
         volunteers = [Raw(base, c.cookies) for c in signed_in]
         for c in signed_in:
@@ -271,25 +303,31 @@ async def engine_run(engine: str, url: str, args, bare: str, logs: Path) -> list
             cancelled, _ = await c.request("DELETE", f"/api/sign-ups/{json.loads(body)['id']}")
             return [status, cancelled]
 
-        endpoints = [
-            ("/health", anonymous, get("/health")),
-            ("occurrences, API (volunteer)", volunteers, get("/api/occurrences")),
-            ("occurrences, page (volunteer)", volunteers, get("/occurrences", "text/html")),
-            ("volunteer's schedule, API", volunteers, get("/api/volunteers/me/sign-ups")),
-            ("volunteer's schedule, page", volunteers, get("/me/sign-ups", "text/html")),
-            ("sign-up/cancel loop", volunteers, sign_up_and_cancel),
-            ("staff's ranked candidates", staff,
-             get(f"/api/matching/candidates?target_type=occurrence&target_id={target}")),
-        ]
+        ranked = "/api/matching/candidates?target_type=occurrence&target_id={}"
+        endpoints = [(name, clients, step) for key, name, clients, step in [
+            ("health", "/health", anonymous, get("/health")),
+            ("occurrences-api", "occurrences, API (volunteer)", volunteers, get("/api/occurrences")),
+            ("occurrences-page", "occurrences, page (volunteer)", volunteers, get("/occurrences", "text/html")),
+            ("schedule-api", "volunteer's schedule, API", volunteers, get("/api/volunteers/me/sign-ups")),
+            ("schedule-page", "volunteer's schedule, page", volunteers, get("/me/sign-ups", "text/html")),
+            ("sign-up-loop", "sign-up/cancel loop", volunteers, sign_up_and_cancel),
+            ("ranked", "staff's ranked candidates", staff, get(ranked.format(target))),
+            ("ranked-many", f"ranked candidates, {len(targets)} targets", staff,
+             rotating([ranked.format(t) for t in targets])),
+        ] if key in wanted]
         bare_clients = [Raw(bare) for _ in range(args.connections)]
         for name, clients, step in endpoints:
+            # Steady state is measured: one answer first (a process's first ranking waits for its first read
+            # of the district, seconds at 50k people).
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(step(clients[0]), 120)
             # The bare app right before each endpoint: the ceiling under the same machine load.
             ceiling = await load("bare", bare_clients, get("/"), args.duration)
             result = await load(name, clients, step, args.duration)
             rows.append((result, ceiling))
             print(f"  {engine:<10} {name:<32} {result.rate:8.0f}/s  share {result.rate / ceiling.rate:5.3f}  "
                   f"p50 {result.p(50):6.0f} ms  p99 {result.p(99):6.0f} ms  non-2xx {result.not_2xx_text()}"
-                  f"  errors {result.errors}   (bare {ceiling.rate:.0f}/s)", flush=True)
+                  f"  errors {result.errors}   (bare {ceiling.rate:.0f}/s, p99 {ceiling.p(99):.0f} ms)", flush=True)
         for c in [*volunteers, *anonymous, *staff, *bare_clients]:
             await c.close()
     finally:
@@ -297,27 +335,45 @@ async def engine_run(engine: str, url: str, args, bare: str, logs: Path) -> list
     return rows
 
 
+async def database_exists(url: str, name: str) -> bool:
+    import asyncpg
+
+    conn = await asyncpg.connect(url, timeout=10)
+    try:
+        return bool(await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+    finally:
+        await conn.close()
+
+
 async def run(args) -> int:
     logs = Path(tempfile.mkdtemp(prefix="tongxin-bench-web-"))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "platform"), str(ROOT)])}
     bare_process, bare = serve([sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--log-level", "info"], env,
                                logs / "bare.log")
-    print(f"{args.connections} connections, {args.duration:.0f} s per endpoint; logs in {logs}", flush=True)
+    print(f"{args.connections} connections, {args.duration:.0f} s per endpoint, demo scale {args.scale} "
+          f"({300 * args.scale} volunteers); logs in {logs}", flush=True)
     table: dict[str, list[tuple[Result, Result]]] = {}
+    keep = Path(args.reuse) if args.reuse else None
     try:
         for engine in args.engines:
             if engine == "sqlite":
-                table[engine] = await engine_run(engine, f"sqlite:///{logs / 'demo.sqlite3'}", args, bare, logs)
+                folder = keep or logs
+                folder.mkdir(parents=True, exist_ok=True)
+                table[engine] = await engine_run(engine, f"sqlite:///{folder / f'demo-scale{args.scale}.sqlite3'}",
+                                                 args, bare, logs)
             else:
-                name = f"tongxin_benchweb_{uuid.uuid4().hex[:10]}"
-                await admin(args.postgres, f'CREATE DATABASE "{name}"')
+                name = f"tongxin_benchweb_scale{args.scale}" if keep else f"tongxin_benchweb_{uuid.uuid4().hex[:10]}"
+                if not keep or not await database_exists(args.postgres, name):
+                    await admin(args.postgres, f'CREATE DATABASE "{name}"')
                 try:
                     table[engine] = await engine_run(engine, args.postgres.rsplit("/", 1)[0] + "/" + name, args, bare,
                                                      logs)
                 finally:
-                    await admin(args.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                    if not keep:
+                        await admin(args.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         stop(bare_process)
+    print(f"\ndemo scale {args.scale} ({300 * args.scale} volunteers)")
     print("\n| endpoint | " + " | ".join(f"{e} share | {e} p50/p99 ms | {e} non-2xx" for e in table) + " |")
     print("|---|" + "---|---|---|" * len(table))
     names = [r.name for r, _ in next(iter(table.values()))]
@@ -342,6 +398,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", default=os.environ.get(
         "TONGXIN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
         help="URL of the maintenance database; the bench creates and drops its own beside it")
+    parser.add_argument("--scale", type=int, default=1, help="demo scale: 300 × N volunteers (167 ≈ 50k)")
+    parser.add_argument("--reuse", metavar="DIR", help="keep the built databases (SQLite file in DIR, PostgreSQL "
+                        "database tongxin_benchweb_scaleN) and use them again next time")
+    parser.add_argument("--only", nargs="+", choices=ENDPOINTS, help="measure only these endpoints")
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT / "platform")]
     return asyncio.run(run(args))

@@ -17,7 +17,7 @@ Entry points: `rank_candidates` and `match_batch` in `matching.engine`; `rank_of
 
 from matching.assign import FlowResult, solve_assignment
 from matching.candidates import CandidatePairs, VolunteerIndex, candidate_pairs
-from matching.data import Commitments, TargetArrays, VolunteerArrays
+from matching.data import Commitments, Merged, TargetArrays, VolunteerArrays, concat_volunteers, merge_volunteers
 from matching.engine import Assignment, Ranking, match_batch, rank_candidates
 from matching.evaluation import Comparison, library_versions, paired_bootstrap
 from matching.features import FEATURE_LABELS_EN, FEATURE_LABELS_ZH, FEATURE_NAMES, PERSONAL_FEATURES, pair_features
@@ -34,7 +34,7 @@ from matching.rules import (
 )
 
 __all__ = (
-    "VolunteerArrays", "TargetArrays", "Commitments", "VolunteerIndex", "CandidatePairs", "candidate_pairs",
+    "VolunteerArrays", "TargetArrays", "Commitments", "Merged", "merge_volunteers", "concat_volunteers", "VolunteerIndex", "CandidatePairs", "candidate_pairs",
     "RuleConfig", "RULE_CODES", "PAIR_RULES", "RULE_LABELS_ZH", "RULE_LABELS_EN", "rule_failures", "eligible",
     "batch_conflicts", "why_not", "describe_rules", "FEATURE_NAMES", "FEATURE_LABELS_ZH", "FEATURE_LABELS_EN",
     "pair_features", "PERSONAL_FEATURES", "InvitationLog", "person_profile", "assign_within_limits",

@@ -308,6 +308,150 @@ class Commitments:
                            np.concatenate([self.target, np.full(len(volunteer), -1, np.int64)]))
 
 
+@dataclass(eq=False)
+class Merged:
+    """What `merge_volunteers` gives: the volunteers and commitments with the re-read people in place.
+
+    rows: indexes (into `volunteers`) of the people re-read and still there; reindexed: people came or
+    went, so indexes of the earlier snapshot mean nothing now; moved: someone's place changed (the spatial
+    index was rebuilt); history_changed: the invitation log changed (everyone's learned rates move a little).
+    """
+
+    volunteers: VolunteerArrays
+    commitments: Commitments
+    rows: np.ndarray
+    reindexed: bool = False
+    moved: bool = False
+    history_changed: bool = False
+
+
+def _per_person_fields(volunteers: VolunteerArrays) -> list[str]:
+    return [f.name for f in fields(VolunteerArrays) if f.init and f.name != "history"]
+
+
+def _rows_like(value: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """No rows read arrive without their columns: give them the snapshot's."""
+    return np.zeros((0, *like.shape[1:]), like.dtype) if value.shape[0] == 0 else value
+
+
+def _log_rows(log: Any, keep: np.ndarray) -> dict[str, np.ndarray]:
+    return {f.name: getattr(log, f.name)[keep] for f in fields(log)}
+
+
+def _log_equal(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
+    if a["volunteer"].shape != b["volunteer"].shape:
+        return False
+    oa = np.lexsort((a["start"], a["volunteer"]))
+    ob = np.lexsort((b["start"], b["volunteer"]))
+    return all(np.array_equal(a[k][oa], b[k][ob], equal_nan=a[k].dtype.kind == "f") for k in a)
+
+
+def merge_volunteers(volunteers: VolunteerArrays, commitments: Commitments, asked: np.ndarray,
+                     fresh: VolunteerArrays, fresh_commitments: Commitments) -> Merged:
+    """Replace the people whose ids are in `asked` by their fresh read (`fresh`: those of them still in
+    scope, with their commitments indexed into `fresh`), as if the whole snapshot had been read again.
+
+    Rows keep their places when nobody came or went: the arrays and their cached bit sets are updated in
+    place (cheap: a sign-up touches one person). Otherwise a new snapshot in id order is built. The
+    invitation logs of the asked people are replaced too (their entries, indexed like the rest)."""
+    asked = np.unique(np.asarray(asked, np.int64))
+    n = len(volunteers)
+    old_rows = np.flatnonzero(np.isin(volunteers.ids, asked))
+    fresh_pos = {int(v): k for k, v in enumerate(fresh.ids)}
+    same = old_rows.size == len(fresh) and all(int(volunteers.ids[i]) in fresh_pos for i in old_rows)
+    log = volunteers.history
+    if same:
+        order = np.array([fresh_pos[int(volunteers.ids[i])] for i in old_rows], np.int64)  # old row → fresh k
+        new_of_fresh = np.empty(len(fresh), np.int64)
+        new_of_fresh[order] = old_rows
+        moved = not (np.array_equal(volunteers.lat[old_rows], fresh.lat[order], equal_nan=True)
+                     and np.array_equal(volunteers.lon[old_rows], fresh.lon[order], equal_nan=True))
+        for name in _per_person_fields(volunteers):
+            if old_rows.size:
+                getattr(volunteers, name)[old_rows] = getattr(fresh, name)[order]
+        out, rows, new_of_old = volunteers, old_rows, None
+    else:
+        keep = np.setdiff1d(np.arange(n), old_rows)
+        ids = np.concatenate([volunteers.ids[keep], fresh.ids])
+        by_id = np.argsort(ids, kind="stable")
+        place = np.empty(ids.size, np.int64)
+        place[by_id] = np.arange(ids.size)
+        new_of_old = np.full(n, -1, np.int64)
+        new_of_old[keep] = place[:keep.size]
+        new_of_fresh = place[keep.size:]
+        values = {name: np.concatenate([getattr(volunteers, name)[keep],
+                                        _rows_like(getattr(fresh, name), getattr(volunteers, name))])[by_id]
+                  for name in _per_person_fields(volunteers)}
+        out = VolunteerArrays(**values, history=None)
+        rows, moved = np.sort(new_of_fresh), True
+
+    # Commitments: the asked people's are replaced by their fresh ones.
+    stay = ~np.isin(commitments.volunteer, old_rows)
+    kept_volunteer = commitments.volunteer[stay] if new_of_old is None else new_of_old[commitments.volunteer[stay]]
+    merged_commitments = Commitments(
+        np.concatenate([kept_volunteer, new_of_fresh[fresh_commitments.volunteer]]),
+        np.concatenate([commitments.start[stay], fresh_commitments.start]),
+        np.concatenate([commitments.end[stay], fresh_commitments.end]),
+        np.concatenate([commitments.target[stay], fresh_commitments.target]))
+
+    history_changed = False
+    if log is not None or fresh.history is not None:
+        from matching.history import InvitationLog
+
+        log = log if log is not None else InvitationLog()
+        fresh_log = fresh.history if fresh.history is not None else InvitationLog()
+        log_old = np.isin(log.volunteer, old_rows)
+        removed = _log_rows(log, log_old)
+        added = _log_rows(fresh_log, np.ones(len(fresh_log.volunteer), bool))
+        added["volunteer"] = new_of_fresh[added["volunteer"]]
+        history_changed = not _log_equal(removed, added)
+        if history_changed or new_of_old is not None:
+            kept = _log_rows(log, ~log_old)
+            if new_of_old is not None:
+                kept["volunteer"] = new_of_old[kept["volunteer"]]
+            out.history = InvitationLog(**{k: np.concatenate([kept[k], added[k]]) for k in kept})
+
+    if out is volunteers:
+        _refresh_cached_rows(out, rows, moved=moved, history_changed=history_changed)
+    return Merged(out, merged_commitments, rows, reindexed=new_of_old is not None, moved=moved,
+                  history_changed=history_changed)
+
+
+def concat_volunteers(parts: list[tuple[VolunteerArrays, Commitments]]) -> tuple[VolunteerArrays, Commitments]:
+    """Snapshots of disjoint groups of people (read one after another) as one, in the order given."""
+    sizes = np.array([len(v) for v, _ in parts], np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    first = parts[0][0]
+    values = {name: np.concatenate([_rows_like(getattr(v, name), getattr(first, name)) for v, _ in parts])
+              for name in _per_person_fields(first)}
+    logs = [(v.history, off) for (v, _), off in zip(parts, offsets) if v.history is not None]
+    history = None
+    if logs:
+        from matching.history import InvitationLog
+
+        rows = [_log_rows(log, np.ones(len(log.volunteer), bool)) | {"volunteer": log.volunteer + off}
+                for log, off in logs]
+        history = InvitationLog(**{k: np.concatenate([r[k] for r in rows]) for k in rows[0]})
+    commitments = Commitments(np.concatenate([c.volunteer + off for (_, c), off in zip(parts, offsets)]),
+                              np.concatenate([c.start for _, c in parts]), np.concatenate([c.end for _, c in parts]),
+                              np.concatenate([c.target for _, c in parts]))
+    return VolunteerArrays(**values, history=history), commitments
+
+
+def _refresh_cached_rows(volunteers: VolunteerArrays, rows: np.ndarray, *, moved: bool, history_changed: bool) -> None:
+    """Bring the snapshot's cached derived arrays up to date for `rows` changed in place."""
+    cache = volunteers._cache
+    if "skills" in cache:
+        cache["skills"][rows] = pack_bits(volunteers.skills[rows])
+    if "rules" in cache:
+        cache["rules"]["hours"][rows] = pack_bits(volunteers.availability[rows])
+    for key in [k for k in cache if k not in ("skills", "rules", "index")]:
+        if history_changed or not (isinstance(key, tuple) and key[0] == "profile"):
+            cache.pop(key)  # unknown to this function, or learned from the old log: built again on use
+    if moved:
+        cache.pop("index", None)
+
+
 def weekly_hour_mask(start: np.ndarray, end: np.ndarray, utc_offset_hours: float) -> np.ndarray:
     """bool[m,168]: the local weekly hours each [start, end) interval touches (capped at one week)."""
     start = np.nan_to_num(np.asarray(start, float))
@@ -339,5 +483,6 @@ def popcount(words: np.ndarray) -> np.ndarray:
     return np.bitwise_count(words).sum(axis=1, dtype=np.int64)
 
 
-__all__ = ("VolunteerArrays", "TargetArrays", "Commitments", "weekly_hour_mask", "pack_bits", "popcount",
-           "HOURS_PER_WEEK")
+__all__ = ("VolunteerArrays", "TargetArrays", "Commitments", "Merged", "merge_volunteers", "concat_volunteers",
+           "weekly_hour_mask",
+           "pack_bits", "popcount", "HOURS_PER_WEEK")

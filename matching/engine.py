@@ -38,6 +38,7 @@ class Ranking:
     excluded_reasons: list[list[str]] = field(default_factory=list)
     n_considered: int = 0
     n_eligible: int = 0
+    considered: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # every spatial candidate
 
     def __len__(self) -> int:
         return int(self.volunteer.shape[0])
@@ -117,6 +118,7 @@ def rank_candidates(volunteers, targets, model=None, *, target_index: int = 0, t
     ok[maybe] = ~rule_failures(vols, one, pairs.volunteer[maybe], pairs.target[maybe], commitments,
                                config).any(axis=1)
     result.n_considered, result.n_eligible = len(pairs), int(ok.sum())
+    result.considered = pairs.volunteer
     good = pairs.take(ok)
     if len(good):
         X = pair_features(vols, one, good.volunteer, good.target, good.distance_km, now=now, config=config)

@@ -11,6 +11,7 @@ import random
 import re
 import secrets
 import sqlite3
+import weakref
 from pathlib import Path
 from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
@@ -383,10 +384,27 @@ def _hear(keys: list[str]) -> None:
         _hearing = False
 
 
+# writer task -> keys it named inside a write transaction, passed on once that transaction has ended
+_HELD: "weakref.WeakKeyDictionary[asyncio.Task, set[str]]" = weakref.WeakKeyDictionary()
+
+
 def _pass_on_named(keys: tuple[str, ...]) -> None:
-    # Keys this process's writers name (after their commit) go with the next notice, so the other
-    # processes' warm reads can update just those (tongxin.memory lists the keys).
-    if not keys or _hearing or not _FEEDS:
+    # Keys this process's writers name go with the next notice, so the other processes' warm reads can
+    # update just those (tongxin.memory lists the keys). Named inside a transaction, they wait for its end
+    # (write_transaction's unnamed data_changed): another process must not read them again before commit.
+    if _hearing or not _FEEDS:
+        return
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        task = None
+    in_transaction = current_engine().current_transaction.get() is not None
+    if keys and in_transaction and task is not None:
+        _HELD.setdefault(task, set()).update(keys)
+        return
+    if not keys and not in_transaction and task is not None and task in _HELD:
+        keys = tuple(_HELD.pop(task))
+    if not keys:
         return
     good = [key for key in keys if _KEY.fullmatch(key)]
     for feed in _FEEDS:

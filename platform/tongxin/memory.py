@@ -6,6 +6,17 @@ OPTIONS) moves it on, so the next read here reads again. Changes made by another
 it on too once the change feed (`tongxin.db.change_feed`) hears of them: PostgreSQL's notification at the
 writer's commit, SQLite's `PRAGMA data_version` looked at every `FEED_POLL_SECONDS`. While no feed is
 listening, "reads" memories keep nothing longer than `SECONDS_WITHOUT_FEED`.
+
+Keys a writer announces after its commit (`data_changed(*keys)`), so warm reads update just what changed
+(the ranking district, `tongxin.matches.district`); unknown keys are ignored:
+- "volunteer:<id>": a person's rule facts or history (profile, place, skills, certificates, availability,
+  youth status and consent, hours served, attendance counts, invitations answered);
+- "occurrence:<id>": an occurrence's row (time, place, capacity, status, places taken, leaders) and so the
+  commitments of everyone signed up for it;
+- "sign_up:<occurrence id>:<volunteer id>": one sign-up changed (both of the above);
+- "activity:<id>": an activity's rules (skills, ages, kind, status) for all its occurrences;
+- "district": skills, certificate kinds or organizations (everything is read again);
+- "model": another scoring model became active.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ fields, a keyword, "已报名" or why not in words instead of a 报名 button th
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -37,6 +37,15 @@ async def occurrence(**activity_fields) -> int:
         await Activity.update({getattr(Activity, k): v for k, v in activity_fields.items()}).where(
             Activity.id == row["activity"])
     return occurrence_id
+
+
+def a_week_ahead_at_nine() -> timedelta:
+    """From now to 09:00 local time seven days ahead: a start and end on one local day at any hour of
+    the run (an occurrence starting at 22:00 local would end on the next day, which the page dates)."""
+    from tongxin.dates import LOCAL_TZ
+
+    now = datetime.now(LOCAL_TZ)
+    return (now + timedelta(days=7)).replace(hour=9, minute=0, second=0, microsecond=0) - now
 
 
 def card(text: str, occurrence_id: int) -> str:
@@ -125,7 +134,8 @@ async def test_activity_page_tells_everything_needed_to_decide(client):
     await Skill.update({Skill.name_zh: "急救"}).where(Skill.code == "first_aid")
     occurrence_id = await occurrence(title="应急救护培训", description="学习心肺复苏。\n请穿运动鞋。",
                                      required_skills=["first_aid"], min_age=16, max_age=60, youth_allowed=True,
-                                     contact_name="王老师", contact_phone="13912345678", lat=33.91, lon=118.31)
+                                     contact_name="王老师", contact_phone="13912345678", lat=33.91, lon=118.31,
+                                     starts_in=a_week_ahead_at_nine())
     from tongxin.activities.tables import Occurrence
 
     await Occurrence.update({Occurrence.lat: 33.91, Occurrence.lon: 118.31}).where(Occurrence.id == occurrence_id)

@@ -22,6 +22,7 @@ from tongxin.activities.tables import (
 )
 from tongxin.db import in_write_transaction, lock_rows
 from tongxin.errors import Conflict, NotFound
+from tongxin.memory import data_changed
 from tongxin.volunteers.tables import LedgerEntry, Volunteer
 
 MARKED = ("attended", "no_show")
@@ -62,6 +63,7 @@ async def _credit(row: dict[str, Any], minutes: int | None = None) -> bool:
     hours confirmed from check-in and check-out; without them the activity's credit counts."""
     minutes = credit_minutes(row) if minutes is None else int(minutes)
     points = row["occurrence.activity.points_credit"]
+    data_changed(f"sign_up:{row['occurrence']}:{row['volunteer']}")  # heard by warm reads at the commit
     rows = await LedgerEntry.insert(LedgerEntry(volunteer=row["volunteer"], sign_up=row["id"], minutes=minutes,
                                                 points=points, reason="attendance")).on_conflict(
         action="DO NOTHING").returning(LedgerEntry.id)
@@ -89,6 +91,7 @@ async def _set(row: dict[str, Any], status: str, *, now: datetime, source: str, 
     before = row["status"]
     if before == status:
         return
+    data_changed(f"sign_up:{row['occurrence']}:{row['volunteer']}")  # heard by warm reads at the commit
     if before == "attended":
         await _take_back(row)
     if before == "no_show":
@@ -229,6 +232,7 @@ async def mark_no_shows_after(*, grace: timedelta, now: datetime | None = None) 
             SignUp.occurrence.is_in(ids or [-1]) & (SignUp.status == "waiting_for_leader"))
         for occurrence_id in ids:
             await recount(occurrence_id)
+            data_changed(f"occurrence:{occurrence_id}")
         await Occurrence.update({Occurrence.status: "done"}).where(Occurrence.id.is_in(ids or [-1]))
         return len(rows)
 

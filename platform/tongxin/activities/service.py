@@ -26,6 +26,7 @@ from tongxin.eligibility.service import json_list
 from tongxin.errors import Conflict, InvalidInput, NotFound
 from tongxin.language import texts
 from tongxin.matches.withdrawal import withdraw_target_proposals
+from tongxin.memory import data_changed
 from tongxin.notifications.service import notify
 from tongxin.organizations.service import member_user_ids
 from tongxin.organizations.tables import Organization
@@ -200,6 +201,7 @@ async def decide_activity(*, actor, activity_id: int, approve: bool, reason: str
         return changes
 
     changes = await in_write_transaction(work)
+    data_changed(f"activity:{activity_id}")  # its occurrences (and who is committed to them) read again
     return {**await get_activity(actor=actor, activity_id=activity_id), "changes": changes}
 
 
@@ -249,6 +251,7 @@ async def cancel_activity(*, actor, activity_id: int, reason: str, now: datetime
                            target_id=activity_id, detail={"reason": reason, "occurrences": len(future)})
 
     await in_write_transaction(work)
+    data_changed(f"activity:{activity_id}")
     return await get_activity(actor=actor, activity_id=activity_id)
 
 

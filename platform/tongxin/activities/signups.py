@@ -29,6 +29,7 @@ from tongxin.db import in_write_transaction, is_sqlite, lock_rows
 from tongxin.eligibility import service as eligibility
 from tongxin.errors import Conflict, InvalidInput, NotFound
 from tongxin.language import texts
+from tongxin.memory import data_changed
 from tongxin.notifications.service import notify
 from tongxin.organizations.service import member_user_ids
 from tongxin.volunteers.service import people_to_tell_in_language
@@ -271,7 +272,9 @@ async def apply(*, volunteer_id: int, occurrence_id: int, as_leader: bool = Fals
             await _leader_arrived(occurrence, now=now)
         return answer(written["id"], status)
 
-    return await in_write_transaction(work)
+    result = await in_write_transaction(work)
+    data_changed(f"sign_up:{occurrence_id}:{volunteer_id}")  # warm reads (ranking) update just these
+    return result
 
 
 async def cancel(*, sign_up_id: int, now: datetime | None = None, may=None) -> dict[str, Any]:
@@ -300,13 +303,17 @@ async def cancel(*, sign_up_id: int, now: datetime | None = None, may=None) -> d
             raise Conflict("this sign-up is no longer active", code="not_active")
         if occurrence["starts_at"] <= now:
             raise Conflict("the occurrence has started; ask the organization instead", code="already_started")
+        said.append(f"sign_up:{occurrence['id']}:{volunteer_id}")
         if cancelled[0]["is_leader"]:
             await _leader_left(occurrence, now=now)
         # The places recounted: one freed goes down the waitlist (a waiting person leaving frees none).
         promoted = await _promote_locked(occurrence, now=now)
         return {"id": sign_up_id, "status": "cancelled", "promoted": promoted}
 
-    return await in_write_transaction(work)
+    said: list[str] = []
+    result = await in_write_transaction(work)
+    data_changed(*said)
+    return result
 
 
 async def promote(*, occurrence_id: int, now: datetime | None = None) -> list[int]:
@@ -346,6 +353,7 @@ async def _promote_locked(occurrence: dict[str, Any], *, now: datetime) -> list[
         await SignUp.raw("UPDATE sign_up SET status = {} WHERE id = {}", status, candidate["id"])
         free -= 1
         promoted.append(candidate["id"])
+        data_changed(f"sign_up:{occurrence_id}:{candidate['volunteer']}")  # heard by warm reads at the commit
         await _tell([candidate["volunteer"]], kind="waitlist_promoted", occurrence=occurrence, title=texts(
             "notify_waitlist_promoted", title=occurrence["title"], when=_when(occurrence)))
     if promoted:
@@ -411,7 +419,9 @@ async def cancel_occurrence(*, occurrence_id: int, reason: str, now: datetime | 
             "notify_occurrence_cancelled", title=occurrence["title"], when=_when(occurrence)), body=reason)
         return affected
 
-    return await in_write_transaction(work)
+    affected = await in_write_transaction(work)
+    data_changed(f"occurrence:{occurrence_id}")
+    return affected
 
 
 async def cancel_future_sign_ups(*, volunteer_id: int, now: datetime | None = None) -> int:

@@ -20,6 +20,7 @@ from tongxin.eligibility import service as eligibility
 from tongxin.errors import Conflict, NotFound
 from tongxin.language import texts
 from tongxin.matches.tables import Invitation, Proposal
+from tongxin.memory import data_changed
 from tongxin.notifications.service import notify
 from tongxin.paging import page
 from tongxin.volunteers.tables import Volunteer, YouthMember
@@ -158,6 +159,7 @@ async def claim_answer(*, actor: Actor, invitation_id: int, status: str, reason:
         & (Invitation.expires_at > now)).returning(
         Invitation.id, Invitation.proposal, Invitation.volunteer, Invitation.target_type, Invitation.target_id)
     if rows:
+        data_changed(f"volunteer:{rows[0]['volunteer']}")  # an answer is history ranking learns from
         return rows[0]
     current = await Invitation.select(Invitation.status, Invitation.expires_at).where(
         (Invitation.id == invitation_id) & (Invitation.recipient == actor.id)).first()
@@ -187,8 +189,10 @@ async def expire(*, now: datetime | None = None) -> int:
 
     async def work() -> int:
         rows = await Invitation.update({Invitation.status: "expired", Invitation.responded_at: now}).where(
-            (Invitation.status == "pending") & (Invitation.expires_at <= now)).returning(Invitation.proposal)
+            (Invitation.status == "pending") & (Invitation.expires_at <= now)).returning(
+            Invitation.proposal, Invitation.volunteer)
         if rows:
+            data_changed(*{f"volunteer:{r['volunteer']}" for r in rows})  # history ranking learns from
             await Proposal.update({Proposal.outcome: "expired"}).where(
                 Proposal.id.is_in([r["proposal"] for r in rows]))
         return len(rows)

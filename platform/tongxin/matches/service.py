@@ -21,6 +21,7 @@ from tongxin.errors import InvalidInput, NotFound
 from tongxin.matches import district, snapshot
 from tongxin.matches.decisions import volunteer_names
 from tongxin.matches.tables import Invitation, MatchRun, ModelVersion, Proposal
+from tongxin.memory import data_changed
 from tongxin.wishes.tables import Wish
 
 PRIOR_VERSION = "prior-v1"
@@ -188,6 +189,8 @@ async def train_and_maybe_activate(*, now: datetime | None = None, progress=None
             libraries=matching.library_versions(), n_training=int(result.metrics.get("n_train", 0)),
             is_active=result.activate,
         ))
+    if result.activate:
+        data_changed("model")  # kept rankings were scored by the model before
     say(f"model {version}: held-out {metrics['new']}; current {metrics['current']}; paired bootstrap "
         f"{comparison.get('metric')} gain {comparison.get('observed')} (lower bound {comparison.get('lower')}); "
         f"{'activated' if result.activate else 'kept the current model'}")
@@ -215,30 +218,63 @@ async def rank_for_target(*, target_type: str, target_id: int, top_k: int = 20, 
 
     Every eligible volunteer within radius_km is ranked; `offset`/`top_k` page through them
     (`eligible` is the total). `why_not=True` lists nearby volunteers the hard rules filtered out.
+    With `cache_seconds` > 0 the process's warm district is used and an occurrence's answer is kept until
+    its row, the people it considered or the model change (`tongxin.matches.district`), or for that long.
     """
     now = now or _now()
-    vocab, volunteers, arrays = await district.district_volunteers(now=now, max_age_seconds=cache_seconds)
-    targets = await _load_targets(vocab, target_type, [target_id], now)
+    if cache_seconds <= 0:
+        vocab, volunteers, commitments = await district.read_district(now)
+        targets = await _load_targets(vocab, target_type, [target_id], now)
+        return await _ranked(vocab, volunteers, commitments, targets, target_type=target_type,
+                             target_id=target_id, top_k=top_k, why_not=why_not, radius_km=radius_km, now=now,
+                             offset=offset)
+    warm = district.warm_district()
+    key = (target_type, target_id, top_k, offset, bool(why_not), float(radius_km))
+    changes = warm.changes  # before catching up: a change named after this makes the answer stale
+    await warm.up_to_date(cache_seconds)
+    mark = (warm.epoch, changes)
+    if target_type == "occurrence":
+        answer = warm.kept(key, cache_seconds)
+        if answer is not None:
+            return answer
+        targets = await warm.occurrence(target_id, now=now, max_age_seconds=cache_seconds)
+    else:
+        targets = await _load_targets(warm.vocab, target_type, [target_id], now)
+    considered: list[np.ndarray] = []
+    answer = await _ranked(warm.vocab, warm.volunteers, warm.commitments, targets, target_type=target_type,
+                           target_id=target_id, top_k=top_k, why_not=why_not, radius_km=radius_km, now=now,
+                           offset=offset, considered=considered)
+    if target_type == "occurrence":
+        warm.keep(key, answer, mark, considered=considered[0], target=target_id)
+    return answer
+
+
+async def _ranked(vocab, volunteers: matching.VolunteerArrays, commitments: matching.Commitments, targets, *,
+                  target_type: str, target_id: int, top_k: int, why_not: bool, radius_km: float, now: datetime,
+                  offset: int, considered: list | None = None) -> dict[str, Any]:
     if len(targets.ids) == 0:
         raise NotFound(f"no open {target_type} {target_id} to match (not found, closed, full or past)")
     model, version = await active_model()
     started = time.perf_counter()
-    ranking = matching.rank_candidates(arrays, matching.TargetArrays.from_obj(targets), model, top_k=top_k,
+    ranking = matching.rank_candidates(volunteers, matching.TargetArrays.from_obj(targets), model, top_k=top_k,
                                        now=now.timestamp(), why_not=why_not, radius_km=radius_km,
-                                       commitments=matching.Commitments.from_obj(volunteers), offset=offset)
+                                       commitments=commitments, offset=offset)
     elapsed_ms = (time.perf_counter() - started) * 1000
-    names = await volunteer_names([int(v) for v in ranking.volunteer_ids] +
-                                   [int(volunteers.ids[i]) for i in ranking.excluded])
+    # Ids now: the warm arrays may be updated in place while the names are read.
+    excluded_ids = [int(volunteers.ids[i]) for i in ranking.excluded]
+    if considered is not None:
+        considered.append(ranking.considered)
+    names = await volunteer_names([int(v) for v in ranking.volunteer_ids] + excluded_ids)
     candidates = [{
         "volunteer_id": int(vid), "name": names.get(int(vid), ""), "score": round(float(ranking.score[i]), 4),
         "distance_km": round(float(ranking.distance_km[i]), 2),
         "explanation": explanation_json(ranking.explanations[i]),
     } for i, vid in enumerate(ranking.volunteer_ids)]
     excluded = [{
-        "volunteer_id": int(volunteers.ids[i]), "name": names.get(int(volunteers.ids[i]), ""),
+        "volunteer_id": vid, "name": names.get(vid, ""),
         "rules": reasons, "reasons_zh": [matching.RULE_LABELS_ZH.get(r, r) for r in reasons],
         "reasons_en": [matching.RULE_LABELS_EN.get(r, r) for r in reasons],
-    } for i, reasons in zip(ranking.excluded, ranking.excluded_reasons)]
+    } for vid, reasons in zip(excluded_ids, ranking.excluded_reasons)]
     answer = {"target_type": target_type, "target_id": target_id, "model_version": version,
               "considered": ranking.n_considered, "eligible": ranking.n_eligible, "offset": offset, "limit": top_k,
               "candidates": candidates,

@@ -58,8 +58,10 @@ async def load_volunteers(vocab: Vocabulary, *, now: datetime, community_id: int
     position = {int(v): i for i, v in enumerate(people.ids)}
     month_start = now.astimezone(timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     minutes = np.zeros(n)
-    for r in await LedgerEntry.select(LedgerEntry.volunteer, LedgerEntry.minutes).where(
-            LedgerEntry.created_at >= month_start):
+    ledger = LedgerEntry.select(LedgerEntry.volunteer, LedgerEntry.minutes).where(LedgerEntry.created_at >= month_start)
+    if volunteer_ids is not None:  # a few people read again (the warm district): only their rows
+        ledger = ledger.where(LedgerEntry.volunteer.is_in(list(volunteer_ids) or [-1]))
+    for r in await ledger:
         i = position.get(r["volunteer"])
         if i is not None:
             minutes[i] += r["minutes"]
@@ -67,10 +69,13 @@ async def load_volunteers(vocab: Vocabulary, *, now: datetime, community_id: int
     org_history = np.zeros((n, max(len(vocab.organizations), 1)))
     category_history = np.zeros((n, len(vocab.categories)))
     since = now - timedelta(days=30)
-    for r in await SignUp.select(
+    served = SignUp.select(
         SignUp.volunteer, SignUp.status, SignUp.created_at, SignUp.occurrence.activity.organization,
         SignUp.occurrence.activity.kind,
-    ).where(SignUp.status.is_in(["confirmed", "attended"])):
+    ).where(SignUp.status.is_in(["confirmed", "attended"]))
+    if volunteer_ids is not None:
+        served = served.where(SignUp.volunteer.is_in(list(volunteer_ids) or [-1]))
+    for r in await served:
         i = position.get(r["volunteer"])
         if i is None:
             continue
@@ -86,11 +91,13 @@ async def load_volunteers(vocab: Vocabulary, *, now: datetime, community_id: int
     rows = people.rows
     preferred = np.zeros((n, len(vocab.categories)), dtype=bool)
     for i, r in enumerate(rows):
+        if r.get("preferred_kinds") in (None, "", "[]", []):
+            continue  # most people name none: skip parsing 50k empty lists
         for kind in json_list(r.get("preferred_kinds")):
             k = vocab.categories.get(kind)
             if k is not None:
                 preferred[i, k] = True
-    history = await load_invitation_log(vocab, position)
+    history = await load_invitation_log(vocab, position, volunteer_ids=volunteer_ids)
     return VolunteerRows(
         **{name: getattr(people, name) for name in People.__dataclass_fields__},
         attended=np.array([r["attended_count"] or 0 for r in rows], dtype=np.int64).reshape(n),
@@ -103,13 +110,17 @@ async def load_volunteers(vocab: Vocabulary, *, now: datetime, community_id: int
     )
 
 
-async def load_invitation_log(vocab: Vocabulary, position: dict[int, int]) -> matching.InvitationLog:
+async def load_invitation_log(vocab: Vocabulary, position: dict[int, int],
+                              volunteer_ids: list[int] | None = None) -> matching.InvitationLog:
     """Every answered invitation to an occurrence (accepted, declined or expired: a decline is a signal too),
     with the kind, the local hour, the distance the proposal was made at and whether the person came."""
-    rows = await Invitation.select(
+    query = Invitation.select(
         Invitation.volunteer, Invitation.target_id, Invitation.status, Invitation.sign_up,
         Invitation.proposal.features.as_alias("features"),
     ).where((Invitation.target_type == "occurrence") & Invitation.status.is_in(["accepted", "declined", "expired"]))
+    if volunteer_ids is not None:
+        query = query.where(Invitation.volunteer.is_in(list(volunteer_ids) or [-1]))
+    rows = await query
     from tongxin.activities.tables import Occurrence
 
     occurrence_ids = sorted({int(r["target_id"]) for r in rows})

@@ -11,6 +11,7 @@ from tongxin.accounts.tables import Community
 from tongxin.db import write_transaction
 from tongxin.errors import Conflict, InvalidInput, NotFound
 from tongxin.language import texts
+from tongxin.memory import data_changed
 from tongxin.notifications.service import notify
 from tongxin.organizations.tables import Organization, OrganizationMember, ResourceOffer
 from tongxin.paging import page
@@ -53,6 +54,7 @@ async def register_organization(*, actor: Actor, name: str, kind: str, descripti
         )).returning(Organization.id))[0]["id"]
         await OrganizationMember.insert(OrganizationMember(organization=org_id, user=actor.id))
     forget_account(actor.id)
+    data_changed("district")  # ranking's history columns: one per organization
     return await get_organization(actor=None, organization_id=org_id, internal=True)
 
 

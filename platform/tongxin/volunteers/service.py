@@ -17,7 +17,7 @@ from tongxin.accounts.tables import Community, Grid
 from tongxin.activities.tables import ACTIVITY_KINDS
 from tongxin.dates import ADULT_AGE, LOCAL_TZ, age_on, hours_text
 from tongxin.db import current_engine, in_write_transaction, write_transaction
-from tongxin.memory import BriefMemory, data_version
+from tongxin.memory import BriefMemory, data_changed, data_version
 from tongxin.errors import InvalidInput, NotFound
 from tongxin.paging import page
 from tongxin.volunteers.tables import (
@@ -147,6 +147,7 @@ async def save_profile(
         grid_id=grid_id, lat=lat, lon=lon, max_hours_month=max_hours_month, max_hours_week=max_hours_week,
         max_hours_day=max_hours_day, max_distance_km=max_distance_km,
         preferred_kinds=preferred_kinds, today=today))
+    data_changed(f"volunteer:{volunteer_id}")
     return await load_volunteer(volunteer_id=volunteer_id, today=today)
 
 
@@ -163,6 +164,7 @@ async def save_whole_profile(*, actor: Actor, details: dict[str, Any], skills: I
         return volunteer_id
 
     volunteer_id = await in_write_transaction(work)
+    data_changed(f"volunteer:{volunteer_id}")
     return await load_volunteer(volunteer_id=volunteer_id, today=today)
 
 
@@ -239,6 +241,7 @@ async def set_skills(*, actor: Actor, codes: Iterable[str]) -> list[str]:
     volunteer_id = await own_volunteer_id(actor)
     wanted = list(dict.fromkeys(codes))
     await in_write_transaction(lambda: _replace_skills(volunteer_id, wanted))
+    data_changed(f"volunteer:{volunteer_id}")
     return sorted(wanted)
 
 
@@ -297,6 +300,7 @@ async def add_certificate(
             volunteer=volunteer_id, kind=kind["id"], number=number.strip(), issued_on=issued_on,
             expires_on=expires_on,
         )).returning(Certificate.id)
+    data_changed(f"volunteer:{volunteer_id}")
     certificate_id = rows[0]["id"]
     return next(c for c in await list_certificates(volunteer_id=volunteer_id, today=today)
                 if c["id"] == certificate_id)
@@ -311,6 +315,7 @@ async def delete_certificate(*, actor: Actor, certificate_id: int) -> None:
         ).returning(Certificate.id)
     if not rows:
         raise NotFound("certificate not found")
+    data_changed(f"volunteer:{volunteer_id}")
 
 
 async def list_availability(*, volunteer_id: int) -> list[dict[str, Any]]:
@@ -342,6 +347,7 @@ async def set_availability(*, actor: Actor, windows: list[dict[str, int]]) -> li
     volunteer_id = await own_volunteer_id(actor)
     ordered = check_windows(windows)
     await in_write_transaction(lambda: _replace_windows(volunteer_id, ordered))
+    data_changed(f"volunteer:{volunteer_id}")
     return await list_availability(volunteer_id=volunteer_id)
 
 

@@ -19,6 +19,7 @@ from tongxin.db import write_transaction
 from tongxin.errors import Conflict, InvalidInput, NotFound
 from tongxin.language import texts
 from tongxin.matches.withdrawal import withdraw_open_proposals
+from tongxin.memory import data_changed
 from tongxin.notifications.service import notify
 from tongxin.paging import MAX_PAGE, page
 from tongxin.volunteers.service import local_today, place_in_community
@@ -104,6 +105,7 @@ async def apply_for_child(
         youth_id = youth[0]["id"]
         await record_audit(actor_id=actor.id, action="youth_apply", target_type="youth_member",
                            target_id=youth_id, detail={"consent_text_version": consent_text_version})
+    data_changed(f"volunteer:{volunteer[0]['id']}")
     return await _load_youth(youth_id=youth_id)
 
 
@@ -254,6 +256,7 @@ async def activate_youth(*, actor: Actor, youth_id: int) -> dict[str, Any]:
         await notify(recipient_id=youth["guardian"], kind="youth_activated", target_key=f"youth:{youth_id}",
                      title=texts("notify_youth_activated"),
                      payload={"youth_id": youth_id, "squad_id": squad_id})
+    data_changed(f"volunteer:{youth['volunteer']}")
     return await _load_youth(youth_id=youth_id)
 
 
@@ -282,6 +285,7 @@ async def withdraw_consent(*, actor: Actor, youth_id: int) -> dict[str, Any]:
                            target_id=youth_id, detail=removed)
         await notify(recipient_id=actor.id, kind="youth_consent_withdrawn", target_key=f"youth:{youth_id}",
                      title=texts("notify_consent_withdrawn"), body=texts("notify_consent_withdrawn_body"), payload={"youth_id": youth_id, **removed})
+    data_changed(f"volunteer:{youth['volunteer']}")
     return {**await _load_youth(youth_id=youth_id), **removed}
 
 
@@ -309,6 +313,7 @@ async def retire_adults(*, today: date | None = None) -> int:
             await notify(recipient_id=youth["guardian"], kind="youth_retired", target_key=f"youth:{youth['id']}",
                          title=texts("notify_youth_retired"),
                          payload={"youth_id": youth["id"]})
+        data_changed(f"volunteer:{youth['volunteer']}")
         retired += 1
     return retired
 

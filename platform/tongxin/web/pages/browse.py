@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from urllib.parse import urlencode
 
@@ -19,7 +20,10 @@ from tongxin.volunteers import service as volunteers
 from tongxin.web import i18n
 from tongxin.web.pages.common import PAGE, lang_of, render, require
 from tongxin.web.pages.common import code_names as read_code_names
-from tongxin.web.service import local_time
+from tongxin.web.service import local_time as format_local_time
+
+# The same moments appear on every person's cards: each is worded by Babel once per language.
+local_time = functools.lru_cache(maxsize=8192)(format_local_time)
 
 
 def _day(value: str) -> date | None:
@@ -97,8 +101,9 @@ def _page_key(request: Request, actor) -> tuple | None:
     csrf = request.cookies.get(request.app.csrf_config.cookie_name) if request.app.csrf_config else None
     if not csrf:
         return None
-    return (id(current_engine()), data_version(), actor.id if actor else None, lang_of(request), request.url.path,
-            request.url.query, csrf)
+    # The host too: in development the calendar link is built from the address the browser used.
+    return (id(current_engine()), data_version(), actor.id if actor else None, lang_of(request),
+            request.headers.get("host"), request.url.path, request.url.query, csrf)
 
 
 async def _remember_page(request: Request, key: tuple | None, template: Template) -> Response[bytes]:
