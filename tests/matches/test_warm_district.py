@@ -196,3 +196,21 @@ async def test_a_change_nobody_named_reaches_kept_rankings_with_the_next_full_re
     await district.warm_district().start_full_read()
     after = await service.rank_for_target(**ask)
     assert [c["volunteer_id"] for c in after["candidates"]].count(place["volunteers"][0]) == 0
+
+
+async def test_a_key_named_inside_a_transaction_is_named_again_once_it_has_committed(app):
+    from tongxin import memory
+    from tongxin.db import current_engine, write_transaction
+    from tongxin.matches import district  # noqa: F401 - its listener does the naming again
+
+    heard: list[tuple[tuple[str, ...], bool]] = []
+    listener = lambda keys: heard.append((keys, current_engine().current_transaction.get() is not None))  # noqa: E731
+    memory.on_change(listener)
+    try:
+        async with write_transaction():
+            memory.data_changed("volunteer:7")
+        # The change feed passes on what is named; named only inside, other processes could read too early.
+        assert (("volunteer:7",), True) in heard and (("volunteer:7",), False) in heard
+        assert heard.index((("volunteer:7",), False)) > heard.index((("volunteer:7",), True))
+    finally:
+        memory._LISTENERS.remove(listener)

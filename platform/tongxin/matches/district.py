@@ -34,7 +34,7 @@ import numpy as np
 import matching
 from tongxin.db import current_engine
 from tongxin.matches import snapshot
-from tongxin.memory import on_change
+from tongxin.memory import data_changed, on_change
 
 log = logging.getLogger("tongxin.matching")
 
@@ -330,8 +330,9 @@ _AT_COMMIT: "weakref.WeakKeyDictionary[asyncio.Task, list[str]]" = weakref.WeakK
 
 
 def _heard(keys: tuple[str, ...]) -> None:
-    """Keys named inside a write transaction are heard at once (stale answers go) and again when the
-    writer's transaction ends (its unnamed `data_changed`), so a read in between cannot keep the old rows."""
+    """Keys named inside a write transaction are heard at once (stale answers go) and named again when the
+    writer's transaction ends (its unnamed `data_changed`): so a read in between cannot keep the old rows,
+    here or in another process (the change feed passes the second naming on after the commit)."""
     try:
         task = asyncio.current_task()
     except RuntimeError:
@@ -340,7 +341,8 @@ def _heard(keys: tuple[str, ...]) -> None:
         if keys and current_engine().current_transaction.get() is not None:
             _AT_COMMIT.setdefault(task, []).extend(keys)
         elif not keys and task in _AT_COMMIT and current_engine().current_transaction.get() is None:
-            keys = tuple(_AT_COMMIT.pop(task))
+            data_changed(*dict.fromkeys(_AT_COMMIT.pop(task)))
+            return
     if keys:
         for warm in _WARM.values():
             warm.heard(keys)
