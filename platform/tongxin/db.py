@@ -136,19 +136,21 @@ class AnnouncingPostgresEngine(PostgresEngine):
         if self.feed is not None:
             self.feed.wanted.set()
 
+    def _announce_unless_read(self, query: str) -> None:
+        if query.lstrip()[:6].upper() != "SELECT":
+            self.announce()
+
     async def _run_in_pool(self, query: str, args=None):
         try:
             return await super()._run_in_pool(query, args)
         finally:
-            if not query.lstrip()[:6].upper() == "SELECT":
-                self.announce()
+            self._announce_unless_read(query)
 
     async def _run_in_new_connection(self, query: str, args=None):
         try:
             return await super()._run_in_new_connection(query, args)
         finally:
-            if not query.lstrip()[:6].upper() == "SELECT":
-                self.announce()
+            self._announce_unless_read(query)
 
 
 def engine_for_url(url: str, *, busy_seconds: float = SQLITE_BUSY_SECONDS) -> Engine:
