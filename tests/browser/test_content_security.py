@@ -33,6 +33,8 @@ def test_pages_run_without_csp_violations_and_cancelling_asks_first(phone, serve
     page.goto("/me/sign-ups")
     if page.locator("form[data-confirm] button").count() == 0:
         _confirmed_sign_up(database_file, "vol001")
+        # Written by another process: the server's change feed hears it within FEED_POLL_SECONDS.
+        page.wait_for_timeout(500)
         page.goto("/me/sign-ups")
     link = page.locator("input[data-select-on-click]")
     assert link.count() == 1
