@@ -74,7 +74,7 @@ def targets_of(district: District, keys: list[int]) -> eligibility.Targets:
 
 
 def scalar_reasons(district: District, person_key: int, occurrence_key: int) -> list[str]:
-    """One pair read alone, as `eligibility.reasons_for` reads it."""
+    """One pair read alone, as `one_person.reasons_for` reads it."""
     one = np.zeros(1, np.int64)
     return eligibility.failures(people_of(district, [person_key]), targets_of(district, [occurrence_key]), one, one)[0]
 

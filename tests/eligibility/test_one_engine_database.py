@@ -14,6 +14,7 @@ from tests.eligibility.district import CERTIFICATES, SKILLS, District, districts
 from tests.factories import make_user
 from tests.volunteers.factories import make_certificate_kind, make_community, make_organization, make_skill
 from tongxin.activities.tables import Activity, Occurrence, SignUp
+from tongxin.eligibility import one_person
 from tongxin.eligibility import service as eligibility
 from tongxin.matches import snapshot
 from tongxin.volunteers.tables import (
@@ -119,7 +120,7 @@ async def test_reasons_for_and_the_batch_agree_with_the_rules_over_rows_in_the_d
         for person in district.people:
             for occ in district.occurrences:
                 pair = (volunteer_ids[person.key], occurrence_ids[occ.key])
-                scalar = await eligibility.reasons_for(volunteer_id=pair[0], occurrence_id=pair[1], now=NOW)
+                scalar = await one_person.reasons_for(volunteer_id=pair[0], occurrence_id=pair[1], now=NOW)
                 context = f"\nperson {person}\noccurrence {occ}\nsign-ups {district.sign_ups}"
                 assert scalar == batch[pair], "reasons_for and the batch differ" + context
                 assert scalar == reference_reasons(district, person, occ), "the engine and the rules differ" + context

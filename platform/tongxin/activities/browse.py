@@ -15,6 +15,7 @@ import numpy as np
 from tongxin.accounts.service import haversine_km
 from tongxin.activities.tables import ACTIVE_SIGN_UP, Occurrence, SignUp
 from tongxin.dates import ADULT_AGE, age_on
+from tongxin.eligibility import one_person
 from tongxin.eligibility import service as eligibility
 from tongxin.db import current_engine
 from tongxin.errors import InvalidInput, NotFound
@@ -101,7 +102,7 @@ async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: dateti
     signed = {r["occurrence"]: r for r in await _own_sign_ups(volunteer_id, occurrence_ids)}
     inactive, skills, certificates, born = False, set(), {}, None
     try:
-        reasons, people, vocab = await eligibility.one_person_against(
+        reasons, people, vocab = await one_person.one_person_against(
             volunteer_id=volunteer_id, occurrence_ids=occurrence_ids, now=now)
         skills, certificates = _held(people, vocab)
         born = {"birth_date": people.rows[0]["birth_date"]}

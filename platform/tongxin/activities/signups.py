@@ -26,6 +26,7 @@ from tongxin.accounts.service import record_audit
 from tongxin.activities.tables import ACTIVE_SIGN_UP, HOLDING_PLACE, Occurrence, SignUp
 from tongxin.dates import ADULT_AGE, age_on, local_day
 from tongxin.db import in_write_transaction, is_sqlite, lock_rows
+from tongxin.eligibility import one_person
 from tongxin.eligibility import service as eligibility
 from tongxin.errors import Conflict, InvalidInput, NotFound
 from tongxin.language import texts
@@ -183,9 +184,9 @@ def _is_adult_on(birth_date, occurrence: dict[str, Any]) -> bool:
 async def _verdict(volunteer_id: int, occurrence_id: int, *, as_leader: bool, now: datetime,
                    occurrence: dict[str, Any] | None = None) -> list[str]:
     """The rules that refuse this person's own choice of this occurrence, read in this transaction (the
-    occurrence as just read by `eligibility.occurrence_facts`, if given)."""
+    occurrence as just read by `one_person.occurrence_facts`, if given)."""
     return eligibility.blocking(
-        await eligibility.reasons_for(volunteer_id=volunteer_id, occurrence_id=occurrence_id, now=now,
+        await one_person.reasons_for(volunteer_id=volunteer_id, occurrence_id=occurrence_id, now=now,
                                       occurrence=occurrence), chosen_by_themselves=True, as_leader=as_leader)
 
 
@@ -215,7 +216,7 @@ async def apply(*, volunteer_id: int, occurrence_id: int, as_leader: bool = Fals
         person = await _lock_person(volunteer_id)
         # Read after the lock (a statement of its own, so it sees what the person's last transition wrote):
         # the occurrence as the rules read it, with the person's sign-up there.
-        rows = await eligibility.occurrence_facts(occurrence_ids=[occurrence_id], sign_ups_of=volunteer_id)
+        rows = await one_person.occurrence_facts(occurrence_ids=[occurrence_id], sign_ups_of=volunteer_id)
         if not rows:
             raise NotFound("occurrence not found")
         planned = rows[0]
@@ -341,7 +342,7 @@ async def _promote_locked(occurrence: dict[str, Any], *, now: datetime) -> list[
         if free <= 0:
             break
         await lock_rows(Volunteer, [candidate["volunteer"]])
-        reasons = eligibility.blocking(await eligibility.reasons_for(
+        reasons = eligibility.blocking(await one_person.reasons_for(
             volunteer_id=candidate["volunteer"], occurrence_id=occurrence_id, now=now), chosen_by_themselves=True,
             as_leader=candidate["is_leader"])
         if reasons and reasons != WAITING_FOR_LEADER_ONLY:
@@ -371,7 +372,7 @@ async def _leader_arrived(occurrence: dict[str, Any], *, now: datetime) -> None:
         (SignUp.occurrence == occurrence["id"]) & (SignUp.status == "waiting_for_leader"))
     for child in waiting:
         await lock_rows(Volunteer, [child["volunteer"]])
-        if eligibility.blocking(await eligibility.reasons_for(
+        if eligibility.blocking(await one_person.reasons_for(
                 volunteer_id=child["volunteer"], occurrence_id=occurrence["id"], now=now), chosen_by_themselves=True):
             continue
         await SignUp.update({SignUp.status: "confirmed"}).where(SignUp.id == child["id"])

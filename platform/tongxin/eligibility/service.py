@@ -2,9 +2,9 @@
 
 The rules themselves are the vectorised masks of `matching.rules` (age, required skills and
 certificates, availability, overlaps, each person's daily, weekly and monthly hours, the youth rules). This module reads the
-facts they need from the database — always with the same loaders, for one person and one occurrence
-(sign-up, promotion, approval, invitations) or for a whole district (matching batches, "fits me") — so
-every path gives the same verdict with the same reasons. The reference time is the occurrence's local
+facts they need from the database for a whole district (matching batches); `one_person` reads the same
+facts for one person against a few occurrences (sign-up, promotion, invitations, "fits me") and applies
+the same rules, so every path gives the same verdict with the same reasons. The reference time is the occurrence's local
 start in Asia/Shanghai: its local date for ages and certificates, its local day and month for hours.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
 import numpy as np
@@ -21,7 +21,6 @@ import numpy as np
 import matching
 from tongxin.activities.tables import HOLDING_PLACE, Occurrence, SignUp
 from tongxin.dates import ADULT_AGE, LOCAL_TZ, age_on
-from tongxin.errors import NotFound
 from tongxin.organizations.tables import Organization
 from tongxin.volunteers.tables import (
     AvailabilityWindow,
@@ -222,7 +221,7 @@ async def load_people(vocab: Vocabulary, *, now: datetime, volunteer_ids: list[i
 
     # Commitments from the start of the local month or week: what monthly, weekly and daily hours and
     # overlaps count.
-    month_start = _month_start(now)
+    month_start = commitments_since(now)
     committed = SignUp.select(*_columns()["commitments"]).where(
         SignUp.status.is_in(list(COMMITTED)) & (_columns()["commitment_end"] > month_start))
     if only is not None:
@@ -363,193 +362,13 @@ def failures(people: People, targets: Targets, vi: np.ndarray, tj: np.ndarray) -
     return [[PERSON_RULES[k] for k in np.flatnonzero(row)] for row in fails[:, keep]]
 
 
-async def reasons_for(*, volunteer_id: int, occurrence_id: int, now: datetime | None = None,
-                      occurrence: dict[str, Any] | None = None) -> list[str]:
-    """Every person rule one volunteer breaks for one occurrence (the scalar path). `occurrence`: its row
-    as `occurrence_facts` read it, when the caller has just read it (only the person is read then)."""
-    found = (await one_person_against(volunteer_id=volunteer_id, occurrence_ids=[occurrence_id], now=now,
-                                      occurrences=None if occurrence is None else [occurrence]))[0]
-    if occurrence_id not in found:
-        raise NotFound("occurrence not found")
-    return found[occurrence_id]
-
-
-async def reasons_for_many(*, volunteer_id: int, occurrence_ids: list[int],
-                           now: datetime | None = None) -> dict[int, list[str]]:
-    """One volunteer against many occurrences in one pass ("fits me", activity lists)."""
-    return (await one_person_against(volunteer_id=volunteer_id, occurrence_ids=occurrence_ids, now=now))[0]
-
-
-async def one_person_against(*, volunteer_id: int, occurrence_ids: list[int], now: datetime | None = None,
-                             occurrences: list[dict[str, Any]] | None = None
-                             ) -> tuple[dict[int, list[str]], People, Vocabulary]:
-    """`reasons_for_many`, with the person's facts as read for it (skills, certificates, birth date), so a
-    caller saying what is missing need not read them again. Two statements: the person's facts, then the
-    occurrences with their adult leaders (`occurrences`: as `occurrence_facts` read them, if just read)."""
-    now = now or datetime.now(timezone.utc)
-    person = await _person_facts(volunteer_id, now)
-    if person is None:
-        raise NotFound("volunteer not found")
-    if occurrences is None:
-        occurrences = await occurrence_facts(occurrence_ids=list(occurrence_ids))
-    # Columns for the codes these rows name, not the whole vocabulary: a rule compares what an occurrence
-    # requires with what the person holds, so codes neither names cannot change a verdict.
-    vocab = Vocabulary(
-        skills={c: i for i, c in enumerate(sorted({*person["skills"], *(c for o in occurrences for c in (
-            *o["skills"], *o["preferred"]))}))},
-        certificates={c: i for i, c in enumerate(sorted({*person["certificates"], *(
-            c for o in occurrences for c in o["certs"])}))},
-        organizations={})
-    people = _one_person(person, vocab)
-    targets = targets_from("occurrence", occurrences, vocab)
-    m = len(targets.ids)
-    verdicts = failures(people, targets, np.zeros(m, np.int64), np.arange(m))
-    return {int(t): reasons for t, reasons in zip(targets.ids, verdicts)}, people, vocab
-
-
-# One person's rule facts in one statement: the row, then each kind of fact as a JSON list. Timestamps come
-# as PostgreSQL's exact epoch microseconds or SQLite's stored UTC text, read as the table columns are.
-_PERSON_FACTS = """
-SELECT v.id, v.lat, v.lon, v.birth_date, v.community, v.grid, v.is_youth, v.max_hours_month, v.max_hours_week,
-       v.max_hours_day,
-       (SELECT {agg}(k.code) FROM volunteer_skill x JOIN skill k ON k.id = x.skill
-         WHERE x.volunteer = v.id) AS skills,
-       (SELECT {agg}({arr}(k.code, c.expires_on)) FROM certificate c JOIN certificate_kind k ON k.id = c.kind
-         WHERE c.volunteer = v.id) AS certificates,
-       (SELECT {agg}({arr}(w.weekday, w.start_minute, w.end_minute)) FROM availability_window w
-         WHERE w.volunteer = v.id) AS windows,
-       (SELECT {arr}(y.status, y.consent_at IS NOT NULL AND y.consent_withdrawn_at IS NULL)
-          FROM youth_member y WHERE y.volunteer = v.id) AS youth,
-       (SELECT {agg}({arr}(s.occurrence, {moment}(o.starts_at), {moment}(o.ends_at)))
-          FROM sign_up s JOIN occurrence o ON o.id = s.occurrence
-         WHERE s.volunteer = v.id AND s.status IN ({committed}) AND o.ends_at > {{}}) AS commitments
-  FROM volunteer v WHERE v.id = {{}} AND v.status = 'active'
-"""
-_OCCURRENCE_FACTS = """
-SELECT o.id, o.lat, o.lon, o.starts_at, o.ends_at, o.capacity, o.taken, o.community, o.grid, o.status,
-       o.signup_deadline, o.activity, a.title, a.kind, a.organization, a.required_skills, a.preferred_skills,
-       a.required_certificates, a.min_age, a.max_age, a.youth_allowed, mine.id AS sign_up_id,
-       mine.status AS sign_up_status,
-       (SELECT {agg}(v.birth_date) FROM sign_up s JOIN volunteer v ON v.id = s.volunteer
-         WHERE s.occurrence = o.id AND s.is_leader = {{}} AND s.status = 'confirmed') AS leaders
-  FROM occurrence o JOIN activity a ON a.id = o.activity
-  LEFT JOIN sign_up mine ON mine.occurrence = o.id AND mine.volunteer = {{}}
- WHERE o.id IN ({{ids}})
-"""
-_DIALECTS = {
-    "postgres": dict(agg="json_agg", arr="json_build_array",
-                     moment="(1000000 * EXTRACT(EPOCH FROM {}))::bigint".format),
-    "sqlite": dict(agg="json_group_array", arr="json_array", moment="{}".format),
-}
-
-
-@functools.cache
-def _statement(template: str, engine_type: str) -> str:
-    words = _DIALECTS[engine_type]
-    moment = words["moment"]
-    text = template.replace("{moment}(o.starts_at)", moment("o.starts_at")).replace(
-        "{moment}(o.ends_at)", moment("o.ends_at"))
-    return text.format(agg=words["agg"], arr=words["arr"], committed=", ".join(f"'{c}'" for c in COMMITTED))
-
-
-def _seconds(value: Any) -> float:
-    """A timestamp read inside JSON as `datetime.timestamp()` gives it for the column: exact epoch
-    microseconds (PostgreSQL) or the stored UTC text (SQLite)."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc).timestamp()
-    return int(value) / 1_000_000
-
-
-def _engine_type() -> str:
-    return "sqlite" if Volunteer._meta.db.engine_type == "sqlite" else "postgres"
-
-
-def _month_start(now: datetime) -> datetime:
-    """From where commitments count: the start of the local month or week, whichever is earlier (a day
+def commitments_since(now: datetime) -> datetime:
+    """From where commitments count (hours and overlaps): the start of the local month or week, whichever is earlier (a day
     more, as a margin for the time zone)."""
     local_now = now.astimezone(LOCAL_TZ)
     month_start = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
     week_start = local_now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=local_now.weekday() + 1)
     return min(month_start, week_start)
-
-
-async def _person_facts(volunteer_id: int, now: datetime) -> dict[str, Any] | None:
-    """One active volunteer's rule facts (None when there is no such active volunteer), in one statement."""
-    rows = await Volunteer.raw(_statement(_PERSON_FACTS, _engine_type()), _month_start(now), volunteer_id)
-    if not rows:
-        return None
-    row = rows[0]
-    certificates: dict[str, float] = {}
-    for code, expires in json.loads(row["certificates"] or "[]"):
-        expiry = np.inf if expires is None else epoch_days(date.fromisoformat(expires))
-        certificates[code] = max(certificates.get(code, -np.inf), expiry)
-    youth = json.loads(row["youth"] or "null")  # one row at most (unique per volunteer)
-    return {**row, "skills": set(json.loads(row["skills"] or "[]")), "certificates": certificates,
-            "windows": [{"weekday": d, "start_minute": s, "end_minute": e}
-                        for d, s, e in json.loads(row["windows"] or "[]")],
-            "youth_active": bool(youth) and youth[0] == "active", "consent_in_force": bool(youth) and bool(youth[1]),
-            "commitments": [(o, _seconds(s), _seconds(e)) for o, s, e in json.loads(row["commitments"] or "[]")]}
-
-
-def _one_person(person: dict[str, Any], vocab: Vocabulary) -> People:
-    """One person's facts as the rule arrays (as `load_people` gives them for a district)."""
-    def value(name: str, default: Any) -> Any:
-        return default if person[name] is None else person[name]
-
-    skills = vocab.skill_row(person["skills"]).reshape(1, len(vocab.skills))
-    cert_expiry = np.full((1, len(vocab.certificates)), -np.inf)
-    for code, expiry in person["certificates"].items():
-        if code in vocab.certificates:
-            cert_expiry[0, vocab.certificates[code]] = expiry
-    commitments = person["commitments"]
-    row = {k: v for k, v in person.items() if k not in ("skills", "certificates", "windows", "commitments")}
-    return People(
-        ids=np.array([person["id"]], dtype=np.int64), lat=np.array([value("lat", np.nan)], dtype=float),
-        lon=np.array([value("lon", np.nan)], dtype=float), birth_ymd=np.array([ymd(person["birth_date"])], np.int64),
-        community=np.array([value("community", -1)], np.int64), grid=np.array([value("grid", -1)], np.int64),
-        skills=skills, cert_expiry=cert_expiry, availability=weekly_mask(person["windows"]).reshape(1, HOURS_PER_WEEK),
-        is_youth=np.array([value("is_youth", False)], bool), youth_active=np.array([person["youth_active"]], bool),
-        consent_in_force=np.array([person["consent_in_force"]], bool),
-        max_hours_month=np.array([value("max_hours_month", 20.0)], float),
-        max_hours_week=np.array([value("max_hours_week", np.inf)], float),
-        max_hours_day=np.array([value("max_hours_day", np.inf)], float),
-        commitment_volunteer=np.zeros(len(commitments), dtype=np.int64),
-        commitment_start=np.array([c[1] for c in commitments], dtype=float),
-        commitment_end=np.array([c[2] for c in commitments], dtype=float),
-        commitment_target=np.array([c[0] for c in commitments], dtype=np.int64), rows=[row],
-    )
-
-
-async def occurrence_facts(*, occurrence_ids: list[int], sign_ups_of: int | None = None) -> list[dict[str, Any]]:
-    """Occurrences as the rules read them (rows for `targets_from`, each with whether an adult leader is
-    confirmed on it), with their own columns (status, sign-up deadline, capacity, places taken, title,
-    organization) and, with `sign_ups_of`, that volunteer's sign-up there (`sign_up_id`, `sign_up_status`;
-    None when none): one statement, as `load_occurrences` and `adult_leaders` read them."""
-    if not occurrence_ids:
-        return []
-    template = _statement(_OCCURRENCE_FACTS, _engine_type())
-    marks = ", ".join("{}" for _ in occurrence_ids)
-    rows = await Occurrence.raw(template.replace("{ids}", marks), True, -1 if sign_ups_of is None else sign_ups_of,
-                                *occurrence_ids)
-    out = []
-    for r in rows:
-        day = local_date(r["starts_at"])
-        leader = any(b is not None and age_on(date.fromisoformat(b), day) >= ADULT_AGE
-                     for b in json.loads(r["leaders"] or "[]"))
-        out.append({
-            "id": r["id"], "lat": r["lat"], "lon": r["lon"], "start": r["starts_at"].timestamp(),
-            "end": r["ends_at"].timestamp(), "remaining": max(r["capacity"] - r["taken"], 0),
-            "skills": json_list(r["required_skills"]), "preferred": json_list(r["preferred_skills"]),
-            "certs": json_list(r["required_certificates"]), "min_age": r["min_age"], "max_age": r["max_age"],
-            "youth": r["youth_allowed"], "leader": leader, "organization": r["organization"], "category": r["kind"],
-            "urgency": 0.5, "needed_by": r["starts_at"].timestamp(), "community": r["community"], "grid": r["grid"],
-            "title": r["title"], **{k: r[k] for k in _OWN_COLUMNS},
-        })
-    return out
-
-
-_OWN_COLUMNS = ("starts_at", "ends_at", "capacity", "taken", "status", "signup_deadline", "activity", "sign_up_id",
-                "sign_up_status")
 
 
 def blocking(reasons: Iterable[str], *, chosen_by_themselves: bool, as_leader: bool = False) -> list[str]:
@@ -562,5 +381,5 @@ def blocking(reasons: Iterable[str], *, chosen_by_themselves: bool, as_leader: b
 __all__ = (
     "PERSON_RULES", "CHOSEN_BY_THEMSELVES", "COMMITTED", "CATEGORIES", "Vocabulary", "People", "Targets",
     "load_vocabulary", "load_people", "load_occurrences", "targets_from", "adult_leaders", "failures",
-    "reasons_for", "reasons_for_many", "one_person_against", "occurrence_facts", "blocking", "json_list", "epoch_days", "ymd", "local_date", "weekly_mask",
+    "blocking", "json_list", "epoch_days", "ymd", "local_date", "weekly_mask", "commitments_since",
 )

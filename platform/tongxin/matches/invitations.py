@@ -16,6 +16,7 @@ from tongxin.accounts.service import Actor
 from tongxin.activities.tables import Occurrence
 from tongxin.dates import ADULT_AGE, age_on, local_time
 from tongxin.db import in_write_transaction, lock_rows
+from tongxin.eligibility import one_person
 from tongxin.eligibility import service as eligibility
 from tongxin.errors import Conflict, NotFound
 from tongxin.language import texts
@@ -68,7 +69,7 @@ async def invite(*, proposal: dict[str, Any], now: datetime) -> dict[str, Any]:
         # An organization asking an adult to lead children: the adult's own yes decides (their weekly
         # availability does not bind them), and the children's age range is not theirs.
         leader = proposal["candidate_type"] == LEADER
-        reasons = eligibility.blocking(await eligibility.reasons_for(
+        reasons = eligibility.blocking(await one_person.reasons_for(
             volunteer_id=volunteer_id, occurrence_id=target_id, now=now), chosen_by_themselves=leader, as_leader=leader)
         if reasons:
             raise Conflict("the volunteer can no longer join: " + ", ".join(reasons), code=f"not_eligible:{reasons[0]}")
