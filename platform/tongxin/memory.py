@@ -3,7 +3,7 @@
 A memory keeps a value for a few seconds. Reads that must never outlive a change key their entries by
 `data_version()`: every write transaction and every request that may write (any method but GET, HEAD and
 OPTIONS) moves it on, so the next read here reads again. Changes made by another process or instance move
-it on too once the change feed (`tongxin.db.change_feed`) hears of them: PostgreSQL's notification at the
+it on too once the change feed (`tongxin.feed.change_feed`) hears of them: PostgreSQL's notification at the
 writer's commit, SQLite's `PRAGMA data_version` looked at every `FEED_POLL_SECONDS`. While no feed is
 listening, "reads" memories keep nothing longer than `SECONDS_WITHOUT_FEED`.
 

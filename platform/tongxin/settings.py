@@ -43,7 +43,7 @@ class Settings:
     # again; its own sign-outs and changes take effect at once, other instances' within this time.
     session_cache_seconds: float = 0.0
     # How long a process may answer the same list or page to the same person from memory; anything written,
-    # here or (heard through the change feed, tongxin.db.change_feed) elsewhere, makes it read again.
+    # here or (heard through the change feed, tongxin.feed.change_feed) elsewhere, makes it read again.
     read_cache_seconds: float = 0.0
     # Where people reach the site (https://tongxin.example.cn): links that leave the site, like the calendar
     # feed, are built from it and never from the request's Host header, which a client chooses.

@@ -190,7 +190,7 @@ async def test_two_hundred_sqlite_readers_all_get_answers_while_others_sign_up(s
 
 async def feed_heard_the_set_up() -> None:
     """Let SQLite's change feed see the set-up's own commits (it forgets what was read before them)."""
-    from tongxin.db import FEED_POLL_SECONDS
+    from tongxin.feed import FEED_POLL_SECONDS
 
     await asyncio.sleep(3 * FEED_POLL_SECONDS)
 
