@@ -210,6 +210,18 @@ async def _watch_sqlite(path: str) -> None:
 
 
 @contextlib.asynccontextmanager
+async def _in_background(coroutine) -> AsyncIterator[None]:
+    """Run `coroutine` as a task while the block runs; cancel it and wait for it when the block ends."""
+    task = asyncio.create_task(coroutine)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@contextlib.asynccontextmanager
 async def change_feed(engine: Engine) -> AsyncIterator[None]:
     """While open, this process hears other processes' commits (`tongxin.memory.data_changed`) and, on
     PostgreSQL, announces its own: so its memories may keep answers longer without showing one past
@@ -218,13 +230,8 @@ async def change_feed(engine: Engine) -> AsyncIterator[None]:
     from tongxin.db import is_sqlite
 
     if is_sqlite(engine):
-        task = asyncio.create_task(_watch_sqlite(engine.path))
-        try:
+        async with _in_background(_watch_sqlite(engine.path)):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
         return
     if not isinstance(engine, AnnouncingPostgresEngine):
         yield
@@ -236,13 +243,10 @@ async def change_feed(engine: Engine) -> AsyncIterator[None]:
         log.warning("change feed not started (%s); retrying in the background", exc)
     engine.feed = feed
     _FEEDS.add(feed)
-    task = asyncio.create_task(feed.run())
     try:
-        yield
+        async with _in_background(feed.run()):
+            yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         engine.feed = None
         _FEEDS.discard(feed)
         await feed.stop()
