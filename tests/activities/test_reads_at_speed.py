@@ -90,6 +90,18 @@ async def test_my_schedule_costs_the_same_statements_for_one_sign_up_or_twenty(a
     assert one == many and page_one == page_two
 
 
+async def test_my_schedule_past_its_last_page_is_empty_but_still_counts_my_sign_ups(app):
+    async with make_client(app) as client:
+        await occurrences_with_my_sign_ups(app, client)
+        past_end = (await client.get("/api/volunteers/me/sign-ups", params={"offset": 10})).json()
+        upcoming = (await client.get("/api/volunteers/me/sign-ups", params={"offset": 10, "upcoming": True,
+                                                                          "status": "confirmed"})).json()
+        past = (await client.get("/api/volunteers/me/sign-ups", params={"offset": 10, "upcoming": False})).json()
+    assert past_end["items"] == [] and past_end["total"] == 3
+    assert upcoming["items"] == [] and upcoming["total"] == 2
+    assert past["items"] == [] and past["total"] == 0
+
+
 async def test_a_remembered_session_ends_at_once_on_sign_out(settings):
     async with app_remembering_sessions(settings) as app:
         async with make_client(app) as browser, make_client(app) as stolen:

@@ -42,11 +42,6 @@ def _sign_up_columns():
     )
 
 
-@functools.cache
-def _occurrence_start():
-    return SignUp.occurrence.starts_at
-
-
 # The page and its total in one statement, written once: building the Piccolo query with its joins cost
 # more than running it.
 _SIGN_UPS = """
@@ -75,17 +70,10 @@ async def sign_ups_of(
                                  when="" if upcoming is None else " AND o.starts_at > {}" if upcoming
                                  else " AND o.starts_at <= {}", direction="ASC" if ascending else "DESC")
     items = await SignUp.raw(statement, *values, limit, offset)
-    if items:
-        total = items[0]["total"]
-    elif offset:  # past the end: the window saw no row to count
-        condition = SignUp.volunteer == volunteer_id
-        if status:
-            condition &= SignUp.status == status
-        if upcoming is not None:
-            condition &= (_occurrence_start() > values[-1]) if upcoming else (_occurrence_start() <= values[-1])
-        total = await SignUp.count().where(condition)
-    else:
-        total = 0
+    counted = items
+    if not items and offset:  # past the end: the window saw no row to count; the first row's window does
+        counted = await SignUp.raw(statement, *values, 1, 0)
+    total = counted[0]["total"] if counted else 0
     for item in items:
         del item["total"]
     return page(items, total, limit, offset)
