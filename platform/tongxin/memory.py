@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 import time
 from datetime import datetime, timezone
-from typing import Any, Callable, Hashable
+from typing import Any, Awaitable, Callable, Hashable
 
 _changes = itertools.count(1)
 _version = 0
@@ -110,6 +110,18 @@ class BriefMemory:
         if len(self._items) >= self.most:  # a flood of distinct keys cannot grow it without bound
             self._items.clear()
         self._items[key] = (time.monotonic() + seconds, owner, value)
+
+    async def recall(self, key: Hashable, read: Callable[[], Awaitable[Any]], *,
+                     until: Callable[[], Awaitable[datetime | None]] | None = None) -> Any:
+        """The value kept for `key` since the last change (`data_version()`, read before reading), else
+        `await read()`, kept for the memory's seconds or until `await until()` (asked first) if sooner."""
+        key = (data_version(), key)
+        found = self.get(key)
+        if found is None:
+            moment = await until() if until is not None else None
+            found = await read()
+            self.put(key, found, until=moment)
+        return found
 
     def forget(self, key: Hashable) -> None:
         self._items.pop(key, None)

@@ -84,13 +84,11 @@ _NEEDS = BriefMemory("reads", most=1_000)
 async def _needs(occurrence_ids: list[int]) -> dict[int, dict[str, Any]]:
     """What these occurrences require (skills, certificates, youth): the same for everyone, so one read per
     change serves every person looking at the same cards."""
-    key = (id(current_engine()), data_version(), tuple(occurrence_ids))
-    found = _NEEDS.get(key)
-    if found is None:
-        found = {r["id"]: r for r in await Occurrence.select(*_columns()["needs"]).where(
+    async def read() -> dict[int, dict[str, Any]]:
+        return {r["id"]: r for r in await Occurrence.select(*_columns()["needs"]).where(
             Occurrence.id.is_in(occurrence_ids))}
-        _NEEDS.put(key, found)
-    return found
+
+    return await _NEEDS.recall((id(current_engine()), tuple(occurrence_ids)), read)
 
 
 async def my_status(*, volunteer_id: int, occurrence_ids: list[int], now: datetime | None = None) -> dict[int, dict]:
@@ -171,15 +169,10 @@ async def list_occurrences(*, actor=None, now: datetime | None = None, **filters
     caller that changes it copies it first."""
     if now is not None or _RECENT_LISTS.seconds <= 0:
         return await _list(actor=actor, now=now, **filters)
-    key = (id(current_engine()), data_version(), actor.volunteer_id if actor is not None else None,
-           tuple(sorted(filters.items())))
-    found = _RECENT_LISTS.get(key)
-    if found is None:
-        now = now_utc()
-        until = await next_change_by_time(now)
-        found = await _list(actor=actor, now=now, shared=True, **filters)
-        _RECENT_LISTS.put(key, found, until=until)
-    return found
+    now = now_utc()
+    key = (id(current_engine()), actor.volunteer_id if actor is not None else None, tuple(sorted(filters.items())))
+    return await _RECENT_LISTS.recall(key, lambda: _list(actor=actor, now=now, shared=True, **filters),
+                                      until=lambda: next_change_by_time(now))
 
 
 async def _cards(*, now: datetime, condition, lat: float | None, lon: float | None, radius_km: float | None,
@@ -249,14 +242,8 @@ async def _list(*, actor=None, date_from: date | None = None, date_to: date | No
     paged = (sort == "starts_at", limit, offset) if in_sql else None
     read = functools.partial(_cards, now=now, condition=condition, lat=lat, lon=lon, radius_km=radius_km, paged=paged)
     if shared:  # the same for everyone asking the same: read once per change
-        key = (id(current_engine()), data_version(), date_from, date_to, kind, community_id, q, lat, lon, radius_km,
-               paged)
-        found = _SHARED_CARDS.get(key)
-        if found is None:
-            until = await next_change_by_time(now)
-            found = await read()
-            _SHARED_CARDS.put(key, found, until=until)
-        matched, total = found
+        key = (id(current_engine()), date_from, date_to, kind, community_id, q, lat, lon, radius_km, paged)
+        matched, total = await _SHARED_CARDS.recall(key, read, until=lambda: next_change_by_time(now))
     else:
         matched, total = await read()
     items = list(matched)

@@ -16,7 +16,7 @@ from tongxin.activities.browse import next_change_by_time
 from tongxin.activities.tables import SignUp
 from tongxin.db import current_engine
 from tongxin.errors import NotFound
-from tongxin.memory import BriefMemory, data_version
+from tongxin.memory import BriefMemory
 from tongxin.paging import page
 from tongxin.volunteers.service import own_volunteer_id
 from tongxin.volunteers.tables import Volunteer
@@ -89,13 +89,9 @@ async def remembered_sign_ups(*, volunteer_id: int, **filters: Any) -> dict[str,
     answer is shared: a caller that changes it copies it first."""
     if _RECENT_SCHEDULES.seconds <= 0:
         return await sign_ups_of(volunteer_id=volunteer_id, **filters)
-    key = (id(current_engine()), data_version(), volunteer_id, tuple(sorted(filters.items())))
-    found = _RECENT_SCHEDULES.get(key)
-    if found is None:
-        until = await next_change_by_time(now_utc())
-        found = await sign_ups_of(volunteer_id=volunteer_id, **filters)
-        _RECENT_SCHEDULES.put(key, found, until=until)
-    return found
+    return await _RECENT_SCHEDULES.recall((id(current_engine()), volunteer_id, tuple(sorted(filters.items()))),
+                                          lambda: sign_ups_of(volunteer_id=volunteer_id, **filters),
+                                          until=lambda: next_change_by_time(now_utc()))
 
 
 async def own_sign_ups(*, actor: Actor, **filters: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from tongxin.accounts.tables import User
 from tongxin.db import current_engine
 from tongxin.errors import NotFound
 from tongxin.language import language_of
-from tongxin.memory import BriefMemory, data_version
+from tongxin.memory import BriefMemory
 from tongxin.notifications.tables import Notification
 from tongxin.paging import page_bounds
 
@@ -156,10 +156,5 @@ _UNREAD = BriefMemory("reads")
 async def unread_count(*, recipient_id: int) -> int:
     """How many of a person's messages are unread (the header's badge); a page header repeats it from
     memory until anything is written, in this process or (heard through the change feed) another."""
-    key = (id(current_engine()), data_version(), recipient_id)
-    found = _UNREAD.get(key)
-    if found is None:
-        found = await Notification.count().where(
-            (Notification.recipient == recipient_id) & Notification.read_at.is_null())
-        _UNREAD.put(key, found)
-    return found
+    return await _UNREAD.recall((id(current_engine()), recipient_id), lambda: Notification.count().where(
+        (Notification.recipient == recipient_id) & Notification.read_at.is_null()).run())

@@ -17,7 +17,7 @@ from tongxin.accounts.tables import Community, Grid
 from tongxin.activities.tables import ACTIVITY_KINDS
 from tongxin.dates import ADULT_AGE, LOCAL_TZ, age_on, hours_text
 from tongxin.db import current_engine, in_write_transaction, write_transaction
-from tongxin.memory import BriefMemory, data_changed, data_version
+from tongxin.memory import BriefMemory, data_changed
 from tongxin.errors import InvalidInput, NotFound
 from tongxin.paging import page
 from tongxin.volunteers.tables import (
@@ -53,13 +53,8 @@ _LOOKUPS = BriefMemory("reads", most=16)
 
 async def lookups() -> dict[str, Any]:
     """Skills, certificate kinds and communities with their grids: what the profile forms offer (and every
-    list page's names); repeated from memory for a second unless this process wrote something since."""
-    key = (id(current_engine()), data_version())
-    found = _LOOKUPS.get(key)
-    if found is None:
-        found = await _read_lookups()
-        _LOOKUPS.put(key, found)
-    return copy.deepcopy(found)
+    list page's names); repeated from memory until anything is written (`tongxin.memory`)."""
+    return copy.deepcopy(await _LOOKUPS.recall(id(current_engine()), _read_lookups))
 
 
 async def _read_lookups() -> dict[str, Any]:

@@ -82,12 +82,7 @@ _NAMES = BriefMemory("reads", most=8)
 async def code_names(lang: str) -> dict:
     """`common.code_names`, once per change and language: the pages here only read it (it copies the
     lookups each time, a millisecond a page)."""
-    key = (id(current_engine()), data_version(), lang)
-    found = _NAMES.get(key)
-    if found is None:
-        found = await read_code_names(lang)
-        _NAMES.put(key, found)
-    return found
+    return await _NAMES.recall((id(current_engine()), lang), lambda: read_code_names(lang))
 
 
 # Pages as sent, per person, browser (its CSRF token is in the forms), language and address, until anything
