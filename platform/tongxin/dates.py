@@ -23,6 +23,16 @@ ADULT_AGE = 18
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
+def local_date(moment: datetime) -> date:
+    """The calendar date of a moment in the district's time zone (what "that day" means to everyone here)."""
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+def local_today() -> date:
+    """Today in the district: from 16:00 UTC it is already tomorrow here, whatever the server's clock says."""
+    return datetime.now(LOCAL_TZ).date()
+
+
 def hours_2dp(minutes: int) -> Decimal:
     """Whole minutes as hours with exactly two decimals (90 → 1.50), rounded half up from the exact minutes."""
     return (Decimal(int(minutes)) / Decimal(60)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

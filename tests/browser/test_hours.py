@@ -1,7 +1,7 @@
 """Checking in and out with the rotating code in headless Chromium on a phone-sized screen; the certificate."""
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,9 +21,12 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S+00:00")
 
 
-def _drill_under_way_with_vol001(database_file) -> int:
-    """The blue-sky team's drill started half an hour ago and vol001 holds a place on it."""
+def _drill_under_way_with_vol001(database_file) -> tuple[int, date]:
+    """The blue-sky team's drill started half an hour ago (at midnight if that was yesterday here) and vol001
+    holds a place on it; returns the occurrence and the day its hours count for."""
     now = datetime.now(UTC)
+    midnight = datetime.combine(now.astimezone(SHANGHAI).date(), time(0), tzinfo=SHANGHAI)
+    starts = max(now - timedelta(minutes=30), midnight.astimezone(UTC))
     with sqlite3.connect(database_file) as db:
         occurrence = db.execute(
             "SELECT o.id FROM occurrence o JOIN activity a ON a.id = o.activity WHERE a.title = '蓝天救援队应急演练' AND o.status = 'open' "
@@ -31,7 +34,7 @@ def _drill_under_way_with_vol001(database_file) -> int:
         volunteer = db.execute("SELECT v.id FROM volunteer v JOIN tx_user u ON u.id = v.user "
                                "WHERE u.username = 'vol001'").fetchone()[0]
         db.execute("UPDATE occurrence SET starts_at = ?, ends_at = ?, lat = 33.9, lon = 118.3 WHERE id = ?",
-                   (_stamp(now - timedelta(minutes=30)), _stamp(now + timedelta(hours=3)), occurrence))
+                   (_stamp(starts), _stamp(now + timedelta(hours=3)), occurrence))
         # Another journey may have signed vol001 up for this occurrence already.
         db.execute("INSERT OR IGNORE INTO sign_up (occurrence, volunteer, status, is_leader, source, created_at, "
                    "attendance_source) VALUES (?, ?, 'confirmed', 0, 'self', ?, '')",
@@ -39,12 +42,12 @@ def _drill_under_way_with_vol001(database_file) -> int:
         db.execute("UPDATE sign_up SET status = 'confirmed' WHERE occurrence = ? AND volunteer = ?",
                    (occurrence, volunteer))
         db.execute("UPDATE occurrence SET taken = taken + 1 WHERE id = ?", (occurrence,))
-    return occurrence
+    return occurrence, starts.astimezone(SHANGHAI).date()
 
 
 def test_volunteer_checks_in_and_out_with_the_rotating_code_and_gets_a_certificate(browser, server, phone,
                                                                                   database_file):
-    occurrence = _drill_under_way_with_vol001(database_file)
+    occurrence, day = _drill_under_way_with_vol001(database_file)
     refused = []
 
     def watch(page):
@@ -80,9 +83,9 @@ def test_volunteer_checks_in_and_out_with_the_rotating_code_and_gets_a_certifica
     assert organizer.inner_text("#checked-in") == "1"
     card = volunteer.locator(".card", has_text="蓝天救援队应急演练")
     card.locator("input[name=code]").fill(second_code)
-    card.locator("button", has_text="签退").click()
-    volunteer.wait_for_selector(".flash")
-    assert "签退成功" in volunteer.inner_text(".flash")
+    with volunteer.expect_navigation():
+        card.locator("button", has_text="签退").click()
+    assert "签退成功" in volunteer.inner_text(".flash"), volunteer.inner_text("main")
     with sqlite3.connect(database_file) as db:
         distance = db.execute("SELECT in_distance_m FROM check_in WHERE occurrence = ?", (occurrence,)).fetchone()[0]
     assert distance == 0, "the phone's position was attached and compared with the place"
@@ -93,10 +96,9 @@ def test_volunteer_checks_in_and_out_with_the_rotating_code_and_gets_a_certifica
     assert "时长已确认" in organizer.inner_text(".flash")
 
     volunteer.goto("/me/service-certificates")
-    # A certificate for today alone: vol001 also has the demo's year of history.
-    today = datetime.now(SHANGHAI).date().isoformat()
-    volunteer.fill("#date_from", today)
-    volunteer.fill("#date_to", today)
+    # A certificate for the drill's day alone: vol001 also has the demo's year of history.
+    volunteer.fill("#date_from", day.isoformat())
+    volunteer.fill("#date_to", day.isoformat())
     volunteer.click("form[action='/me/service-certificates'] button[type=submit]")
     assert "证明已出具" in volunteer.inner_text(".flash")
     with volunteer.expect_download() as download:

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from tongxin.accounts.service import load_actor
 from tongxin.activities.tables import Activity, Occurrence, SignUp
+from tongxin.dates import local_date
 from tongxin.organizations.tables import Organization, OrganizationMember
 from tongxin.volunteers.tables import Volunteer, YouthMember
 
@@ -44,6 +45,13 @@ async def make_occurrence(organization_id: int, *, starts: datetime | None = Non
         signup_deadline=starts - timedelta(hours=1), capacity=capacity, taken=0, status="open", address=address,
         lat=place[0] if place else None, lon=place[1] if place else None)).returning(Occurrence.id)
     return rows[0]["id"]
+
+
+async def service_day(occurrence_id: int) -> date:
+    """The district's calendar day an occurrence started on, which is the day its hours count for (a test that
+    starts an occurrence "ten minutes ago" at 00:05 in Shanghai served yesterday)."""
+    row = await Occurrence.select(Occurrence.starts_at).where(Occurrence.id == occurrence_id).first()
+    return local_date(row["starts_at"])
 
 
 async def make_volunteer(name: str = "张志远", *, youth: bool = False, with_login: bool = True):

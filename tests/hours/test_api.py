@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from tests.conftest import make_client
 from tests.factories import login
-from tests.hours.factories import make_occurrence, make_org, make_volunteer, sign_up
+from tests.hours.factories import make_occurrence, make_org, make_volunteer, service_day, sign_up
 
 pytestmark = pytest.mark.anyio
 
@@ -47,7 +47,7 @@ async def test_check_in_and_out_over_http_then_confirm_certify_and_export(app):
         confirmed = await organizer.post(f"/api/hours/check-ins/{went.json()['id']}/confirm", json={"minutes": 95})
         assert confirmed.status_code == 200 and confirmed.json()["confirmed_minutes"] == 95
 
-        day = now.astimezone(timezone(timedelta(hours=8))).date()
+        day = await service_day(occurrence)
         issued = await phone.post("/api/hours/certificates", json={"date_from": day.isoformat(),
                                                                    "date_to": day.isoformat()})
         assert issued.status_code == 201, issued.text

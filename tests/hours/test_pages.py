@@ -16,6 +16,7 @@ from tests.hours.factories import (
     make_occurrence,
     make_org,
     make_volunteer,
+    service_day,
     sign_up,
     staff_actor,
 )
@@ -148,9 +149,9 @@ async def test_volunteer_downloads_a_certificate_and_anyone_verifies_it(app):
         await phone.post(f"/me/check-in/{mine}", data={"code": code}, headers=HTML)
         await login(organizer, member.username)
         await organizer.post(f"/org/occurrences/{occurrence}/confirm-all", headers=HTML)
-        today = datetime.now(timezone(timedelta(hours=8))).date()
-        issued = await phone.post("/me/service-certificates", data={"date_from": today.replace(day=1).isoformat(),
-                                                             "date_to": today.isoformat()}, headers=HTML)
+        day = await service_day(occurrence)
+        issued = await phone.post("/me/service-certificates", data={"date_from": day.replace(day=1).isoformat(),
+                                                             "date_to": day.isoformat()}, headers=HTML)
         assert issued.status_code in (302, 303)
         page = await phone.get(issued.headers["location"], headers=HTML)
         assert "证明已出具" in page.text
@@ -179,12 +180,12 @@ async def test_an_organization_certifies_a_volunteer_who_served_with_it(app):
         assert "张志远" in page.text
         assert_reads_in_chinese(page.text)
         volunteer_id = re.search(r'<option value="(\d+)"', page.text).group(1)
-        today = datetime.now(timezone(timedelta(hours=8))).date()
+        day = await service_day(occurrence)
         issued = await organizer.post("/org/service-certificates", headers=HTML, data={
-            "volunteer_id": volunteer_id, "date_from": today.replace(day=1).isoformat(), "date_to": today.isoformat()})
+            "volunteer_id": volunteer_id, "date_from": day.replace(day=1).isoformat(), "date_to": day.isoformat()})
         assert issued.status_code == 200 and "证明已出具" in issued.text and "明日社工服务中心" in issued.text
         backwards = await organizer.post("/org/service-certificates", headers=HTML, data={
-            "volunteer_id": volunteer_id, "date_from": today.isoformat(), "date_to": "2020-01-01"})
+            "volunteer_id": volunteer_id, "date_from": day.isoformat(), "date_to": "2020-01-01"})
         assert backwards.status_code == 400 and "开始日期不能晚于结束日期" in backwards.text
 
 
@@ -226,9 +227,9 @@ async def test_staff_find_a_volunteer_by_name_and_certify_the_district_hours(app
         assert "张志远" in found.text and "13800000000" not in found.text
         assert_reads_in_chinese(found.text)
         volunteer_id = re.search(r'<option value="(\d+)"', found.text).group(1)
-        today = datetime.now(timezone(timedelta(hours=8))).date()
+        day = await service_day(occurrence)
         issued = await staff.post("/staff/service-certificates", headers=HTML, data={
-            "volunteer_id": volunteer_id, "name": "志远", "date_from": today.replace(day=1).isoformat(),
-            "date_to": today.isoformat()})
+            "volunteer_id": volunteer_id, "name": "志远", "date_from": day.replace(day=1).isoformat(),
+            "date_to": day.isoformat()})
         assert issued.status_code == 200 and "证明已出具" in issued.text and "同心志愿服务平台" in issued.text
         assert (await phone.get("/staff/service-certificates", headers=HTML)).status_code == 404

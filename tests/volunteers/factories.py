@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from tongxin.accounts.tables import Community, Grid, GridAssignment
 from tongxin.activities.tables import Activity, Occurrence
+from tongxin.dates import local_today
 from tongxin.organizations.tables import Organization, OrganizationMember
 from tongxin.volunteers.tables import CertificateKind, Skill
 
@@ -69,7 +70,7 @@ async def make_occurrence(*, starts_in: timedelta = timedelta(days=7), capacity:
 
 def years_ago(years: int, *, days: int = 0) -> date:
     """A birth date `years` years (and `days` more days) before today."""
-    today = date.today()
+    today = local_today()
     try:
         born = today.replace(year=today.year - years)
     except ValueError:  # 29 February

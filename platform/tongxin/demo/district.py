@@ -14,7 +14,7 @@ from tongxin.accounts.passwords import hash_password
 from tongxin.accounts.tables import Community, Grid, GridAssignment, User
 from tongxin.activities.recurrence import expand_occurrences
 from tongxin.activities.tables import Activity
-from tongxin.dates import LOCAL_TZ
+from tongxin.dates import LOCAL_TZ, local_today
 from tongxin.organizations.tables import Organization, OrganizationMember, ResourceOffer
 from tongxin.volunteers.tables import (
     AvailabilityWindow,
@@ -195,7 +195,7 @@ async def load_district(*, scale: int = 1, progress: Callable[[str], None] = pri
         user(f"vol{n:03d}" if n <= 999 else f"vol{n}", "volunteer", _name(rng)) for n in range(1, 300 * scale + 1)
     ])
     have = {r["user"] for r in await Volunteer.select(Volunteer.user).where(Volunteer.user.is_not_null())}
-    today = date.today()
+    today = local_today()
     new_volunteers = []
     for username, user_id in sorted(vol_users.items()):
         if user_id in have:
@@ -301,7 +301,7 @@ async def _give_profiles(rng: random.Random, skills: dict, cert_kinds: dict) -> 
     volunteers = [r["id"] for r in await Volunteer.select(Volunteer.id).where(Volunteer.is_youth == False)  # noqa: E712
                   if r["id"] not in with_skills]
     skill_rows, cert_rows, window_rows = [], [], []
-    today = date.today()
+    today = local_today()
     for vid in volunteers:
         for code in rng.sample(list(skills), rng.randint(1, 4)):
             skill_rows.append(VolunteerSkill(volunteer=vid, skill=skills[code]))
@@ -330,7 +330,7 @@ async def _give_rescuers(skills: dict, cert_kinds: dict) -> None:
     missing = [vid for vid in ids if vid not in have]
     if not missing:
         return
-    today = date.today()
+    today = local_today()
     await VolunteerSkill.insert(*[VolunteerSkill(volunteer=vid, skill=skills["rescue"]) for vid in missing])
     await Certificate.insert(*[Certificate(volunteer=vid, kind=cert_kinds["first_aid_cert"], number=f"R{vid:06d}",
                                            issued_on=today - timedelta(days=400), expires_on=today + timedelta(days=730))

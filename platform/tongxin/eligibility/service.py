@@ -20,7 +20,7 @@ import numpy as np
 
 import matching
 from tongxin.activities.tables import HOLDING_PLACE, Occurrence, SignUp
-from tongxin.dates import ADULT_AGE, LOCAL_TZ, age_on
+from tongxin.dates import ADULT_AGE, LOCAL_TZ, age_on, local_date
 from tongxin.organizations.tables import Organization
 from tongxin.volunteers.tables import (
     AvailabilityWindow,
@@ -66,11 +66,6 @@ def json_list(value: Any) -> list[str]:
         except ValueError:
             return []
     return [str(v) for v in value or []]
-
-
-def local_date(moment: datetime) -> date:
-    """The calendar date of a moment in the district's time zone."""
-    return moment.astimezone(LOCAL_TZ).date()
 
 
 @dataclass

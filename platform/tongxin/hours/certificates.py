@@ -16,7 +16,7 @@ from typing import Any
 
 from tongxin.accounts.service import record_audit
 from tongxin.activities.tables import SignUp
-from tongxin.dates import LOCAL_TZ, hours_text, long_day
+from tongxin.dates import hours_text, local_date, long_day
 from tongxin.db import in_write_transaction
 from tongxin.errors import Conflict, InvalidInput, NotFound
 from tongxin.hours import flags
@@ -31,10 +31,6 @@ FONT = "STSong-Light"
 
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(LOCAL_TZ).date()
 
 
 def date_text(day: date) -> str:

@@ -15,7 +15,7 @@ from tongxin.accounts.cache import forget_account
 from tongxin.accounts.service import Actor, record_audit
 from tongxin.accounts.tables import Community, Grid
 from tongxin.activities.tables import ACTIVITY_KINDS
-from tongxin.dates import ADULT_AGE, LOCAL_TZ, age_on, hours_text
+from tongxin.dates import ADULT_AGE, age_on, hours_text, local_today
 from tongxin.db import current_engine, in_write_transaction, write_transaction
 from tongxin.memory import BriefMemory, data_changed
 from tongxin.errors import InvalidInput, NotFound
@@ -39,10 +39,6 @@ EXPIRING_WITHIN_DAYS = 30
 
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def local_today() -> date:
-    return datetime.now(LOCAL_TZ).date()
 
 
 # ---------------------------------------------------------------- lookups for forms
