@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import date
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def test_demo_dashboard_shows_a_year_of_the_seeds_figures_and_the_trained_model(app):
     from tongxin.activities.tables import SignUp
-    from tongxin.dates import LOCAL_TZ
+    from tongxin.dates import LOCAL_TZ, local_today
     from tongxin.demo import DEMO_PASSWORD, is_loaded, load_demo
     from tongxin.matches.service import PRIOR_VERSION, model_status
     from tongxin.matches.tables import ModelVersion
@@ -53,7 +53,8 @@ async def test_demo_dashboard_shows_a_year_of_the_seeds_figures_and_the_trained_
         await login(volunteer, "vol002", DEMO_PASSWORD)
         mine = (await volunteer.get("/api/volunteers/me/ledger", params={"limit": 100})).json()
     assert mine["minutes_total"] == sum(e["minutes"] for e in mine["entries"]["items"]) > 0
-    year = (date.today().replace(year=date.today().year - 1), date.today())
+    today = local_today()
+    year = (today - timedelta(days=366), today)
     volunteer_id = (await Volunteer.select(Volunteer.id).where(Volunteer.user.username == "vol002").first())["id"]
     on_certificate = await services_of(volunteer_id=volunteer_id, date_from=year[0], date_to=year[1])
     assert sum(s["minutes"] for s in on_certificate) == mine["minutes_total"]

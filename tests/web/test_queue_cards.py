@@ -3,12 +3,12 @@ filters by kind and community, and several items are approved at once with a sum
 
 import json
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
 from tests.factories import login, make_user
-from tests.volunteers.factories import make_occurrence, make_organization, make_place, make_skill
+from tests.volunteers.factories import make_occurrence, make_organization, make_place, make_skill, years_ago
 from tests.web.test_occurrence_pages import assert_reads_as_chinese
 
 pytestmark = pytest.mark.anyio
@@ -56,7 +56,7 @@ async def test_a_youth_application_card_names_the_child_with_age_squad_and_asses
 
     community, grid = await make_place("阳澄社区")
     guardian = await make_user("guardian")
-    born = date.today().replace(year=date.today().year - 12) - timedelta(days=3)
+    born = years_ago(12, days=3)
     child = await Volunteer.insert(Volunteer(real_name="王小明", birth_date=born, community=community, grid=grid,
                                              is_youth=True)).returning(Volunteer.id)
     youth = await YouthMember.insert(YouthMember(volunteer=child[0]["id"], guardian=guardian["id"],
