@@ -7,11 +7,11 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from tests.conftest import make_client
-from tests.factories import login, make_user
+from tests.factories import login, make_user, saturday_9am
 
 pytestmark = pytest.mark.anyio
 
-SATURDAY_9AM = datetime(2027, 3, 20, 1, 0, tzinfo=timezone.utc)  # 09:00 in Asia/Shanghai
+SATURDAY_9AM = saturday_9am()  # weeks ahead, at 09:00 in Asia/Shanghai
 
 
 async def small_district(*, volunteers: int = 6, capacity: int = 2, youth: int = 0):

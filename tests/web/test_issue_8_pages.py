@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.factories import login, make_user
+from tests.factories import form_time, login, make_user, saturday_9am
 from tests.volunteers.factories import make_organization, make_place, make_skill
 from tongxin.activities.tables import Activity
 from tongxin.volunteers.tables import AvailabilityWindow, Volunteer, VolunteerSkill
@@ -16,7 +16,7 @@ async def test_the_activity_form_refuses_what_the_api_refuses_and_saves_nothing(
     member = await make_user("org_member")
     await make_organization(member["id"])
     await login(client, member["username"])
-    form = {"title": "应急演练", "kind": "training_drill", "starts_at": "2027-03-20T09:00", "duration_minutes": "180",
+    form = {"title": "应急演练", "kind": "training_drill", "starts_at": form_time(saturday_9am()), "duration_minutes": "180",
             "repeat": "once", "place": f"{community}:{grid}", "address": "明日社区广场", "capacity": "20",
             "min_age": "18", "max_age": "60"}
     for bad, field in ({"capacity": "-3"}, "capacity"), \

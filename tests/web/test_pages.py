@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.factories import login, make_user
+from tests.factories import form_time, login, make_user, saturday_9am
 
 pytestmark = pytest.mark.anyio
 HTML = {"accept": "text/html"}
@@ -134,7 +134,7 @@ async def test_activity_form_keeps_skills_certificates_and_grid_and_refuses_a_ba
     member = await make_user("org_member")
     await make_organization(member["id"])
     await login(client, member["username"])
-    form = {"title": "应急演练", "kind": "training_drill", "starts_at": "2027-03-20T09:00", "duration_minutes": "180",
+    form = {"title": "应急演练", "kind": "training_drill", "starts_at": form_time(saturday_9am()), "duration_minutes": "180",
             "repeat": "once", "place": f"{community}:{grid}", "address": "明日社区广场", "capacity": "20",
             "min_age": "30", "max_age": "20", "required_skills": "first_aid", "required_certificates": "rescue_cert"}
     bad = await client.post("/org/activities/new", data=form, headers=HTML)

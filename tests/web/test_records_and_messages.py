@@ -10,7 +10,7 @@ from tongxin.wishes.tables import Wish
 from tongxin.youth import service as youth_roster
 
 from tests.conftest import make_client
-from tests.factories import PASSWORD, login, make_user
+from tests.factories import PASSWORD, form_time, login, make_user, saturday_9am
 from tests.volunteers.factories import (
     make_grid,
     make_grid_worker,
@@ -260,18 +260,19 @@ async def test_a_draft_comes_back_in_the_form_with_its_rule_split_and_is_saved_e
     community, grid = await make_place()
     member = await make_user("org_member")
     await make_organization(member["id"])
+    third_saturday = saturday_9am(third_of_its_month=True)
     draft = await create_activity(
         actor=await load_actor(user_id=member["id"]), title="吾爱邻服务日", kind="service_day",
-        starts_at=datetime(2027, 1, 16, 1, 0, tzinfo=UTC), description="", duration_minutes=120,
+        starts_at=third_saturday, description="", duration_minutes=120,
         rrule="FREQ=MONTHLY;BYDAY=+3SA", community_id=community, grid_id=grid, lat=None, lon=None, address="广场",
         capacity=5, signup_deadline_hours=24, min_age=18, max_age=65, youth_allowed=False, required_skills=[],
         required_certificates=[], credit_minutes=None, points_credit=10)
     await login(client, member["username"])
     form = (await client.get(f"/org/activities/{draft['id']}/edit", headers=HTML)).text
-    assert 'value="吾爱邻服务日"' in form and 'value="2027-01-16T09:00"' in form
+    assert 'value="吾爱邻服务日"' in form and f'value="{form_time(third_saturday)}"' in form
     for name, value in (("repeat", "monthly"), ("nth", "3"), ("weekday", "SA"), ("place", f"{community}:{grid}")):
         assert re.search(rf'<option value="{value}" selected', form.split(f'name="{name}"', 1)[1]), name
-    edited = {"title": "吾爱邻周三服务", "kind": "service_day", "starts_at": "2027-01-20T09:00",
+    edited = {"title": "吾爱邻周三服务", "kind": "service_day", "starts_at": form_time(third_saturday + timedelta(days=4)),
               "duration_minutes": "90", "repeat": "weekly", "nth": "1", "weekday": "WE", "place": f"{community}:{grid}",
               "address": "广场", "capacity": "8", "min_age": "18", "max_age": "65"}
     assert (await client.post(f"/org/activities/{draft['id']}/edit", data=edited, headers=HTML)).status_code in (302, 303)
