@@ -2,14 +2,13 @@
 
 import sqlite3
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ARTIFACTS, screenshot, sign_in
+from tongxin.dates import LOCAL_TZ, local_date
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from tests.browser.conftest import ARTIFACTS, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -25,7 +24,7 @@ def _drill_under_way_with_vol001(database_file) -> tuple[int, date]:
     """The blue-sky team's drill started half an hour ago (at midnight if that was yesterday here) and vol001
     holds a place on it; returns the occurrence and the day its hours count for."""
     now = datetime.now(UTC)
-    midnight = datetime.combine(now.astimezone(SHANGHAI).date(), time(0), tzinfo=SHANGHAI)
+    midnight = datetime.combine(local_date(now), time(0), tzinfo=LOCAL_TZ)
     starts = max(now - timedelta(minutes=30), midnight.astimezone(UTC))
     with sqlite3.connect(database_file) as db:
         occurrence = db.execute(
@@ -42,7 +41,7 @@ def _drill_under_way_with_vol001(database_file) -> tuple[int, date]:
         db.execute("UPDATE sign_up SET status = 'confirmed' WHERE occurrence = ? AND volunteer = ?",
                    (occurrence, volunteer))
         db.execute("UPDATE occurrence SET taken = taken + 1 WHERE id = ?", (occurrence,))
-    return occurrence, starts.astimezone(SHANGHAI).date()
+    return occurrence, local_date(starts)
 
 
 def test_volunteer_checks_in_and_out_with_the_rotating_code_and_gets_a_certificate(browser, server, phone,
